@@ -1,0 +1,183 @@
+"""The explanation trace: every step from answers to the final level, in words.
+
+May import: expr, instrument, scoring, result, _texts, engine (types) / stdlib.
+
+Built only for a full ``assess`` (the batch fast path skips it). Each step names
+the item, score, band or rule it is about, in both languages, so a colleague
+reading the case file months later can follow how the level came about.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._texts import phrase
+from .expr import UNKNOWN
+from .instrument import JudgementInput, Text
+from .result import OwnViewResult, TraceStep
+from .scoring import CompiledInstrument, Evaluation
+
+if TYPE_CHECKING:
+    from .engine import Decision
+
+__all__ = ["explain"]
+
+
+def _item_label(ci: CompiledInstrument, key: str) -> Text:
+    item = ci.items[key]
+    return Text(sv=f"{key} ({item.text.sv})", en=f"{key} ({item.text.en})")
+
+
+def _option_label(ci: CompiledInstrument, key: str, value: object) -> Text:
+    item = ci.items[key]
+    if item.type == "choice":
+        for opt in ci.instrument.scales[item.scale or ""].options:
+            if opt.value == value:
+                return Text(sv=f"'{opt.label.sv}'", en=f"'{opt.label.en}'")
+    return Text(sv=str(value), en=str(value))
+
+
+def explain(
+    ci: CompiledInstrument,
+    ev: Evaluation,
+    d: Decision,
+    judgement: JudgementInput | None,
+    own: OwnViewResult | None,
+    unmet: list[tuple[object, Text]],
+) -> list[TraceStep]:
+    """The trace for one evaluation, in interview order then decision order."""
+    inst = ci.instrument
+    steps: list[TraceStep] = []
+    labels = {s.id: s.label for s in inst.scores}
+    for key in ev.skipped_items:
+        cond = ci.show_if[key].text
+        steps.append(TraceStep(kind="skipped", ref=key, text=phrase("skipped", item=key, condition=f"`{cond}`")))
+    for score_id, rows in ci.scores:
+        for key, table, least, most in rows:
+            v = ev.env[key]
+            if v is UNKNOWN:
+                steps.append(
+                    TraceStep(
+                        kind="unknown",
+                        ref=key,
+                        text=phrase("unknown", item=_item_label(ci, key), least=least, most=most, score=labels[score_id]),
+                    )
+                )
+            elif v is not None and table[v]:  # type: ignore[index]
+                steps.append(
+                    TraceStep(
+                        kind="answer",
+                        ref=key,
+                        text=phrase(
+                            "answer",
+                            item=_item_label(ci, key),
+                            answer=_option_label(ci, key, v),
+                            points=table[v],  # type: ignore[index]
+                            score=labels[score_id],
+                        ),
+                    )
+                )
+        lo, hi = ev.scores[score_id]
+        n_unknown = sum(1 for key, *_ in rows if ev.env[key] is UNKNOWN)
+        text = (
+            phrase("score", score=labels[score_id], value=lo)
+            if lo == hi
+            else phrase("score_range", score=labels[score_id], least=lo, most=hi, n=n_unknown)
+        )
+        steps.append(TraceStep(kind="score", ref=score_id, text=text))
+    scored = {key for _, rows in ci.scores for key, *_ in rows}
+    for key in ev.unknown_items:
+        if key not in scored:
+            steps.append(TraceStep(kind="unknown", ref=key, text=phrase("unknown_plain", item=_item_label(ci, key))))
+    steps.extend(_band_steps(ci, ev))
+    for i in ev.fired:
+        crit, _, level = ci.critical[i]
+        steps.append(
+            TraceStep(kind="critical", ref=crit.id, text=phrase("critical", rule=crit.id, reason=crit.reason, level=ci.instrument.levels[level].label))
+        )
+    for i in ev.possible:
+        crit, _, level = ci.critical[i]
+        steps.append(
+            TraceStep(
+                kind="critical",
+                ref=crit.id,
+                text=phrase("critical_possible", rule=crit.id, reason=crit.reason, level=ci.instrument.levels[level].label),
+            )
+        )
+    steps.extend(_decision_steps(ci, ev, d, judgement))
+    if own is not None and own.level is not None and own.answer is not None:
+        comparison = {"person_lower": "own_view_lower", "person_higher": "own_view_higher"}.get(
+            own.direction or "", "own_view_same"
+        )
+        steps.append(
+            TraceStep(
+                kind="own_view",
+                ref=inst.own_view.item if inst.own_view else "",
+                text=phrase(
+                    "own_view",
+                    answer=_option_label(ci, inst.own_view.item, own.answer) if inst.own_view else own.answer,
+                    level=inst.levels[ci.levels.index(own.level)].label,
+                    comparison=phrase(comparison),
+                ),
+            )
+        )
+    for req, message in unmet:
+        steps.append(TraceStep(kind="requirement", ref=getattr(req, "id", ""), text=phrase("requirement", message=message)))
+    return steps
+
+
+def _band_steps(ci: CompiledInstrument, ev: Evaluation) -> list[TraceStep]:
+    bands = ci.instrument.bands
+    if bands is None or ev.computed is None:
+        return []
+    label = next(s.label for s in ci.instrument.scores if s.id == bands.score)
+    lo, hi = ev.scores[bands.score]
+    if ev.computed[0] == ev.computed[1]:
+        band = next(b for b in bands.ranges if b.min <= lo <= b.max)
+        text = phrase("band", score=label, value=lo, low=band.min, high=band.max, level=ci.instrument.levels[ev.computed[0]].label)
+    else:
+        text = phrase(
+            "band_range",
+            score=label,
+            low=ci.instrument.levels[ev.computed[0]].label,
+            high=ci.instrument.levels[ev.computed[1]].label,
+        )
+    return [TraceStep(kind="band", ref=bands.score, text=text)]
+
+
+def _decision_steps(ci: CompiledInstrument, ev: Evaluation, d: Decision, judgement: JudgementInput | None) -> list[TraceStep]:
+    levels = ci.instrument.levels
+    steps: list[TraceStep] = []
+    if judgement is not None and d.judged is not None:
+        steps.append(
+            TraceStep(
+                kind="judgement",
+                ref=judgement.level,
+                text=phrase(
+                    "judgement",
+                    level=levels[d.judged].label,
+                    direction=phrase(f"direction_{d.direction}"),
+                    rationale=judgement.rationale,
+                ),
+            )
+        )
+        if d.floor is not None and d.judged < d.floor:
+            steps.append(
+                TraceStep(
+                    kind="judgement",
+                    ref=levels[d.floor].id,
+                    text=phrase("judgement_below_floor", level=levels[d.judged].label, floor=levels[d.floor].label),
+                )
+            )
+    if d.status == "concluded" and d.final is not None:
+        text = phrase("final_concluded", level=levels[d.final].label)
+    elif d.status == "indeterminate" and d.lo is not None and d.hi is not None:
+        text = phrase("final_indeterminate", low=levels[d.lo].label, high=levels[d.hi].label)
+    elif d.status == "incomplete":
+        text = phrase("final_incomplete", n=len(ev.unknown_items), limit=ci.instrument.missing.max_unknown)
+    elif d.status == "judgement_required":
+        text = phrase("final_judgement_required")
+    else:
+        text = phrase("final_no_level")
+    steps.append(TraceStep(kind="final", ref=d.status, text=text))
+    return steps

@@ -1,0 +1,199 @@
+"""The fixed table of functions the expression language offers.
+
+May import: errors, expr, _compile / stdlib.
+
+Each entry checks its arguments at load time and returns a closure. Functions are
+the only way to reach over several items or over a repeating group, so the
+language needs no loops, attributes or subscripts. Every function is total over
+``UNKNOWN``: a count over unknown answers is an ``Interval``, never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._compile import CRITICAL_SYMBOL, Compiler
+from .expr import BOOL, INT, UNKNOWN, Call, Const, Env, Fn, GroupType, Interval, Type
+
+__all__ = ["FUNCTIONS", "FUNCTION_DOCS"]
+
+Spec = Callable[[Compiler, Call], tuple[Type, Fn]]
+
+
+def _arity(c: Compiler, node: Call, least: int, most: int | None = None) -> None:
+    n = len(node.args)
+    if n < least or (most is not None and n > most):
+        want = f"{least}" if most == least else f"{least} or more" if most is None else f"{least}–{most}"
+        raise c.fail(f"{node.func}() takes {want} arguments, got {n}", node)
+
+
+def _choice_items(c: Compiler, node: Call) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Shared argument check of count/any_of/all_of: values first, then choice items."""
+    _arity(c, node, 2)
+    values = c.values_arg(node.args[0])
+    keys: list[str] = []
+    for arg in node.args[1:]:
+        key, typ = c.name_arg(arg, ("answer",), "a choice item")
+        c.check_values(values, typ, arg)
+        keys.append(key)
+    return values, tuple(keys)
+
+
+def _tally(env: Env, values: frozenset[str], keys: tuple[str, ...]) -> tuple[int, int]:
+    hits = unknown = 0
+    for key in keys:
+        v = env.get(key, UNKNOWN)
+        if v is UNKNOWN:
+            unknown += 1
+        elif v in values:
+            hits += 1
+    return hits, unknown
+
+
+def _count(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    values, keys = _choice_items(c, node)
+    vs = frozenset(values)
+
+    def count(env: Env) -> object:
+        hits, unknown = _tally(env, vs, keys)
+        return Interval.of(hits, hits + unknown)
+
+    return INT, count
+
+
+def _any_of(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    values, keys = _choice_items(c, node)
+    vs = frozenset(values)
+
+    def any_of(env: Env) -> object:
+        hits, unknown = _tally(env, vs, keys)
+        return True if hits else UNKNOWN if unknown else False
+
+    return BOOL, any_of
+
+
+def _all_of(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    values, keys = _choice_items(c, node)
+    vs = frozenset(values)
+    n = len(keys)
+
+    def all_of(env: Env) -> object:
+        hits, unknown = _tally(env, vs, keys)
+        return True if hits == n else UNKNOWN if hits + unknown == n else False
+
+    return BOOL, all_of
+
+
+def _known(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    _arity(c, node, 1, 1)
+    key, _ = c.name_arg(node.args[0], ("answer", "int", "text", "date", "group"), "an item")
+    return BOOL, lambda env: env.get(key, UNKNOWN) not in (UNKNOWN, None)
+
+
+def _unknown(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    _arity(c, node, 1, 1)
+    key, _ = c.name_arg(node.args[0], ("answer", "int", "text", "date", "group"), "an item")
+    return BOOL, lambda env: env.get(key, UNKNOWN) is UNKNOWN
+
+
+def _group(c: Compiler, node: Call) -> tuple[str, GroupType]:
+    key, typ = c.name_arg(node.args[0], ("group",), "a repeating group")
+    assert isinstance(typ, GroupType)
+    return key, typ
+
+
+def _rows(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    _arity(c, node, 1, 1)
+    key, _ = _group(c, node)
+
+    def rows(env: Env) -> object:
+        v = env.get(key, UNKNOWN)
+        return v if v is UNKNOWN or v is None else len(v)  # type: ignore[arg-type]
+
+    return INT, rows
+
+
+def _rows_where(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    _arity(c, node, 3, 3)
+    key, group = _group(c, node)
+    name, ftype = c.group_field(group, node.args[1], ("answer",))
+    values = c.values_arg(node.args[2])
+    c.check_values(values, ftype, node.args[2])
+    vs = frozenset(values)
+
+    def rows_where(env: Env) -> object:
+        rows = env.get(key, UNKNOWN)
+        if rows is UNKNOWN or rows is None:
+            return rows
+        hits = unknown = 0
+        for row in rows:  # type: ignore[attr-defined]
+            v = row.get(name, UNKNOWN)
+            if v is UNKNOWN:
+                unknown += 1
+            elif v in vs:
+                hits += 1
+        return Interval.of(hits, hits + unknown)
+
+    return INT, rows_where
+
+
+def _max_of(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    _arity(c, node, 2, 2)
+    key, group = _group(c, node)
+    name, _ = c.group_field(group, node.args[1], ("int",))
+
+    def max_of(env: Env) -> object:
+        rows = env.get(key, UNKNOWN)
+        if rows is UNKNOWN or rows is None:
+            return rows
+        known = [r[name] for r in rows if isinstance(r.get(name), int)]  # type: ignore[attr-defined]
+        if len(known) < len(rows):  # type: ignore[arg-type]
+            return UNKNOWN
+        return max(known, default=0)
+
+    return INT, max_of
+
+
+def _fired(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    _arity(c, node, 1, 1)
+    arg = node.args[0]
+    typ = c.symbols.get(CRITICAL_SYMBOL)
+    ids: tuple[str, ...] = getattr(typ, "values", ())
+    if not isinstance(arg, Const) or not isinstance(arg.value, str):
+        raise c.fail("fired() takes a critical rule id in quotes", arg)
+    if arg.value not in ids:
+        from .expr import suggest
+
+        raise c.fail(f"no critical rule {arg.value!r}", arg, suggest(arg.value, ids))
+    rule = arg.value
+
+    def fired(env: Env) -> object:
+        states = env.get(CRITICAL_SYMBOL, {})
+        return states.get(rule, False)  # type: ignore[attr-defined]
+
+    return BOOL, fired
+
+
+FUNCTIONS: dict[str, Spec] = {
+    "all_of": _all_of,
+    "any_of": _any_of,
+    "count": _count,
+    "fired": _fired,
+    "known": _known,
+    "max_of": _max_of,
+    "rows": _rows,
+    "rows_where": _rows_where,
+    "unknown": _unknown,
+}
+
+FUNCTION_DOCS: dict[str, str] = {
+    "all_of": "all_of(value|[values], item, …): every item has one of the values",
+    "any_of": "any_of(value|[values], item, …): at least one item has one of the values",
+    "count": "count(value|[values], item, …): how many items have one of the values",
+    "fired": "fired('rule'): the critical rule fired (unknown if it might have)",
+    "known": "known(item): the item has an answer that is not unknown",
+    "max_of": "max_of(group, 'field'): largest number in a field of a repeating group",
+    "rows": "rows(group): number of rows in a repeating group",
+    "rows_where": "rows_where(group, 'field', value|[values]): rows whose field has a value",
+    "unknown": "unknown(item): the answer is unknown (or was never given)",
+}

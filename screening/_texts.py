@@ -1,0 +1,131 @@
+"""Bilingual phrases for traces and warnings (Swedish first, English complete).
+
+May import: instrument / stdlib.
+
+Templates take parameters; a parameter that is a ``Text`` is put in in the same
+language as the template, so an item label or level name never shows up in the
+other language. ``tests/test_texts.py`` checks both languages use the same
+parameters.
+"""
+
+from __future__ import annotations
+
+from .instrument import Text
+
+__all__ = ["PHRASES", "phrase"]
+
+PHRASES: dict[str, tuple[str, str]] = {
+    "answer": (
+        "{item}: {answer} ger {points} poäng till {score}",
+        "{item}: {answer} gives {points} points to {score}",
+    ),
+    "unknown": (
+        "{item}: okänt svar – räknas inte som nej; kan ge {least}–{most} poäng till {score}",
+        "{item}: unknown answer – not counted as no; could give {least}–{most} points to {score}",
+    ),
+    "unknown_plain": (
+        "{item}: okänt svar – räknas inte som nej",
+        "{item}: unknown answer – not counted as no",
+    ),
+    "skipped": (
+        "{item}: hoppades över eftersom villkoret {condition} inte var uppfyllt",
+        "{item}: skipped because the condition {condition} did not hold",
+    ),
+    "score": ("{score} = {value}", "{score} = {value}"),
+    "score_range": (
+        "{score} ligger mellan {least} och {most} beroende på {n} okända svar",
+        "{score} lies between {least} and {most} depending on {n} unknown answers",
+    ),
+    "band": (
+        "{score} {value} ligger i intervallet {low}–{high}, vilket ger nivån {level}",
+        "{score} {value} lies in the band {low}–{high}, which gives the level {level}",
+    ),
+    "band_range": (
+        "{score} kan ge nivåerna {low} till {high}; nivån kan inte avgöras utan de okända svaren",
+        "{score} could give the levels {low} to {high}; the level cannot be settled without the unknown answers",
+    ),
+    "critical": (
+        "Kritisk regel {rule} uppfylld: {reason} – nivån är minst {level}",
+        "Critical rule {rule} holds: {reason} – the level is at least {level}",
+    ),
+    "critical_possible": (
+        "Kritisk regel {rule} kan vara uppfylld om okända svar är ja: {reason} – nivån kan vara {level}",
+        "Critical rule {rule} may hold if unknown answers are yes: {reason} – the level could be {level}",
+    ),
+    "judgement": (
+        "Professionell bedömning: {level} ({direction}). Motivering: {rationale}",
+        "Professional judgement: {level} ({direction}). Rationale: {rationale}",
+    ),
+    "judgement_below_floor": (
+        "Bedömningen {level} låg under nivån {floor} från kritiska regler; kritiska regler kan bara höja, så nivån blir {floor}",
+        "The judgement {level} was below the level {floor} from critical rules; critical rules can only raise, so the level is {floor}",
+    ),
+    "final_concluded": ("Slutlig nivå: {level}.", "Final level: {level}."),
+    "final_indeterminate": (
+        "Nivån kan inte avgöras: mellan {low} och {high}. Den rapporteras inte som den lägre nivån.",
+        "The level cannot be settled: between {low} and {high}. It is not reported as the lower level.",
+    ),
+    "final_incomplete": (
+        "Ofullständig: {n} okända svar (högst {limit} tillåts) – en låg nivå kan inte fastställas.",
+        "Incomplete: {n} unknown answers (at most {limit} allowed) – a low level cannot be concluded.",
+    ),
+    "final_judgement_required": (
+        "Instrumentet kräver professionell bedömning av nivån; underlaget ovan är stöd, inte ett resultat.",
+        "The instrument requires a professional judgement of the level; the figures above are support, not a result.",
+    ),
+    "final_no_level": (
+        "Instrumentet ger en beskrivning, ingen risknivå.",
+        "The instrument gives a description, no risk level.",
+    ),
+    "own_view": (
+        "Personens egen bedömning: {answer} ({level}); {comparison}",
+        "The person's own view: {answer} ({level}); {comparison}",
+    ),
+    "own_view_lower": (
+        "lägre än instrumentets nivå – använd skillnaden för att samtala om skydd",
+        "lower than the instrument's level – use the difference to talk about protection",
+    ),
+    "own_view_higher": (
+        "högre än instrumentets nivå – ta personens oro på allvar",
+        "higher than the instrument's level – take the person's concern seriously",
+    ),
+    "own_view_same": ("samma som instrumentets nivå", "the same as the instrument's level"),
+    "requirement": ("Krav ej uppfyllt: {message}", "Requirement not met: {message}"),
+    "direction_raised": ("höjd", "raised"),
+    "direction_confirmed": ("bekräftad", "confirmed"),
+    "direction_lowered": ("sänkt", "lowered"),
+    "direction_resolved": ("avgjord inom intervallet", "resolved within the range"),
+    "direction_set": ("fastställd", "set"),
+    "warn_incomplete": (
+        "För många okända svar ({n}, högst {limit}): en låg nivå kan inte fastställas.",
+        "Too many unknown answers ({n}, at most {limit}): a low level cannot be concluded.",
+    ),
+    "warn_indeterminate": (
+        "Nivån är obestämd ({low}–{high}) på grund av okända svar.",
+        "The level is indeterminate ({low}–{high}) because of unknown answers.",
+    ),
+    "warn_critical_possible": (
+        "Kritisk regel {rule} kan vara uppfylld – fråga vidare om de okända svaren.",
+        "Critical rule {rule} may hold – ask further about the unknown answers.",
+    ),
+    "warn_judgement_required": (
+        "Professionell bedömning krävs innan en nivå kan anges.",
+        "A professional judgement is required before a level can be given.",
+    ),
+    "warn_discrepancy": (
+        "Personens egen bedömning skiljer sig från instrumentets nivå.",
+        "The person's own view differs from the instrument's level.",
+    ),
+    "warn_requirement": ("Krav ej uppfyllt: {message}", "Requirement not met: {message}"),
+}
+
+
+def phrase(code: str, **params: object) -> Text:
+    """Fill both language versions of phrase ``code``."""
+    sv, en = PHRASES[code]
+    return Text(sv=_fill(sv, params, "sv"), en=_fill(en, params, "en"))
+
+
+def _fill(template: str, params: dict[str, object], lang: str) -> str:
+    values = {k: (v.get(lang) if isinstance(v, Text) else v) for k, v in params.items()}
+    return template.format(**values)

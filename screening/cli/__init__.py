@@ -1,0 +1,72 @@
+"""The ``screening`` command: a thin typer layer over the library.
+
+May import: everything / typer.
+
+This is the only place where exceptions become messages and exit codes:
+``ScreeningError`` → its located message on stderr and exit 1; usage errors →
+exit 2; anything unexpected → a neutral message with an incident id and exit 70,
+never a traceback (tracebacks can carry answers in local variables). Commands
+live in sub-modules and import the library lazily so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+import click
+import typer
+from typer.exceptions import TyperException
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="screening",
+    help="Strukturerad riskbedömning / structured risk screening (FREDA-style, PATRIARK-style).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+from . import _core  # noqa: E402,F401  (registers commands on `app`)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and map every outcome to an exit code."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code instead of exiting (for tests)."""
+    from ..errors import ScreeningError
+
+    try:
+        result = app(args=argv, standalone_mode=False, prog_name="screening")
+    except typer.Abort:
+        click.echo("Avbrutet. / Aborted.", err=True)
+        return 130
+    except TyperException as exc:  # typer's own click: usage errors exit 2
+        exc.show()  # type: ignore[attr-defined]
+        return int(getattr(exc, "exit_code", 2))
+    except ScreeningError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("Avbrutet. / Aborted.", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        return _incident(exc)
+    return result if isinstance(result, int) else 0
+
+
+def _incident(exc: BaseException) -> int:
+    """Report an unexpected failure without its details: they may hold personal data."""
+    incident = uuid.uuid4().hex[:12]
+    click.echo(
+        f"Ett oväntat fel inträffade (incident {incident}). / An unexpected error occurred "
+        f"(incident {incident}). Error type: {type(exc).__name__}.",
+        err=True,
+    )
+    return 70

@@ -1,0 +1,119 @@
+"""Core commands: instruments, show, validate, score, schema.
+
+May import: the library / typer.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import app
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="Content directory (instruments/, rules/, reports/); default $SCREENING_HOME or bundled."),
+]
+
+
+class Lang(str, Enum):
+    sv = "sv"
+    en = "en"
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command("instruments")
+def instruments_cmd(home: HomeOption = None) -> None:
+    """List the bundled instruments: id, version, title and item count."""
+    from ..loader import list_instruments, load_instrument_file
+
+    for entry in list_instruments(home):
+        ci = load_instrument_file(entry.path)
+        inst = ci.instrument
+        typer.echo(f"{inst.id:<24} {inst.version:<8} {len(ci.order):>3} items  {inst.title.sv}")
+
+
+@app.command("show")
+def show_cmd(
+    instrument: Annotated[str, typer.Argument(help="Instrument id, id@version or a YAML path.")],
+    fmt: Annotated[Format, typer.Option("--format", help="text for reading, json for other systems.")] = Format.text,
+    lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
+    home: HomeOption = None,
+) -> None:
+    """Show an instrument's questions and allowed answers."""
+    from ..loader import load_instrument
+
+    ci = load_instrument(instrument, home)
+    if fmt is Format.json:
+        payload = {
+            "sha256": ci.sha256,
+            "instrument": ci.instrument.model_dump(mode="json", exclude={"tests"}),
+            "items": [
+                {"id": item.id, "type": item.type, "allowed": list(ci.allowed(item))} for item in ci.items.values()
+            ],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    from ..present import questionnaire_text
+
+    typer.echo(questionnaire_text(ci, lang.value))
+
+
+@app.command("validate")
+def validate_cmd(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories; default: all bundled content.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Check instruments and rules, all problems at once, and run the golden vectors."""
+    from ..validate import validate_paths
+
+    failed = validate_paths(paths or [], home, typer.echo)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("score")
+def score_cmd(
+    instrument: Annotated[str, typer.Argument(help="Instrument id, id@version or a YAML path.")],
+    answers: Annotated[Path, typer.Argument(help="YAML or JSON file mapping item ids to answers.")],
+    judgement: Annotated[str | None, typer.Option(help="The assessor's level.")] = None,
+    rationale: Annotated[str | None, typer.Option(help="Why (required with --judgement).")] = None,
+    assessor: Annotated[str | None, typer.Option(help="Who assessed.")] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.json,
+    lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
+    home: HomeOption = None,
+) -> None:
+    """Score an answers file and print the result (JSON by default)."""
+    from ..api import score_file
+    from ..present import result_text
+
+    if (judgement is None) != (rationale is None):
+        raise typer.BadParameter("--judgement and --rationale go together", param_hint="--judgement/--rationale")
+    result = score_file(instrument, answers, judgement=judgement, rationale=rationale, assessor=assessor, home=home)
+    if fmt is Format.json:
+        typer.echo(result.to_json(), nl=False)
+    else:
+        typer.echo(result_text(result, lang.value))
+
+
+@app.command("schema")
+def schema_cmd(
+    which: Annotated[str, typer.Argument(help="instrument, result or all")] = "all",
+) -> None:
+    """Print the JSON Schema of the instrument format and of the result."""
+    from ..instrument import Instrument
+    from ..result import Result
+
+    schemas = {"instrument": Instrument.model_json_schema(), "result": Result.model_json_schema()}
+    if which not in ("all", *schemas):
+        raise typer.BadParameter("choose instrument, result or all", param_hint="WHICH")
+    payload = schemas if which == "all" else schemas[which]
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True))

@@ -1,0 +1,261 @@
+"""The single façade that turns answers into a ``Result``: used by CLI, API and batch.
+
+May import: errors, expr, instrument, scoring, result, _texts / stdlib.
+
+Level provenance is kept in three layers — computed from bands, raised by
+critical rules, and the assessor's judgement — and combined by fixed safety
+rules: critical rules only raise; unknown answers widen the range and never
+lower its top; too many unknowns make the result incomplete; a range that spans
+levels is indeterminate, never its lower end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ._version import __version__ as ENGINE_VERSION
+from ._texts import phrase
+from .errors import JudgementError
+from .expr import UNKNOWN
+from .instrument import JudgementInput, Text
+from .result import (
+    Completeness,
+    InstrumentRef,
+    JudgementRecord,
+    LevelRange,
+    Message,
+    OwnViewResult,
+    Result,
+    ScoreResult,
+    Status,
+    TraceStep,
+)
+from .scoring import CompiledInstrument, Evaluation
+
+__all__ = ["Decision", "assess", "decide"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Level indexes and status; ``precautionary`` is the highest level not ruled out."""
+
+    lo: int | None
+    hi: int | None
+    floor: int | None
+    judged: int | None
+    direction: str | None
+    final: int | None
+    status: Status
+    complete: bool
+
+    @property
+    def precautionary(self) -> int | None:
+        return self.final if self.final is not None else self.hi
+
+
+def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | None) -> Decision:
+    """Combine computed range, critical rules and judgement under the safety rules."""
+    inst = ci.instrument
+    levels = ci.levels
+    floor = max((ci.critical[i][2] for i in ev.fired), default=None)
+    possible = max((ci.critical[i][2] for i in ev.possible), default=None)
+    lo = hi = None
+    if ev.computed is not None or floor is not None or possible is not None:
+        clo, chi = ev.computed if ev.computed is not None else (0, 0)
+        lo = max(clo, floor if floor is not None else 0)
+        hi = max(chi, lo, possible if possible is not None else 0)
+    complete = len(ev.unknown_items) <= inst.missing.max_unknown
+    policy = inst.judgement.policy
+    if judgement is None:
+        return _undecided(ci, lo, hi, floor, complete)
+    if policy == "none":
+        raise JudgementError(f"{inst.id} gives no level, so it takes no judgement")
+    if judgement.level not in levels:
+        raise JudgementError(f"unknown level {judgement.level!r} (levels: {', '.join(levels)})")
+    if not judgement.rationale.strip():
+        raise JudgementError("a judgement needs a rationale")
+    judged = levels.index(judgement.level)
+    if policy == "raise_only" and lo is not None and judged < lo:
+        raise JudgementError(
+            f"{inst.id} allows the assessor only to raise the level: at least {levels[lo]!r}"
+        )
+    if not complete and judged == 0 and len(levels) > 1:
+        raise JudgementError(
+            f"{len(ev.unknown_items)} unknown answers (at most {inst.missing.max_unknown}): "
+            f"the lowest level {levels[0]!r} cannot be concluded"
+        )
+    if lo is None or hi is None:
+        direction = "set"
+    elif judged > hi:
+        direction = "raised"
+    elif judged < lo:
+        direction = "lowered"
+    elif lo == hi:
+        direction = "confirmed"
+    else:
+        direction = "resolved"
+    final = max(judged, floor) if floor is not None else judged
+    return Decision(lo, hi, floor, judged, direction, final, "concluded", complete)
+
+
+def _undecided(
+    ci: CompiledInstrument, lo: int | None, hi: int | None, floor: int | None, complete: bool
+) -> Decision:
+    policy = ci.instrument.judgement.policy
+    status: Status
+    final = None
+    if policy == "none":
+        status = "no_level"
+    elif policy == "required" or ci.instrument.bands is None or lo is None:
+        status = "judgement_required"
+    elif not complete:
+        status = "incomplete"
+    elif lo == hi:
+        status, final = "concluded", lo
+    else:
+        status = "indeterminate"
+    return Decision(lo, hi, floor, None, None, final, status, complete)
+
+
+def assess(
+    ci: CompiledInstrument,
+    answers: Mapping[str, object],
+    *,
+    judgement: JudgementInput | None = None,
+    assessor: str | None = None,
+    assessed_at: str | None = None,
+) -> Result:
+    """Score ``answers`` on ``ci`` and explain the outcome.
+
+    Args:
+        ci: a compiled instrument (see ``load_instrument``).
+        answers: item id → answer value; ``None`` or a missing key is unknown.
+        judgement: the assessor's level and rationale, if any.
+        assessor: who assessed (a name or staff id; stored, never logged).
+        assessed_at: ISO timestamp supplied by the caller; the engine reads no clock.
+
+    Raises:
+        AnswerError: an answer does not fit its item (names item and allowed values).
+        JudgementError: the judgement breaks the instrument's policy.
+    """
+    clean = ci.check_answers(answers)
+    ev = ci.evaluate(clean)
+    d = decide(ci, ev, judgement)
+    levels = ci.levels
+    inst = ci.instrument
+    name = lambda i: None if i is None else levels[i]  # noqa: E731
+    own = _own_view(ci, ev, d)
+    unmet = _unmet_requirements(ci, ev, d)
+    return Result(
+        engine_version=ENGINE_VERSION,
+        instrument=InstrumentRef(id=inst.id, version=inst.version, sha256=ci.sha256, title=inst.title),
+        assessed_at=assessed_at,
+        answers=dict(sorted(clean.items())),  # type: ignore[arg-type]
+        scores={
+            s.id: ScoreResult(
+                label=s.label,
+                value=lo if lo == hi else None,
+                min=lo,
+                max=hi,
+            )
+            for s in inst.scores
+            for lo, hi in [ev.scores[s.id]]
+        },
+        levels=list(levels),
+        computed_level=name(ev.computed[0]) if ev.computed and ev.computed[0] == ev.computed[1] else None,
+        computed_range=LevelRange(min=levels[ev.computed[0]], max=levels[ev.computed[1]]) if ev.computed else None,
+        critical=[ci.critical[i][0].id for i in ev.fired],
+        critical_possible=[ci.critical[i][0].id for i in ev.possible],
+        critical_level=name(d.floor),
+        judgement=None
+        if judgement is None or d.judged is None or d.direction is None
+        else JudgementRecord(
+            level=judgement.level,
+            rationale=judgement.rationale,
+            assessor=assessor,
+            direction=d.direction,  # type: ignore[arg-type]
+        ),
+        final_level=name(d.final),
+        level_range=None if d.lo is None or d.hi is None else LevelRange(min=levels[d.lo], max=levels[d.hi]),
+        status=d.status,
+        complete=d.complete,
+        completeness=Completeness(
+            unknown=len(ev.unknown_items),
+            unknown_items=list(ev.unknown_items),
+            skipped_items=list(ev.skipped_items),
+            max_unknown=inst.missing.max_unknown,
+            complete=d.complete,
+        ),
+        own_view=own,
+        requirements_unmet=[r.id for r, _ in unmet],
+        warnings=_warnings(ci, ev, d, own, unmet),
+        trace=_trace(ci, ev, d, judgement, own, unmet),
+    )
+
+
+def _level(ci: CompiledInstrument, index: int) -> Text:
+    return ci.instrument.levels[index].label
+
+
+def _own_view(ci: CompiledInstrument, ev: Evaluation, d: Decision) -> OwnViewResult | None:
+    view = ci.instrument.own_view
+    if view is None:
+        return None
+    answer = ev.env.get(view.item)
+    if not isinstance(answer, str) or answer not in view.levels:
+        return OwnViewResult(answer=None, level=None, discrepancy=False, direction=None)
+    own = ci.levels.index(view.levels[answer])
+    ref = d.precautionary
+    if ref is None:
+        return OwnViewResult(answer=answer, level=ci.levels[own], discrepancy=False, direction=None)
+    direction = "person_lower" if own < ref else "person_higher" if own > ref else "same"
+    return OwnViewResult(
+        answer=answer, level=ci.levels[own], discrepancy=own != ref, direction=direction  # type: ignore[arg-type]
+    )
+
+
+def _unmet_requirements(ci: CompiledInstrument, ev: Evaluation, d: Decision) -> list[tuple[object, Text]]:
+    if not ci.requirements:
+        return []
+    env = dict(ev.env, final_level=UNKNOWN if d.final is None else d.final)
+    return [(req, req.message) for req, check in ci.requirements if check.fn(env) is not True]
+
+
+def _warnings(
+    ci: CompiledInstrument,
+    ev: Evaluation,
+    d: Decision,
+    own: OwnViewResult | None,
+    unmet: list[tuple[object, Text]],
+) -> list[Message]:
+    out: list[Message] = []
+    limit = ci.instrument.missing.max_unknown
+    if not d.complete:
+        out.append(Message(code="incomplete", text=phrase("warn_incomplete", n=len(ev.unknown_items), limit=limit)))
+    if d.status == "indeterminate" and d.lo is not None and d.hi is not None:
+        out.append(
+            Message(code="indeterminate", text=phrase("warn_indeterminate", low=_level(ci, d.lo), high=_level(ci, d.hi)))
+        )
+    for i in ev.possible:
+        out.append(Message(code="critical_possible", text=phrase("warn_critical_possible", rule=ci.critical[i][0].id)))
+    if d.status == "judgement_required":
+        out.append(Message(code="judgement_required", text=phrase("warn_judgement_required")))
+    if own is not None and own.discrepancy:
+        out.append(Message(code="own_view_discrepancy", text=phrase("warn_discrepancy")))
+    for _, message in unmet:
+        out.append(Message(code="requirement_unmet", text=phrase("warn_requirement", message=message)))
+    return out
+
+
+def _trace(
+    ci: CompiledInstrument,
+    ev: Evaluation,
+    d: Decision,
+    judgement: JudgementInput | None,
+    own: OwnViewResult | None,
+    unmet: list[tuple[object, Text]],
+) -> list[TraceStep]:
+    from ._explain import explain
+
+    return explain(ci, ev, d, judgement, own, unmet)

@@ -1,0 +1,123 @@
+"""Plain-text views for the terminal: a questionnaire and a result summary.
+
+May import: instrument, scoring, result / stdlib.
+
+Everything a caseworker reads exists in Swedish and English; labels come from the
+instrument or from the small table below, never hard-coded in one language.
+Person-supplied text is passed through ``safe_text`` so control characters,
+ANSI escapes and bidi overrides cannot take over the terminal.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from .result import Result
+from .scoring import CompiledInstrument
+
+__all__ = ["LABELS", "label", "questionnaire_text", "result_text", "safe_text"]
+
+LABELS: dict[str, tuple[str, str]] = {
+    "section": ("Avsnitt", "Section"),
+    "answers": ("Svar", "Answers"),
+    "shown_if": ("visas om", "shown if"),
+    "number": ("heltal {lo}–{hi}", "whole number {lo}–{hi}"),
+    "date": ("datum ÅÅÅÅ-MM-DD", "date YYYY-MM-DD"),
+    "text": ("fritext", "free text"),
+    "group": ("lista med rader", "list of rows"),
+    "final_level": ("Slutlig nivå", "Final level"),
+    "status": ("Status", "Status"),
+    "range": ("Möjligt intervall", "Possible range"),
+    "scores": ("Poäng", "Scores"),
+    "unknown": ("Okända svar", "Unknown answers"),
+    "warnings": ("Varningar", "Warnings"),
+    "trace": ("Så kom resultatet till", "How the result came about"),
+    "referrals": ("Rekommenderade insatser", "Recommended referrals"),
+    "none": ("ingen", "none"),
+    "status_concluded": ("fastställd", "concluded"),
+    "status_indeterminate": ("obestämd", "indeterminate"),
+    "status_incomplete": ("ofullständig – låg nivå kan inte fastställas", "incomplete – cannot conclude a low level"),
+    "status_judgement_required": ("professionell bedömning krävs", "professional judgement required"),
+    "status_no_level": ("beskrivande, ingen nivå", "descriptive, no level"),
+    "support_note": (
+        "Resultatet är ett stöd för och ersätter inte den professionella bedömningen.",
+        "The result supports and does not replace professional judgement.",
+    ),
+}
+
+
+def label(key: str, lang: str, **params: object) -> str:
+    sv, en = LABELS[key]
+    return (en if lang == "en" else sv).format(**params)
+
+
+_BIDI = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f"}
+
+
+def safe_text(text: str) -> str:
+    """Person-supplied text made inert for a terminal: no control or bidi characters."""
+    out = []
+    for ch in text:
+        if ch in "\n\t":
+            out.append(ch)
+        elif ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cf"):
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def questionnaire_text(ci: CompiledInstrument, lang: str) -> str:
+    """The instrument as a readable questionnaire."""
+    inst = ci.instrument
+    lines = [f"{inst.title.get(lang)} ({inst.id} {inst.version})", inst.intro.get(lang), ""]
+    number = 0
+    for section in inst.sections:
+        lines.append(f"== {label('section', lang)}: {section.title.get(lang)} ==")
+        for item in section.items:
+            number += 1
+            lines.append(f"{number}. [{item.id}] {item.text.get(lang)}")
+            if item.show_if:
+                lines.append(f"   ({label('shown_if', lang)} {item.show_if})")
+            lines.append("   " + _answer_hint(ci, item.id, lang))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _answer_hint(ci: CompiledInstrument, item_id: str, lang: str) -> str:
+    item = ci.items[item_id]
+    if item.type == "choice":
+        options = ci.instrument.scales[item.scale or ""].options
+        return ", ".join(f"{o.value} = {o.label.get(lang)}" for o in options)
+    if item.type == "number":
+        return label("number", lang, lo=item.min, hi=item.max)
+    if item.type == "group":
+        names = ", ".join(f.id for f in item.fields or ())
+        return f"{label('group', lang)}: {names}"
+    return label(item.type, lang)
+
+
+def result_text(result: Result, lang: str) -> str:
+    """A short summary of a result for the terminal."""
+    lines = [f"{result.instrument.title.get(lang)} ({result.instrument.id} {result.instrument.version})"]
+    final = result.final_level or "—"
+    lines.append(f"{label('final_level', lang)}: {final}")
+    lines.append(f"{label('status', lang)}: {label('status_' + result.status, lang)}")
+    if result.level_range and result.level_range.min != result.level_range.max:
+        lines.append(f"{label('range', lang)}: {result.level_range.min}–{result.level_range.max}")
+    if result.scores:
+        scores = ", ".join(
+            f"{s.label.get(lang)} {s.value if s.value is not None else f'{s.min}–{s.max}'}" for s in result.scores.values()
+        )
+        lines.append(f"{label('scores', lang)}: {scores}")
+    lines.append(f"{label('unknown', lang)}: {result.completeness.unknown}")
+    if result.warnings:
+        lines.append(f"{label('warnings', lang)}:")
+        lines.extend(f"  - {w.text.get(lang)}" for w in result.warnings)
+    if result.referrals:
+        lines.append(f"{label('referrals', lang)}:")
+        lines.extend(f"  - [{r.urgency}] {r.name.get(lang)}: {r.reason.get(lang)}" for r in result.referrals)
+    lines.append(f"{label('trace', lang)}:")
+    lines.extend(f"  {n}. {safe_text(step.text.get(lang))}" for n, step in enumerate(result.trace, 1))
+    lines.append(label("support_note", lang))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,173 @@
+"""The result of an assessment: a JSON-serialisable record with its own JSON Schema.
+
+May import: instrument / pydantic.
+
+The result keeps the computed level, the critical-item level and the judgement
+apart (peers collapse them; we do not), carries completeness as an interval of
+levels, and a trace in words. Nothing in it depends on the clock unless the
+caller passes ``assessed_at``, so the same inputs give byte-identical JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .instrument import Text
+
+__all__ = [
+    "AnswerValue",
+    "Completeness",
+    "FollowUp",
+    "InstrumentRef",
+    "JudgementRecord",
+    "LevelRange",
+    "Message",
+    "OwnViewResult",
+    "Referral",
+    "Result",
+    "ScoreResult",
+    "Status",
+    "TraceStep",
+]
+
+SCHEMA_VERSION = 1
+
+Status = Literal["concluded", "indeterminate", "incomplete", "judgement_required", "no_level"]
+Direction = Literal["raised", "confirmed", "lowered", "resolved", "set"]
+Scalar = str | int | None
+AnswerValue = str | int | list[dict[str, Scalar]] | None
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class InstrumentRef(Record):
+    id: str
+    version: str
+    sha256: str
+    title: Text
+
+
+class ScoreResult(Record):
+    """A score; ``value`` is ``None`` when unknowns leave it anywhere in ``min``–``max``."""
+
+    label: Text
+    value: int | None
+    min: int
+    max: int
+
+
+class LevelRange(Record):
+    min: str
+    max: str
+
+
+class JudgementRecord(Record):
+    """The assessor's level, with the direction relative to the computed range."""
+
+    level: str
+    rationale: str
+    assessor: str | None
+    direction: Direction
+
+
+class Completeness(Record):
+    unknown: int
+    unknown_items: list[str]
+    skipped_items: list[str]
+    max_unknown: int
+    complete: bool
+
+
+class OwnViewResult(Record):
+    """The person's own view, and whether it differs from the final level."""
+
+    answer: str | None
+    level: str | None
+    discrepancy: bool
+    direction: Literal["person_lower", "person_higher", "same"] | None
+
+
+class Message(Record):
+    code: str
+    text: Text
+
+
+class TraceStep(Record):
+    """One step of the explanation: what was looked at and what it gave, in words."""
+
+    kind: Literal[
+        "answer", "unknown", "skipped", "score", "band", "critical", "judgement", "final",
+        "own_view", "requirement", "rule", "near_miss",
+    ]
+    ref: str
+    text: Text
+
+
+class Fact(Record):
+    """A fact that satisfied a rule, in words: item id plus the answer's label."""
+
+    ref: str
+    text: Text
+
+
+class Referral(Record):
+    """A recommendation. Nothing is ever sent: the caseworker decides and acts."""
+
+    service: str
+    name: Text
+    urgency: Literal["immediate", "within_days", "planned"]
+    rule: str
+    reason: Text
+    decision_required: bool
+    legal_basis_required: bool
+    legal_basis_options: list[str]
+    facts: list[Fact]
+
+
+class FollowUp(Record):
+    kind: Literal["assessment", "consultation"]
+    target: str
+    name: Text
+    rule: str
+    reason: Text
+
+
+class Result(Record):
+    """Everything an assessment concluded, and why."""
+
+    schema_version: int = SCHEMA_VERSION
+    engine_version: str
+    instrument: InstrumentRef
+    assessed_at: str | None
+    answers: dict[str, AnswerValue]
+    scores: dict[str, ScoreResult]
+    levels: list[str]
+    computed_level: str | None
+    computed_range: LevelRange | None
+    critical: list[str]
+    critical_possible: list[str]
+    critical_level: str | None
+    judgement: JudgementRecord | None
+    final_level: str | None
+    level_range: LevelRange | None
+    status: Status
+    complete: bool
+    completeness: Completeness
+    own_view: OwnViewResult | None
+    requirements_unmet: list[str]
+    warnings: list[Message]
+    trace: list[TraceStep]
+    ruleset: dict[str, str] | None = None
+    referrals: list[Referral] = []
+    follow_up: list[FollowUp] = []
+    reassess_within_days: int | None = None
+
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, fixed separators, UTF-8 kept readable."""
+        import json
+
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,259 @@
+"""Pure scoring: answers → item values → scores (with intervals) → level range.
+
+May import: errors, expr, instrument, checks / stdlib.
+
+``CompiledInstrument`` is built once per instrument (expressions compiled, point
+tables flattened) and then scores any number of answer sets; batch re-scoring
+and the benchmark call ``evaluate`` millions of times, so the hot loop works on
+plain dicts and tuples and builds no pydantic objects. Unknown answers widen a
+score into an interval; they are never counted as "no".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import expr
+from .checks import score_items, symbols_for
+from .errors import AnswerError
+from .expr import UNKNOWN, Interval
+from .instrument import Instrument, Item
+
+__all__ = ["CompiledInstrument", "Evaluation"]
+
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What scoring found, before judgement and wording.
+
+    ``env`` maps item and score ids to values; ``UNKNOWN`` marks unknown answers and
+    ``None`` skipped ones. Level fields are indexes into ``instrument.levels``.
+    """
+
+    env: dict[str, object]
+    unknown_items: tuple[str, ...]
+    skipped_items: tuple[str, ...]
+    scores: dict[str, tuple[int, int]]
+    computed: tuple[int, int] | None
+    fired: tuple[int, ...]
+    possible: tuple[int, ...]
+
+
+class CompiledInstrument:
+    """An instrument ready to score: expressions compiled, point tables flattened."""
+
+    def __init__(self, instrument: Instrument, sha256: str = "") -> None:
+        self.instrument = instrument
+        self.sha256 = sha256
+        self.levels = instrument.level_ids()
+        self.items: dict[str, Item] = {i.id: i for i in instrument.items()}
+        self.order = tuple(self.items)
+        self.known: dict[str, dict[str, int]] = {}
+        self.unknown_options: dict[str, frozenset[str]] = {}
+        for item in self.items.values():
+            if item.type == "choice":
+                scale = instrument.scales[item.scale or ""]
+                self.known[item.id] = {o.value: o.points for o in scale.options if not o.unknown}
+                self.unknown_options[item.id] = frozenset(o.value for o in scale.options if o.unknown)
+        self.show_if = {
+            i.id: expr.compile_expression(i.show_if, symbols_for(instrument, upto=i.id))
+            for i in self.items.values()
+            if i.show_if
+        }
+        self.scores = tuple(self._score_table(s.id) for s in instrument.scores)
+        everything = symbols_for(instrument)
+        self.critical = tuple(
+            (c, expr.compile_expression(c.when, everything), self.levels.index(c.raise_to))
+            for c in instrument.critical
+        )
+        with_level = dict(everything, final_level=expr.LevelType(self.levels))
+        self.requirements = tuple(
+            (r, expr.compile_expression(r.check, with_level)) for r in instrument.requirements
+        )
+        self.bands: tuple[tuple[int, int, int], ...] = ()
+        if instrument.bands:
+            self.bands = tuple(
+                (b.min, b.max, self.levels.index(b.level)) for b in instrument.bands.ranges
+            )
+        # Unknowns that matter: items feeding a score or a critical rule (an unknown
+        # own-view or free-text answer cannot make the level incomplete).
+        scored = {key for _, rows in self.scores for key, *_ in rows}
+        named = {name for _, cond, _ in self.critical for name in cond.names}
+        self.counted = frozenset(
+            i.id for i in self.items.values() if i.type in ("choice", "number") and i.id in scored | named
+        )
+
+    def _score_table(self, score_id: str) -> tuple[str, tuple[tuple[str, dict[str, int], int, int], ...]]:
+        score = next(s for s in self.instrument.scores if s.id == score_id)
+        rows = []
+        for item in score_items(self.instrument, score):
+            table = dict(self.known[item.id])
+            if score.kind == "count":
+                table = {v: int(v in (score.values or ())) for v in table}
+            rows.append((item.id, table, min(table.values()), max(table.values())))
+        return score.id, tuple(rows)
+
+    # ------------------------------------------------------------------ answers
+
+    def check_answers(self, answers: Mapping[str, object]) -> dict[str, object]:
+        """Validate and normalise answers; raise ``AnswerError`` naming the item.
+
+        ``None`` means "not answered" and is dropped. The rejected value is never
+        put in the error: it may be a name or an identity number.
+        """
+        clean: dict[str, object] = {}
+        for key, value in answers.items():
+            item = self.items.get(key)
+            if item is None:
+                suggestion = expr.suggest(str(key), self.order)
+                hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+                raise AnswerError(str(key)[:64], f"no such item in {self.instrument.id}{hint}")
+            if value is not None:
+                clean[key] = self._check_value(item, value)
+        return clean
+
+    def allowed(self, item: Item) -> tuple[str, ...]:
+        """The answer values an item takes, in words for error messages."""
+        if item.type == "choice":
+            scale = self.instrument.scales[item.scale or ""]
+            return tuple(o.value for o in scale.options)
+        if item.type == "number":
+            return (f"an integer from {item.min} to {item.max}",)
+        if item.type == "date":
+            return ("a date YYYY-MM-DD",)
+        if item.type == "group":
+            return (f"a list of at most {item.max_rows} rows",)
+        return ("text",)
+
+    def _check_value(self, item: Item, value: object, where: str = "") -> object:
+        where = where or item.id
+        if item.type == "choice":
+            if isinstance(value, str) and (value in self.known[item.id] or value in self.unknown_options[item.id]):
+                return value
+        elif item.type == "number":
+            if type(value) is int and item.min is not None and item.max is not None and item.min <= value <= item.max:
+                return value
+        elif item.type == "date":
+            if isinstance(value, dt.date):
+                return value.isoformat()
+            if isinstance(value, str) and _is_date(value):
+                return value
+        elif item.type == "text":
+            if isinstance(value, str) and len(value) <= MAX_TEXT:
+                return value
+        elif isinstance(value, list) and len(value) <= item.max_rows:
+            return [self._check_row(item, row, f"{where}[{n}]") for n, row in enumerate(value)]
+        raise AnswerError(where, "answer not allowed", self.allowed(item))
+
+    def _check_row(self, group: Item, row: object, where: str) -> dict[str, object]:
+        fields = {f.id: f for f in group.fields or ()}
+        if not isinstance(row, dict):
+            raise AnswerError(where, "each row must be a mapping of fields", sorted(fields))
+        out: dict[str, object] = {}
+        for key, value in row.items():
+            field = fields.get(key)
+            if field is None:
+                raise AnswerError(f"{where}.{str(key)[:64]}", "no such field", sorted(fields))
+            if value is not None:
+                out[key] = self._check_field(field, value, f"{where}.{key}")
+        return out
+
+    def _check_field(self, field: Item, value: object, where: str) -> object:
+        if field.type == "choice":
+            scale = self.instrument.scales[field.scale or ""]
+            if isinstance(value, str) and value in {o.value for o in scale.options}:
+                return value
+            raise AnswerError(where, "answer not allowed", tuple(o.value for o in scale.options))
+        return self._check_value(field, value, where)
+
+    # ------------------------------------------------------------------ scoring
+
+    def evaluate(self, answers: Mapping[str, object]) -> Evaluation:
+        """Score already-checked answers (see ``check_answers``)."""
+        env: dict[str, object] = {}
+        unknown: list[str] = []
+        skipped: list[str] = []
+        show_if = self.show_if
+        counted = self.counted
+        for key in self.order:
+            cond = show_if.get(key)
+            if cond is not None and cond.fn(env) is False:
+                env[key] = None
+                skipped.append(key)
+                continue
+            value = answers.get(key, UNKNOWN)
+            if value.__class__ is str and key in self.unknown_options and value in self.unknown_options[key]:
+                value = UNKNOWN
+            elif value.__class__ is list:
+                value = self._group_env(key, value)  # type: ignore[arg-type]
+            env[key] = value
+            if value is UNKNOWN and key in counted:
+                unknown.append(key)
+        scores: dict[str, tuple[int, int]] = {}
+        for score_id, rows in self.scores:
+            lo = hi = 0
+            for key, table, least, most in rows:
+                v = env[key]
+                if v is None:
+                    continue
+                if v is UNKNOWN:
+                    lo += least
+                    hi += most
+                else:
+                    pts = table[v]  # type: ignore[index]
+                    lo += pts
+                    hi += pts
+            scores[score_id] = (lo, hi)
+            env[score_id] = lo if lo == hi else Interval(lo, hi)
+        computed = None
+        if self.bands:
+            lo, hi = scores[self.instrument.bands.score]  # type: ignore[union-attr]
+            computed = (self._band(lo), self._band(hi))
+        fired: list[int] = []
+        possible: list[int] = []
+        states: dict[str, object] = {}
+        for n, (crit, cond, _) in enumerate(self.critical):
+            state = cond.fn(env)
+            states[crit.id] = state
+            if state is True:
+                fired.append(n)
+            elif state is UNKNOWN:
+                possible.append(n)
+        env["@critical"] = states
+        return Evaluation(env, tuple(unknown), tuple(skipped), scores, computed, tuple(fired), tuple(possible))
+
+    def _group_env(self, key: str, rows: list[dict[str, object]]) -> tuple[dict[str, object], ...]:
+        """Rows with unknown-options of choice fields turned into ``UNKNOWN``."""
+        item = self.items[key]
+        unknown_fields = {
+            f.id: frozenset(o.value for o in self.instrument.scales[f.scale or ""].options if o.unknown)
+            for f in item.fields or ()
+            if f.type == "choice"
+        }
+        out = []
+        for row in rows:
+            clean = dict(row)
+            for fid, unk in unknown_fields.items():
+                if clean.get(fid) in unk:
+                    clean[fid] = UNKNOWN
+            out.append(clean)
+        return tuple(out)
+
+    def _band(self, value: int) -> int:
+        for low, high, level in self.bands:
+            if low <= value <= high:
+                return level
+        # Outside every band cannot happen after load checks; fail safe to the top.
+        return self.bands[-1][2]
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
