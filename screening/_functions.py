@@ -10,6 +10,7 @@ language needs no loops, attributes or subscripts. Every function is total over
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from ._compile import CRITICAL_SYMBOL, Compiler
@@ -154,6 +155,40 @@ def _max_of(c: Compiler, node: Call) -> tuple[Type, Fn]:
     return INT, max_of
 
 
+def _escalating(c: Compiler, node: Call) -> tuple[Type, Fn]:
+    """Calendar trend: more incidents, or more severe ones, in the latest half year.
+
+    The window is anchored at the latest incident, not at the clock, so the same
+    answers always give the same result (the engine reads no clock).
+    """
+    _arity(c, node, 3, 3)
+    key, group = _group(c, node)
+    date_field, _ = c.group_field(group, node.args[1], ("date",))
+    severity_field, _ = c.group_field(group, node.args[2], ("int",))
+
+    def escalating(env: Env) -> object:
+        rows = env.get(key, UNKNOWN)
+        if rows is UNKNOWN or rows is None:
+            return rows
+        points = [(r.get(date_field), r.get(severity_field)) for r in rows]  # type: ignore[attr-defined]
+        if any(not isinstance(d, str) or not isinstance(s, int) for d, s in points):
+            return UNKNOWN if points else False
+        return _trend([(dt.date.fromisoformat(d), s) for d, s in points])  # type: ignore[arg-type]
+
+    return BOOL, escalating
+
+
+def _trend(points: list[tuple[dt.date, int]]) -> bool:
+    if len(points) < 2:
+        return False
+    latest = max(d for d, _ in points)
+    recent = [s for d, s in points if (latest - d).days < 183]
+    older = [s for d, s in points if 183 <= (latest - d).days < 366]
+    if not older:
+        return False
+    return len(recent) > len(older) or max(recent) > max(older)
+
+
 def _fired(c: Compiler, node: Call) -> tuple[Type, Fn]:
     _arity(c, node, 1, 1)
     arg = node.args[0]
@@ -178,6 +213,7 @@ FUNCTIONS: dict[str, Spec] = {
     "all_of": _all_of,
     "any_of": _any_of,
     "count": _count,
+    "escalating": _escalating,
     "fired": _fired,
     "known": _known,
     "max_of": _max_of,
@@ -190,6 +226,8 @@ FUNCTION_DOCS: dict[str, str] = {
     "all_of": "all_of(value|[values], item, …): every item has one of the values",
     "any_of": "any_of(value|[values], item, …): at least one item has one of the values",
     "count": "count(value|[values], item, …): how many items have one of the values",
+    "escalating": "escalating(group, 'date', 'severity'): more or more severe incidents in the latest "
+    "half year than in the half year before (window anchored at the latest incident)",
     "fired": "fired('rule'): the critical rule fired (unknown if it might have)",
     "known": "known(item): the item has an answer that is not unknown",
     "max_of": "max_of(group, 'field'): largest number in a field of a repeating group",
