@@ -17,7 +17,7 @@ __all__ = ["PHRASES", "phrase"]
 PHRASES: dict[str, tuple[str, str]] = {
     "answer": (
         "{item}: {answer} ger {points} poäng till {score}",
-        "{item}: {answer} gives {points} points to {score}",
+        "{item}: {answer} gives {points} point(s) to {score}",
     ),
     "unknown": (
         "{item}: okänt svar – räknas inte som nej; kan ge {least}–{most} poäng till {score}",
@@ -117,6 +117,40 @@ PHRASES: dict[str, tuple[str, str]] = {
         "The person's own view differs from the instrument's level.",
     ),
     "warn_requirement": ("Krav ej uppfyllt: {message}", "Requirement not met: {message}"),
+    "rule_fired": ("Regel {rule}: {reason}", "Rule {rule}: {reason}"),
+    "warn_children_unknown": (
+        "Våld har framkommit men det är inte känt om barn finns i hushållet – fråga, eftersom barn kan behöva en orosanmälan.",
+        "Violence has been disclosed but it is not known whether children live in the household – ask, as children may need a report of concern.",
+    ),
+    "safety_children": (
+        "Barn i hushållet och våld har framkommit: överväg orosanmälan (anmälningsplikt, 14 kap. 1 § SoL 2001:453 / motsvarande i SoL 2025:400).",
+        "Children in the household and violence disclosed: consider a report of concern (duty to report, ch. 14 s. 1 SoL 2001:453 / its successor in SoL 2025:400).",
+    ),
+    "safety_honour": (
+        "Hedersrelaterad kontext: kontakta inte familj eller vårdnadshavare innan en skyddsbedömning är gjord.",
+        "Honour-related context: do not contact the family or guardians before a protection assessment has been made.",
+    ),
+    "safety_honour_removed": (
+        "{service} togs bort: i en hedersrelaterad kontext får familjen inte kontaktas före en skyddsbedömning.",
+        "{service} was removed: in an honour-related context the family must not be contacted before a protection assessment.",
+    ),
+    "safety_incomplete": (
+        "Bedömningen är ofullständig eller obestämd: erbjud stöd och komplettera bedömningen snarast; en låg nivå kan inte antas.",
+        "The assessment is incomplete or indeterminate: offer support and complete the assessment soon; a low level cannot be assumed.",
+    ),
+    "outside_target_group": (
+        "{service} rekommenderas inte: personen ({age} år) är utanför målgruppens ålder",
+        "{service} is not recommended: the person (aged {age}) is outside its target age",
+    ),
+    "complete_assessment": ("Komplettera bedömningen", "Complete the assessment"),
+    "near_miss": (
+        "{points} poäng till skulle ge nivån {level}",
+        "{points} more point(s) would give the level {level}",
+    ),
+    "near_miss_added": (
+        "{points} poäng till skulle ge nivån {level}: då tillkommer {services}",
+        "{points} more point(s) would give the level {level}: that would add {services}",
+    ),
 }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ._version import __version__ as ENGINE_VERSION
 from ._texts import phrase
 from .errors import JudgementError
-from .expr import UNKNOWN
+from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
 from .result import (
     Completeness,
@@ -31,9 +31,10 @@ from .result import (
     Status,
     TraceStep,
 )
+from .referral import CompiledRuleSet, Recommendation
 from .scoring import CompiledInstrument, Evaluation
 
-__all__ = ["Decision", "assess", "decide"]
+__all__ = ["Decision", "assess", "decide", "near_misses", "rule_level"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ def assess(
     judgement: JudgementInput | None = None,
     assessor: str | None = None,
     assessed_at: str | None = None,
+    rules: CompiledRuleSet | None = None,
+    facts: Mapping[str, object] | None = None,
 ) -> Result:
     """Score ``answers`` on ``ci`` and explain the outcome.
 
@@ -134,6 +137,8 @@ def assess(
         judgement: the assessor's level and rationale, if any.
         assessor: who assessed (a name or staff id; stored, never logged).
         assessed_at: ISO timestamp supplied by the caller; the engine reads no clock.
+        rules: a referral rule set (see ``load_rules``); without one, no referrals.
+        facts: case facts the rule set declares (children in the household, age, …).
 
     Raises:
         AnswerError: an answer does not fit its item (names item and allowed values).
@@ -147,7 +152,14 @@ def assess(
     name = lambda i: None if i is None else levels[i]  # noqa: E731
     own = _own_view(ci, ev, d)
     unmet = _unmet_requirements(ci, ev, d)
-    return Result(
+    rec = None
+    if rules is not None:
+        clean_facts = rules.check_facts(facts or {})
+        rec = rules.recommend(ci, ev, rule_level(ci, d), d.status, d.complete, bool(own and own.discrepancy), clean_facts)
+        rec.trace.extend(near_misses(ci, ev, d, rules, clean_facts, bool(own and own.discrepancy), rec))
+    elif facts:
+        raise JudgementError("case facts were given but no rule set to use them")
+    result = Result(
         engine_version=ENGINE_VERSION,
         instrument=InstrumentRef(id=inst.id, version=inst.version, sha256=ci.sha256, title=inst.title),
         assessed_at=assessed_at,
@@ -189,9 +201,64 @@ def assess(
         ),
         own_view=own,
         requirements_unmet=[r.id for r, _ in unmet],
-        warnings=_warnings(ci, ev, d, own, unmet),
-        trace=_trace(ci, ev, d, judgement, own, unmet),
+        warnings=_warnings(ci, ev, d, own, unmet) + (rec.warnings if rec else []),
+        trace=_trace(ci, ev, d, judgement, own, unmet) + (rec.trace if rec else []),
+        ruleset=None
+        if rules is None
+        else {"id": rules.ruleset.id, "version": rules.ruleset.version, "sha256": rules.sha256, "catalogue": rules.catalogue.id},
+        referrals=rec.referrals if rec else [],
+        follow_up=rec.follow_up if rec else [],
+        reassess_within_days=rec.reassess_within_days if rec else None,
     )
+    return result
+
+
+def rule_level(ci: CompiledInstrument, d: Decision) -> object:
+    """The level referral rules see.
+
+    A concluded level as is; an incomplete or indeterminate one at the top of its
+    range (precaution: unknown answers must not buy a lower recommendation); a
+    level awaiting judgement as the interval it may still take, so only rules
+    that hold for every possible judgement fire.
+    """
+    if d.final is not None:
+        return d.final
+    if d.status in ("incomplete", "indeterminate"):
+        return d.hi
+    if d.status == "judgement_required" and ci.levels:
+        return Interval.of(d.floor or 0, len(ci.levels) - 1)
+    return None
+
+
+def near_misses(
+    ci: CompiledInstrument,
+    ev: Evaluation,
+    d: Decision,
+    rules: CompiledRuleSet,
+    facts: Mapping[str, object],
+    discrepancy: bool,
+    rec: Recommendation,
+) -> list[TraceStep]:
+    """What would change the outcome: points to the next band and what it would add."""
+    bands = ci.instrument.bands
+    if bands is None or d.final is None or d.judged is not None or d.final + 1 >= len(ci.levels):
+        return []
+    value = ev.scores[bands.score][0]
+    target = d.final + 1
+    band = next((b for b in bands.ranges if ci.levels.index(b.level) >= target and b.min > value), None)
+    if band is None:
+        return []
+    level = ci.levels.index(band.level)
+    other = rules.recommend(ci, ev, level, "concluded", True, discrepancy, facts)
+    have = {r.service for r in rec.referrals}
+    added = [r.name for r in other.referrals if r.service not in have]
+    label = ci.instrument.levels[level].label
+    if added:
+        services = Text(sv=", ".join(n.sv for n in added), en=", ".join(n.en for n in added))
+        text = phrase("near_miss_added", points=band.min - value, level=label, services=services)
+    else:
+        text = phrase("near_miss", points=band.min - value, level=label)
+    return [TraceStep(kind="near_miss", ref=band.level, text=text)]
 
 
 def _level(ci: CompiledInstrument, index: int) -> Text:

@@ -45,7 +45,7 @@ def validate_paths(
                     continue
                 echo(f"ok  {path} ({len(ci.instrument.tests)} golden vectors)")
             else:
-                from .rules import load_rules_file
+                from .rules_loader import load_rules_file
 
                 load_rules_file(path, home)
                 echo(f"ok  {path}")

@@ -89,15 +89,26 @@ def score_cmd(
     assessor: Annotated[str | None, typer.Option(help="Who assessed.")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.json,
     lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
+    rules: Annotated[
+        str, typer.Option(help="Referral rule set id or path; 'none' for no referrals.")
+    ] = "default",
+    fact: Annotated[
+        list[str] | None,
+        typer.Option("--fact", help="Case fact name=value, e.g. children_in_household=true, age=17 (repeatable)."),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
-    """Score an answers file and print the result (JSON by default)."""
-    from ..api import score_file
+    """Score an answers file and print the result with recommended referrals (JSON by default)."""
+    from ..api import parse_fact, score_file
     from ..present import result_text
 
     if (judgement is None) != (rationale is None):
         raise typer.BadParameter("--judgement and --rationale go together", param_hint="--judgement/--rationale")
-    result = score_file(instrument, answers, judgement=judgement, rationale=rationale, assessor=assessor, home=home)
+    facts = dict(parse_fact(f) for f in fact or [])
+    result = score_file(
+        instrument, answers, judgement=judgement, rationale=rationale, assessor=assessor, home=home,
+        rules=rules, facts=facts,
+    )
     if fmt is Format.json:
         typer.echo(result.to_json(), nl=False)
     else:

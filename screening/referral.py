@@ -1,0 +1,279 @@
+"""Pure referral evaluation: a scored result → recommended services, follow-ups, dates.
+
+May import: errors, expr, instrument, checks, scoring, rules, result, _texts / stdlib.
+
+Rules are compiled once per instrument version and evaluated on the same
+three-valued environment as the instrument. Three safety rules are enforced here,
+in code, whatever a rule set says: children in the household with disclosed
+violence always give a report-of-concern consideration; an incomplete result
+never ends in information-only advice; in an honour context nothing recommends
+contacting the family before a protection assessment. Nothing is ever sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import expr
+from ._texts import phrase
+from .checks import symbols_for
+from .errors import AnswerError
+from .expr import UNKNOWN, Expression, Interval
+from .instrument import Text
+from .result import Fact, FollowUp, Message, Referral, TraceStep
+from .rules import URGENCIES, Catalogue, FactSpec, Rule, RuleSet, Table
+from .scoring import CompiledInstrument, Evaluation
+
+__all__ = ["CompiledRuleSet", "Recommendation", "rule_symbols"]
+
+STATUSES = ("concluded", "indeterminate", "incomplete", "judgement_required", "no_level")
+
+
+def fact_type(spec: FactSpec) -> expr.Type:
+    if spec.type == "bool":
+        return expr.BOOL
+    if spec.type == "int":
+        return expr.INT
+    return expr.AnswerType(spec.values or ())
+
+
+def rule_symbols(ruleset: RuleSet, ci: CompiledInstrument | None) -> dict[str, expr.Type]:
+    """What a rule's condition may read: the instrument's items and scores, the level,
+    completeness, status, the own-view discrepancy, and the declared case facts."""
+    symbols: dict[str, expr.Type] = {}
+    if ci is not None:
+        symbols.update(symbols_for(ci.instrument))
+        if ci.levels:
+            symbols["level"] = expr.LevelType(ci.levels)
+        symbols["discrepancy"] = expr.BOOL
+    symbols["complete"] = expr.BOOL
+    symbols["status"] = expr.AnswerType(STATUSES)
+    for name, spec in ruleset.facts.items():
+        symbols[name] = fact_type(spec)
+    return symbols
+
+
+@dataclass(frozen=True)
+class CompiledTable:
+    table: Table
+    rules: tuple[tuple[Rule, Expression], ...]
+    violence: Expression | None
+    honour: Expression | None
+
+
+@dataclass
+class Recommendation:
+    """What the rules recommend for one result (before it is frozen into the Result)."""
+
+    referrals: list[Referral] = field(default_factory=list)
+    follow_up: list[FollowUp] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
+    trace: list[TraceStep] = field(default_factory=list)
+    reassess_within_days: int | None = None
+
+
+class CompiledRuleSet:
+    """A rule set with its catalogue, compiled lazily per instrument version."""
+
+    def __init__(self, ruleset: RuleSet, catalogue: Catalogue, sha256: str = "") -> None:
+        self.ruleset = ruleset
+        self.catalogue = catalogue
+        self.sha256 = sha256
+        self._cache: dict[tuple[str, str], tuple[CompiledTable, ...]] = {}
+
+    def tables_for(self, ci: CompiledInstrument) -> tuple[CompiledTable, ...]:
+        """The tables that apply to ``ci``, compiled against its symbols (cached)."""
+        key = (ci.instrument.id, ci.sha256)
+        if key not in self._cache:
+            self._cache[key] = tuple(
+                self.compile_table(t, ci if t.instrument != "*" else None)
+                for t in self.ruleset.tables
+                if t.instrument in ("*", ci.instrument.id)
+            )
+        return self._cache[key]
+
+    def compile_table(self, table: Table, ci: CompiledInstrument | None) -> CompiledTable:
+        symbols = rule_symbols(self.ruleset, ci)
+        rules = tuple((r, expr.compile_expression(r.when, symbols)) for r in table.rules)
+        item_symbols = rule_symbols(self.ruleset, ci)
+        violence = expr.compile_expression(table.violence_disclosed, item_symbols) if table.violence_disclosed else None
+        honour = expr.compile_expression(table.honour_context, item_symbols) if table.honour_context else None
+        return CompiledTable(table, rules, violence, honour)
+
+    def check_facts(self, facts: Mapping[str, object]) -> dict[str, object]:
+        """Validate caller-supplied case facts against their declarations."""
+        clean: dict[str, object] = {}
+        for name, value in facts.items():
+            spec = self.ruleset.facts.get(name)
+            if spec is None:
+                raise AnswerError(str(name)[:64], "no such case fact", sorted(self.ruleset.facts))
+            if value is None:
+                continue
+            if spec.type == "bool" and isinstance(value, bool):
+                clean[name] = value
+            elif spec.type == "int" and type(value) is int and spec.min is not None and spec.max is not None:
+                if not spec.min <= value <= spec.max:
+                    raise AnswerError(name, "case fact out of range", (f"{spec.min}–{spec.max}",))
+                clean[name] = value
+            elif spec.type == "choice" and isinstance(value, str) and value in (spec.values or ()):
+                clean[name] = value
+            else:
+                allowed = ("true", "false") if spec.type == "bool" else tuple(spec.values or (f"{spec.min}–{spec.max}",))
+                raise AnswerError(name, "case fact not allowed", allowed)
+        return clean
+
+    # ---------------------------------------------------------------- evaluation
+
+    def recommend(
+        self,
+        ci: CompiledInstrument,
+        ev: Evaluation,
+        level: object,
+        status: str,
+        complete: bool,
+        discrepancy: bool,
+        facts: Mapping[str, object],
+    ) -> Recommendation:
+        """Evaluate every applicable table and apply the safety rules."""
+        env = dict(ev.env)
+        env.update(level=level, status=status, complete=complete, discrepancy=discrepancy)
+        for name in self.ruleset.facts:
+            env[name] = facts.get(name, UNKNOWN)
+        rec = Recommendation()
+        tables = self.tables_for(ci)
+        for ct in tables:
+            for rule, cond in self._matching(ct, env):
+                self._apply(rule, cond, ci, env, rec)
+        _guards(self, tables, env, status, rec, ci.instrument.id)
+        self._target_groups(env.get("age", UNKNOWN), rec)
+        rec.referrals = _dedupe(rec.referrals)
+        rec.reassess_within_days = self._reassess(tables, ci, level)
+        return rec
+
+    @staticmethod
+    def _matching(ct: CompiledTable, env: Mapping[str, object]) -> list[tuple[Rule, Expression]]:
+        hits = [(rule, cond) for rule, cond in ct.rules if cond.fn(env) is True]
+        if ct.table.hit_policy == "first":
+            return hits[:1]
+        return hits  # "unique": overlaps are rejected when the rule set loads
+
+    def _apply(
+        self, rule: Rule, cond: Expression, ci: CompiledInstrument, env: Mapping[str, object], rec: Recommendation
+    ) -> None:
+        facts = _facts(ci, self.ruleset, cond.names, env)
+        for service_id in rule.refer:
+            rec.referrals.append(self.referral(service_id, rule.id, rule.urgency, rule.reason, facts))
+        for spec in rule.follow_up:
+            rec.follow_up.append(
+                FollowUp(kind=spec.kind, target=spec.target, name=self._target_name(spec.kind, spec.target), rule=rule.id, reason=spec.reason)
+            )
+        rec.trace.append(TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", rule=rule.id, reason=rule.reason)))
+
+    def _target_groups(self, age: object, rec: Recommendation) -> None:
+        """Drop services whose age range the person is known to be outside (e.g. Origo 13–26).
+
+        An unknown age keeps the service: the caseworker checks, nothing is lost.
+        """
+        if not isinstance(age, int) or isinstance(age, bool):
+            return
+        services = self.catalogue.services
+
+        def fits(service_id: str) -> bool:
+            service = services.get(service_id)
+            if service is None:
+                return True
+            return (service.age_min is None or age >= service.age_min) and (service.age_max is None or age <= service.age_max)
+
+        for ref in [r for r in rec.referrals if not fits(r.service)]:
+            rec.trace.append(TraceStep(kind="rule", ref=ref.rule, text=phrase("outside_target_group", service=ref.name, age=age)))
+        rec.referrals = [r for r in rec.referrals if fits(r.service)]
+        rec.follow_up = [f for f in rec.follow_up if f.kind != "consultation" or fits(f.target)]
+
+    def referral(self, service_id: str, rule: str, urgency: str, reason: Text, facts: list[Fact]) -> Referral:
+        service = self.catalogue.services[service_id]
+        return Referral(
+            service=service_id,
+            name=service.name,
+            urgency=urgency,  # type: ignore[arg-type]
+            rule=rule,
+            reason=reason,
+            decision_required=service.decision_required,
+            legal_basis_required=bool(service.legal_basis),
+            legal_basis_options=list(service.legal_basis),
+            facts=facts,
+        )
+
+    def _target_name(self, kind: str, target: str) -> Text:
+        if kind == "consultation" and target in self.catalogue.services:
+            return self.catalogue.services[target].name
+        return Text(sv=target, en=target)
+
+    def _reassess(self, tables: tuple[CompiledTable, ...], ci: CompiledInstrument, level: object) -> int | None:
+        index = level.hi if isinstance(level, Interval) else level
+        if not isinstance(index, int) or not ci.levels:
+            return None
+        days = [t.table.reassess_after_days[ci.levels[index]] for t in tables if ci.levels[index] in t.table.reassess_after_days]
+        return min(days) if days else None
+
+
+def _facts(ci: CompiledInstrument, ruleset: RuleSet, names: frozenset[str], env: Mapping[str, object]) -> list[Fact]:
+    """The facts a rule read, in words: item answers by their labels, scores, level, case facts."""
+    from ._explain import _item_label, _option_label
+
+    facts: list[Fact] = []
+    for name in sorted(names):
+        value = env.get(name, UNKNOWN)
+        shown = "?" if value is UNKNOWN else "–" if value is None else value
+        if name in ci.items:
+            answer = _option_label(ci, name, shown) if value not in (UNKNOWN, None) else Text(sv="okänt", en="unknown")
+            item = _item_label(ci, name)
+            facts.append(Fact(ref=name, text=Text(sv=f"{item.sv}: {answer.sv}", en=f"{item.en}: {answer.en}")))
+        elif name == "level" and ci.levels:
+            facts.append(Fact(ref=name, text=_level_text(ci, value)))
+        else:
+            label = ruleset.facts[name].label if name in ruleset.facts else Text(sv=name, en=name)
+            facts.append(Fact(ref=name, text=Text(sv=f"{label.sv}: {_fmt(shown)}", en=f"{label.en}: {_fmt(shown)}")))
+    return facts
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, Interval):
+        return f"{value.lo}–{value.hi}"
+    if isinstance(value, bool):
+        return "ja/yes" if value else "nej/no"
+    return str(value)
+
+
+def _level_text(ci: CompiledInstrument, value: object) -> Text:
+    levels = ci.instrument.levels
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Text(sv=f"nivå: {levels[value].label.sv}", en=f"level: {levels[value].label.en}")
+    if isinstance(value, Interval):
+        lo, hi = levels[value.lo].label, levels[value.hi].label
+        return Text(sv=f"nivå: {lo.sv}–{hi.sv}", en=f"level: {lo.en}–{hi.en}")
+    return Text(sv="nivå: ej fastställd", en="level: not set")
+
+
+def _dedupe(referrals: list[Referral]) -> list[Referral]:
+    """One referral per service, the most urgent kept; ordered by urgency, then first seen."""
+    best: dict[str, Referral] = {}
+    for ref in referrals:
+        kept = best.get(ref.service)
+        if kept is None or URGENCIES.index(ref.urgency) < URGENCIES.index(kept.urgency):
+            best[ref.service] = ref
+    order = {ref.service: n for n, ref in reversed(list(enumerate(referrals)))}
+    return sorted(best.values(), key=lambda r: (URGENCIES.index(r.urgency), order[r.service]))
+
+
+def _guards(
+    crs: CompiledRuleSet,
+    tables: tuple[CompiledTable, ...],
+    env: Mapping[str, object],
+    status: str,
+    rec: Recommendation,
+    instrument_id: str,
+) -> None:
+    from ._safety import apply_safety_rules
+
+    apply_safety_rules(crs, tables, env, status, rec, instrument_id)

@@ -1,0 +1,140 @@
+"""Referral rule sets and service catalogues: strict pydantic models.
+
+May import: instrument / pydantic.
+
+A *catalogue* lists one municipality's services (Stockholm's RVC and Origo,
+Göteborg's Kriscentrum, …) with what each is for and whether contacting it needs
+a formal decision or a legal basis for disclosure. A *rule set* is a set of
+decision tables over a result: each rule has a condition in the instrument
+expression language, the services it recommends, an urgency and a reason in
+both languages. Municipalities differ, so all of this is data.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from .instrument import Id, InstrumentId, Model, NonEmpty, SemVer, Text
+
+__all__ = [
+    "Catalogue",
+    "FactSpec",
+    "FollowUpSpec",
+    "LegalBasis",
+    "Rule",
+    "RuleSet",
+    "Service",
+    "Table",
+    "URGENCIES",
+]
+
+URGENCIES = ("immediate", "within_days", "planned")
+Urgency = Literal["immediate", "within_days", "planned"]
+ServiceId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Role = Literal[
+    "child_report", "protection_assessment", "honour_consultation", "police", "shelter",
+    "support", "healthcare", "information", "perpetrator_programme", "emergency", "other",
+]
+
+
+class LegalBasis(Model):
+    """A legal ground the caseworker may choose for disclosing to a service."""
+
+    label: Text
+    reference: NonEmpty
+
+
+class Service(Model):
+    """A service people can be referred to; contacting it is always the caseworker's act."""
+
+    name: Text
+    description: Text
+    purpose: Text
+    target_group: Text
+    role: Role
+    tier: Literal["information", "support", "protection"]
+    decision_required: bool = False
+    legal_basis: list[Id] = []
+    contacts_family: bool = False
+    age_min: int | None = Field(default=None, ge=0, le=120)
+    age_max: int | None = Field(default=None, ge=0, le=120)
+    area: Text | None = None
+
+
+class Catalogue(Model):
+    """One municipality's services, in ``rules/services/<id>.yaml``."""
+
+    id: InstrumentId
+    version: SemVer
+    title: Text
+    municipality: NonEmpty
+    legal_bases: dict[Id, LegalBasis] = {}
+    services: dict[ServiceId, Service] = Field(min_length=1)
+
+
+class FactSpec(Model):
+    """A case fact the caller supplies (not an instrument answer)."""
+
+    type: Literal["bool", "int", "choice"]
+    label: Text
+    min: int | None = None
+    max: int | None = None
+    values: list[Id] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> FactSpec:
+        if (self.type == "int") != (self.min is not None and self.max is not None):
+            raise ValueError("int facts need 'min' and 'max', and only they have them")
+        if (self.type == "choice") != (self.values is not None):
+            raise ValueError("choice facts need 'values', and only they have them")
+        return self
+
+
+class FollowUpSpec(Model):
+    """A follow-up a rule recommends: another assessment, or a consultation."""
+
+    kind: Literal["assessment", "consultation"]
+    target: NonEmpty
+    reason: Text
+
+
+class Rule(Model):
+    id: Id
+    when: NonEmpty
+    refer: list[ServiceId] = []
+    urgency: Urgency = "planned"
+    reason: Text
+    follow_up: list[FollowUpSpec] = []
+    inferred: bool = True
+    note: NonEmpty | None = None
+
+
+class Table(Model):
+    """A decision table over results of one instrument (``*``: any instrument)."""
+
+    id: Id
+    instrument: Annotated[str, StringConstraints(pattern=r"^(\*|[a-z][a-z0-9-]{0,63})$")]
+    hit_policy: Literal["collect", "first", "unique"]
+    violence_disclosed: NonEmpty | None = None
+    honour_context: NonEmpty | None = None
+    reassess_after_days: dict[Id, Annotated[int, Field(ge=1, le=730)]] = {}
+    rules: list[Rule] = Field(min_length=1)
+
+
+class RuleSet(Model):
+    """A referral rule set for one catalogue, in ``rules/<id>.yaml``.
+
+    ``incomplete_support`` names the services recommended when a result is
+    incomplete or indeterminate and the rules gave nothing beyond information:
+    an incomplete result must never end in low-level advice only.
+    """
+
+    id: InstrumentId
+    version: SemVer
+    title: Text
+    catalogue: InstrumentId
+    facts: dict[Id, FactSpec] = {}
+    incomplete_support: list[ServiceId] = Field(min_length=1)
+    tables: list[Table] = Field(min_length=1)

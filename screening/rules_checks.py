@@ -1,0 +1,227 @@
+"""Static checks of rule sets and catalogues (``screening validate``).
+
+May import: errors, expr, instrument, checks, scoring, rules, referral, _safety / stdlib.
+
+Besides references (services, instruments, levels, legal bases), three checks
+reason about conditions by evaluating them over every combination of the small
+finite things they read — levels, statuses, booleans, choice answers — with
+everything else left unknown. The evaluation is three-valued and sound, so
+"false in every combination" really means "can never fire", and "true for both"
+really is an overlap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+
+from . import expr
+from .checks import Problem, score_range
+from .errors import ExpressionError
+from .expr import UNKNOWN, Expression, Interval
+from .instrument import Text
+from .referral import STATUSES, CompiledRuleSet, rule_symbols
+from .rules import Catalogue
+from .scoring import CompiledInstrument
+
+__all__ = ["CLAIM_PATTERNS", "check_catalogue", "check_ruleset", "claims_action"]
+
+MAX_COMBINATIONS = 20_000
+
+# Wording that would claim a referral was made. Output must only ever recommend.
+CLAIM_PATTERNS = re.compile(
+    r"\b(har|hade|är|blev) (skickats?|remitterats?|anmälts?|kontaktats?)\b|\bremitterad\b|\banmäld\b"
+    r"|\b(has|have|was|were) been (sent|referred|reported|contacted)\b|\breferral (was |has been )?made\b",
+    re.IGNORECASE,
+)
+
+
+def claims_action(text: str) -> bool:
+    return bool(CLAIM_PATTERNS.search(text))
+
+
+def _texts(obj: object, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if isinstance(obj, Text):
+        yield loc, obj.sv
+        yield loc, obj.en
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _texts(value, (*loc, key))
+    elif isinstance(obj, list | tuple):
+        for n, value in enumerate(obj):
+            yield from _texts(value, (*loc, n))
+    elif hasattr(obj, "model_fields"):
+        for name in type(obj).model_fields:
+            yield from _texts(getattr(obj, name), (*loc, name))
+
+
+def check_catalogue(catalogue: Catalogue) -> Iterator[Problem]:
+    for sid, service in catalogue.services.items():
+        for n, basis in enumerate(service.legal_basis):
+            if basis not in catalogue.legal_bases:
+                yield Problem(("services", sid, "legal_basis", n), f"unknown legal basis {basis!r}", expr.suggest(basis, list(catalogue.legal_bases)))
+        if service.age_min is not None and service.age_max is not None and service.age_min > service.age_max:
+            yield Problem(("services", sid, "age_min"), "age_min is above age_max")
+    for loc, text in _texts(catalogue, ()):
+        if claims_action(text):
+            yield Problem(loc, "text claims that something was sent or done; output may only recommend")
+
+
+def check_ruleset(crs: CompiledRuleSet, instruments: Mapping[str, CompiledInstrument]) -> Iterator[Problem]:
+    """Every reference, condition, coverage and overlap problem in a rule set."""
+    rs = crs.ruleset
+    services = crs.catalogue.services
+    for n, sid in enumerate(rs.incomplete_support):
+        if sid not in services:
+            yield Problem(("incomplete_support", n), f"unknown service {sid!r}", expr.suggest(sid, list(services)))
+        elif services[sid].tier == "information":
+            yield Problem(("incomplete_support", n), "incomplete results need more than an information service")
+    if any(t.violence_disclosed for t in rs.tables) and (rs.facts.get("children_in_household") is None or rs.facts["children_in_household"].type != "bool"):
+        yield Problem(("facts",), "tables with violence_disclosed need a bool fact 'children_in_household'")
+    for loc, text in _texts(rs, ()):
+        if claims_action(text):
+            yield Problem(loc, "text claims that something was sent or done; output may only recommend")
+    ids: dict[str, tuple[str | int, ...]] = {}
+    for ti, table in enumerate(rs.tables):
+        tloc: tuple[str | int, ...] = ("tables", ti)
+        if table.id in ids:
+            yield Problem((*tloc, "id"), f"duplicate table id {table.id!r}")
+        ids[table.id] = tloc
+        ci = None
+        if table.instrument != "*":
+            ci = instruments.get(table.instrument)
+            if ci is None:
+                yield Problem((*tloc, "instrument"), f"unknown instrument {table.instrument!r}", expr.suggest(table.instrument, list(instruments)))
+                continue
+        yield from _check_table(crs, ti, ci, instruments)
+    yield from _check_coverage(crs, instruments)
+
+
+def _compile(text: str, symbols: Mapping[str, expr.Type], loc: tuple[str | int, ...]) -> tuple[Expression | None, list[Problem]]:
+    try:
+        return expr.compile_expression(text, symbols), []
+    except ExpressionError as exc:
+        return None, [Problem(loc, f"{exc.message} in expression {text!r}", exc.suggestion, exc.column)]
+
+
+def _check_table(crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, instruments: Mapping[str, CompiledInstrument]) -> Iterator[Problem]:
+    rs, table = crs.ruleset, crs.ruleset.tables[ti]
+    services = crs.catalogue.services
+    symbols = rule_symbols(rs, ci)
+    tloc: tuple[str | int, ...] = ("tables", ti)
+    for key in ("violence_disclosed", "honour_context"):
+        text = getattr(table, key)
+        if text is not None:
+            _, problems = _compile(text, symbols, (*tloc, key))
+            yield from problems
+    levels = ci.levels if ci else ()
+    for level in table.reassess_after_days:
+        if level not in levels:
+            yield Problem((*tloc, "reassess_after_days", level), f"unknown level {level!r}", expr.suggest(level, levels))
+    compiled: list[tuple[int, Expression]] = []
+    for ri, rule in enumerate(table.rules):
+        rloc = (*tloc, "rules", ri)
+        for n, sid in enumerate(rule.refer):
+            if sid not in services:
+                yield Problem((*rloc, "refer", n), f"unknown service {sid!r}", expr.suggest(sid, list(services)))
+            elif table.honour_context and services[sid].contacts_family:
+                yield Problem((*rloc, "refer", n), f"{sid!r} contacts the family; not allowed in an honour table before a protection assessment")
+        for n, spec in enumerate(rule.follow_up):
+            known = list(instruments) if spec.kind == "assessment" else list(services)
+            if spec.target not in known:
+                yield Problem((*rloc, "follow_up", n, "target"), f"unknown {spec.kind} target {spec.target!r}", expr.suggest(spec.target, known))
+        if not rule.refer and not rule.follow_up:
+            yield Problem(rloc, "the rule recommends nothing (no 'refer' and no 'follow_up')")
+        cond, problems = _compile(rule.when, symbols, (*rloc, "when"))
+        yield from problems
+        if cond is None:
+            continue
+        compiled.append((ri, cond))
+        if not any(v is not False for v in _outcomes([cond], ci, rs, symbols)):
+            yield Problem((*rloc, "when"), "this rule can never fire")
+    if table.hit_policy == "unique":
+        for (ra, ca), (rb, cb) in itertools.combinations(compiled, 2):
+            if any(a is True and b is True for a, b in _pairs(ca, cb, ci, rs, symbols)):
+                yield Problem((*tloc, "rules", rb, "when"), f"overlaps rule {table.rules[ra].id!r} under hit policy 'unique'")
+
+
+def _check_coverage(crs: CompiledRuleSet, instruments: Mapping[str, CompiledInstrument]) -> Iterator[Problem]:
+    """Every level of every instrument with a table gets at least one recommendation."""
+    rs = crs.ruleset
+    for iid in sorted({t.instrument for t in rs.tables if t.instrument != "*"}):
+        ci = instruments.get(iid)
+        if ci is None or not ci.levels:
+            continue
+        symbols = rule_symbols(rs, ci)
+        conds: list[Expression] = []
+        for table in rs.tables:
+            if table.instrument not in ("*", iid):
+                continue
+            table_symbols = symbols if table.instrument == iid else rule_symbols(rs, None)
+            for rule in table.rules:
+                if rule.refer:
+                    try:
+                        conds.append(expr.compile_expression(rule.when, table_symbols))
+                    except ExpressionError:
+                        continue
+        for index, level in enumerate(ci.levels):
+            fixed = {"level": index}
+            if not any(v is not False for c in conds for v in _outcomes([c], ci, rs, symbols, fixed)):
+                first = next(n for n, t in enumerate(rs.tables) if t.instrument == iid)
+                yield Problem(("tables", first, "instrument"), f"no rule recommends any service at level {level!r} of {iid}")
+
+
+def _domain(name: str, ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type]) -> Sequence[object]:
+    typ = symbols.get(name)
+    facts = getattr(rs, "facts", {})
+    if name == "level" and ci is not None:
+        return list(range(len(ci.levels)))
+    if name == "status":
+        return list(STATUSES)
+    if typ is not None and typ.kind == "bool":
+        return [True, False, UNKNOWN] if name in facts else [True, False]
+    if isinstance(typ, expr.AnswerType):
+        return [*typ.values, UNKNOWN] + ([None] if ci is not None and name in ci.items else [])
+    if name in facts and facts[name].type == "int":
+        return [Interval(facts[name].min, facts[name].max)]
+    if ci is not None and name in ci.items and ci.items[name].type == "number":
+        item = ci.items[name]
+        return [Interval(item.min or 0, item.max or 0)]
+    if ci is not None and any(s.id == name for s in ci.instrument.scores):
+        lo, hi = score_range(ci.instrument, name)
+        return [Interval.of(lo, hi)]
+    return [UNKNOWN]
+
+
+def _envs(names: set[str], ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type], fixed: Mapping[str, object]) -> Iterator[dict[str, object]]:
+    free = sorted(n for n in names if n not in fixed)
+    domains = [_domain(n, ci, rs, symbols) for n in free]
+    while domains and _size(domains) > MAX_COMBINATIONS:  # collapse the widest to unknown: still sound
+        widest = max(range(len(domains)), key=lambda i: len(domains[i]))
+        domains[widest] = [UNKNOWN]
+    critical = {c.id: UNKNOWN for c in ci.instrument.critical} if ci is not None else {}
+    for combo in itertools.product(*domains):
+        env: dict[str, object] = dict(zip(free, combo, strict=True))
+        env.update(fixed)
+        env["@critical"] = critical
+        yield env
+
+
+def _size(domains: list[Sequence[object]]) -> int:
+    total = 1
+    for d in domains:
+        total *= len(d)
+    return total
+
+
+def _outcomes(conds: list[Expression], ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type], fixed: Mapping[str, object] | None = None) -> Iterator[object]:
+    names: set[str] = set().union(*(c.names for c in conds))
+    for env in _envs(names, ci, rs, symbols, fixed or {}):
+        for c in conds:
+            yield c.fn(env)
+
+
+def _pairs(a: Expression, b: Expression, ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type]) -> Iterator[tuple[object, object]]:
+    for env in _envs(set(a.names | b.names), ci, rs, symbols, {}):
+        yield a.fn(env), b.fn(env)

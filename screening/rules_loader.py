@@ -1,0 +1,95 @@
+"""Load rule sets and service catalogues from YAML, checked against the instruments.
+
+May import: errors, rules, referral, rules_checks, loader, yamlsafe / stdlib.
+
+A rule set names its catalogue by id (``rules/services/<id>.yaml``); the bundled
+set is Stockholm's, and another municipality's loads the same way. Loading runs
+every static check, so ``screening validate`` reports unknown services, rules
+that can never fire, overlaps under ``unique`` and uncovered levels — located.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from .errors import Issue, SpecError
+from .loader import _located, content_root, list_instruments, load_instrument_file, validate_model
+from .referral import CompiledRuleSet
+from .rules import Catalogue, RuleSet
+from .rules_checks import check_catalogue, check_ruleset
+from .scoring import CompiledInstrument
+from .yamlsafe import load_yaml, load_yaml_file
+
+__all__ = ["find_rules", "load_catalogue_file", "load_rules", "load_rules_file"]
+
+
+def load_catalogue_file(path: str | os.PathLike[str]) -> Catalogue:
+    """Load and check one service catalogue."""
+    doc = load_yaml_file(path)
+    catalogue = validate_model(Catalogue, doc)
+    issues = list(_located(doc, check_catalogue(catalogue)))
+    if issues:
+        raise SpecError(issues)
+    return catalogue
+
+
+def _latest_instruments(home: str | os.PathLike[str] | None) -> dict[str, CompiledInstrument]:
+    latest: dict[str, CompiledInstrument] = {}
+    for entry in list_instruments(home):  # sorted by id, then version: the last one wins
+        try:
+            latest[entry.id] = load_instrument_file(entry.path)
+        except SpecError:
+            continue  # reported when that instrument itself is validated
+    return latest
+
+
+def find_rules(ref: str, home: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve a rule-set id (``rules/<id>.yaml``) or path."""
+    candidate = Path(ref)
+    if candidate.suffix in (".yaml", ".yml") or os.sep in ref:
+        return candidate
+    path = content_root(home) / "rules" / f"{ref}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (content_root(home) / "rules").glob("*.yaml"))
+        raise SpecError([Issue(ref, 0, 0, "", f"no rule set {ref!r} (known: {', '.join(known)})")])
+    return path
+
+
+def load_rules(ref: str, home: str | os.PathLike[str] | None = None) -> CompiledRuleSet:
+    """Load a rule set by id or path, with its catalogue, checked against the instruments."""
+    return load_rules_file(find_rules(ref, home), home)
+
+
+def load_rules_file(path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> CompiledRuleSet:
+    """Load one file under ``rules/``: a rule set, or a catalogue under ``rules/services``."""
+    path = Path(path)
+    raw = path.read_bytes() if path.is_file() else b""
+    if not raw:
+        raise SpecError([Issue(str(path), 0, 0, "", "no such file or empty file")])
+    doc = load_yaml(raw, str(path))
+    if path.parent.name == "services":
+        catalogue = load_catalogue_file(path)
+        return CompiledRuleSet(_empty_ruleset(catalogue), catalogue)
+    ruleset = validate_model(RuleSet, doc)
+    root = path.parent if home is None and path.parent.name == "rules" else content_root(home) / "rules"
+    catalogue_path = root / "services" / f"{ruleset.catalogue}.yaml"
+    if not catalogue_path.is_file():
+        mark = doc.mark_for(("catalogue",))
+        raise SpecError([Issue(str(path), mark.line, mark.column, "catalogue", f"no catalogue file {catalogue_path}")])
+    catalogue = load_catalogue_file(catalogue_path)
+    instruments = _latest_instruments(home if home is not None else root.parent)
+    compiled = CompiledRuleSet(ruleset, catalogue, hashlib.sha256(raw).hexdigest())
+    issues = list(_located(doc, check_ruleset(compiled, instruments)))
+    if issues:
+        raise SpecError(issues)
+    return compiled
+
+
+def _empty_ruleset(catalogue: Catalogue) -> RuleSet:
+    """A catalogue validated alone is wrapped in a rule set with no tables to evaluate."""
+    return RuleSet.model_construct(
+        id=catalogue.id, version=catalogue.version, title=catalogue.title, catalogue=catalogue.id,
+        facts={}, incomplete_support=[], tables=[],
+    )
