@@ -32,9 +32,10 @@ from .result import (
     TraceStep,
 )
 from .referral import CompiledRuleSet, Recommendation
+from ._fast import Summary
 from .scoring import CompiledInstrument, Evaluation
 
-__all__ = ["Decision", "assess", "decide", "near_misses", "rule_level"]
+__all__ = ["Decision", "assess", "decide", "near_misses", "rule_level", "summarize", "summarize_referrals"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,60 @@ def _undecided(
     else:
         status = "indeterminate"
     return Decision(lo, hi, floor, None, None, final, status, complete)
+
+
+def summarize(ci: CompiledInstrument, answers: Mapping[str, object]) -> Summary:
+    """Level, status, score totals and critical floor, without building a ``Result``.
+
+    The batch re-scorer's hot path: complete answer sets go through the precomputed
+    fast path; anything else through ``evaluate`` and ``decide``, with the same outcome.
+
+    Raises:
+        AnswerError: only on the slow path, for answers that do not fit.
+    """
+    quick = ci.fast.summarize(answers)
+    if quick is not None:
+        return quick
+    ev = ci.evaluate(ci.check_answers(answers))
+    d = decide(ci, ev, None)
+    totals = tuple(ev.scores[s.id][0] if ev.scores[s.id][0] == ev.scores[s.id][1] else -1 for s in ci.instrument.scores)
+    return d.final, d.status, totals, d.floor
+
+
+def summarize_referrals(
+    ci: CompiledInstrument,
+    rules: CompiledRuleSet,
+    answers: Mapping[str, object],
+    facts: Mapping[str, object] | None = None,
+) -> tuple[Summary, tuple[str, ...]]:
+    """``summarize`` plus the recommended services (ids, most urgent first).
+
+    The referral outcome is a pure function of the level, status, the case facts
+    and the few answers the rules read, so it is memoised on exactly those; a miss
+    runs the full ``assess`` once for that key.
+    """
+    summary = summarize(ci, answers)
+    memo = rules.memo_for(ci)
+    facts = facts or {}
+    if memo is None or summary[1] in ("incomplete", "indeterminate"):
+        result = assess(ci, answers, rules=rules, facts=facts)
+        return summary, tuple(r.service for r in result.referrals)
+    names, table = memo
+    # Level, status, floor and every score total fix what the rules see as `level`
+    # and the own-view discrepancy for a complete answer set.
+    key = (
+        *summary[:2], summary[3], summary[2],
+        *(answers.get(n) for n in names),
+        *(facts.get(f) for f in rules.ruleset.facts),
+    )
+    services = table.get(key)
+    if services is None:
+        result = assess(ci, answers, rules=rules, facts=facts)
+        services = tuple(r.service for r in result.referrals)
+        if len(table) >= 65_536:
+            table.clear()
+        table[key] = services
+    return summary, services
 
 
 def assess(

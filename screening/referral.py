@@ -81,6 +81,7 @@ class CompiledRuleSet:
         self.catalogue = catalogue
         self.sha256 = sha256
         self._cache: dict[tuple[str, str], tuple[CompiledTable, ...]] = {}
+        self._memos: dict[tuple[str, str], tuple[tuple[str, ...], dict[tuple[object, ...], tuple[str, ...]]] | None] = {}
 
     def tables_for(self, ci: CompiledInstrument) -> tuple[CompiledTable, ...]:
         """The tables that apply to ``ci``, compiled against its symbols (cached)."""
@@ -100,6 +101,31 @@ class CompiledRuleSet:
         violence = expr.compile_expression(table.violence_disclosed, item_symbols) if table.violence_disclosed else None
         honour = expr.compile_expression(table.honour_context, item_symbols) if table.honour_context else None
         return CompiledTable(table, rules, violence, honour)
+
+    def memo_for(self, ci: CompiledInstrument) -> tuple[tuple[str, ...], dict[tuple[object, ...], tuple[str, ...]]] | None:
+        """What the referral outcome depends on, for memoising it in batch runs.
+
+        Returns the instrument items and scores the rules read (plus the own-view
+        item) and a memo dict, or ``None`` when a rule reads something a key cannot
+        capture (a repeating group or a date).
+        """
+        key = (ci.instrument.id, ci.sha256)
+        if key not in self._memos:
+            names: set[str] = set()
+            for ct in self.tables_for(ci):
+                for _, cond in ct.rules:
+                    names |= cond.names
+                for extra in (ct.violence, ct.honour):
+                    if extra is not None:
+                        names |= extra.names
+            reads = {n for n in names if n in ci.items}  # scores are in the key as totals
+            if ci.instrument.own_view:
+                reads.add(ci.instrument.own_view.item)
+            if any(n in ci.items and ci.items[n].type in ("group", "date", "text") for n in reads):
+                self._memos[key] = None
+            else:
+                self._memos[key] = (tuple(sorted(reads)), {})
+        return self._memos[key]
 
     def check_facts(self, facts: Mapping[str, object]) -> dict[str, object]:
         """Validate caller-supplied case facts against their declarations."""

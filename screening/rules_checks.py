@@ -16,6 +16,8 @@ import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
+from pydantic import BaseModel
+
 from . import expr
 from .checks import Problem, score_range
 from .errors import ExpressionError
@@ -51,7 +53,7 @@ def _texts(obj: object, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str 
     elif isinstance(obj, list | tuple):
         for n, value in enumerate(obj):
             yield from _texts(value, (*loc, n))
-    elif hasattr(obj, "model_fields"):
+    elif isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             yield from _texts(getattr(obj, name), (*loc, name))
 

@@ -86,6 +86,9 @@ class CompiledInstrument:
         self.counted = frozenset(
             i.id for i in self.items.values() if i.type in ("choice", "number") and i.id in scored | named
         )
+        from ._fast import FastPath
+
+        self.fast = FastPath(self)
 
     def _score_table(self, score_id: str) -> tuple[str, tuple[tuple[str, dict[str, int], int, int], ...]]:
         score = next(s for s in self.instrument.scores if s.id == score_id)
