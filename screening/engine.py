@@ -230,6 +230,7 @@ def assess(
             for lo, hi in [ev.scores[s.id]]
         },
         levels=list(levels),
+        level_labels={level.id: level.label for level in inst.levels},
         computed_level=name(ev.computed[0]) if ev.computed and ev.computed[0] == ev.computed[1] else None,
         computed_range=LevelRange(min=levels[ev.computed[0]], max=levels[ev.computed[1]]) if ev.computed else None,
         critical=[ci.critical[i][0].id for i in ev.fired],

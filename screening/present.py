@@ -34,6 +34,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "trace": ("Så kom resultatet till", "How the result came about"),
     "referrals": ("Rekommenderade insatser", "Recommended referrals"),
     "none": ("ingen", "none"),
+    "urgency_immediate": ("omedelbart", "immediate"),
+    "urgency_within_days": ("inom några dagar", "within days"),
+    "urgency_planned": ("planerat", "planned"),
+    "follow_up": ("Fortsatta bedömningar och konsultationer", "Follow-up assessments and consultations"),
+    "reassess": ("Ny bedömning senast inom {days} dagar", "Reassess within {days} days at the latest"),
+    "nothing_sent": (
+        "Inget skickas automatiskt: rekommendationerna är underlag för ditt beslut.",
+        "Nothing is sent automatically: the recommendations support your decision.",
+    ),
     "status_concluded": ("fastställd", "concluded"),
     "status_indeterminate": ("obestämd", "indeterminate"),
     "status_incomplete": ("ofullständig – låg nivå kan inte fastställas", "incomplete – cannot conclude a low level"),
@@ -100,11 +109,15 @@ def _answer_hint(ci: CompiledInstrument, item_id: str, lang: str) -> str:
 def result_text(result: Result, lang: str) -> str:
     """A short summary of a result for the terminal."""
     lines = [f"{result.instrument.title.get(lang)} ({result.instrument.id} {result.instrument.version})"]
-    final = result.final_level or "—"
+    def level_name(level: str) -> str:
+        text = result.level_labels.get(level)
+        return text.get(lang) if text else level
+
+    final = level_name(result.final_level) if result.final_level else "—"
     lines.append(f"{label('final_level', lang)}: {final}")
     lines.append(f"{label('status', lang)}: {label('status_' + result.status, lang)}")
     if result.level_range and result.level_range.min != result.level_range.max:
-        lines.append(f"{label('range', lang)}: {result.level_range.min}–{result.level_range.max}")
+        lines.append(f"{label('range', lang)}: {level_name(result.level_range.min)}–{level_name(result.level_range.max)}")
     if result.scores:
         scores = ", ".join(
             f"{s.label.get(lang)} {s.value if s.value is not None else f'{s.min}–{s.max}'}" for s in result.scores.values()
@@ -116,7 +129,15 @@ def result_text(result: Result, lang: str) -> str:
         lines.extend(f"  - {w.text.get(lang)}" for w in result.warnings)
     if result.referrals:
         lines.append(f"{label('referrals', lang)}:")
-        lines.extend(f"  - [{r.urgency}] {r.name.get(lang)}: {r.reason.get(lang)}" for r in result.referrals)
+        lines.extend(
+            f"  - [{label('urgency_' + r.urgency, lang)}] {r.name.get(lang)}: {r.reason.get(lang)}" for r in result.referrals
+        )
+        lines.append(f"  {label('nothing_sent', lang)}")
+    if result.follow_up:
+        lines.append(f"{label('follow_up', lang)}:")
+        lines.extend(f"  - {f.name.get(lang)}: {f.reason.get(lang)}" for f in result.follow_up)
+    if result.reassess_within_days:
+        lines.append(label("reassess", lang, days=result.reassess_within_days))
     lines.append(f"{label('trace', lang)}:")
     lines.extend(f"  {n}. {safe_text(step.text.get(lang))}" for n, step in enumerate(result.trace, 1))
     lines.append(label("support_note", lang))

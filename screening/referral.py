@@ -50,6 +50,8 @@ def rule_symbols(ruleset: RuleSet, ci: CompiledInstrument | None) -> dict[str, e
     symbols["complete"] = expr.BOOL
     symbols["status"] = expr.AnswerType(STATUSES)
     for name, spec in ruleset.facts.items():
+        if name in symbols and symbols[name].kind != fact_type(spec).kind:
+            continue  # rules_checks reports the clash; the instrument's own type stands
         symbols[name] = fact_type(spec)
     return symbols
 
@@ -81,6 +83,7 @@ class CompiledRuleSet:
         self.catalogue = catalogue
         self.sha256 = sha256
         self._cache: dict[tuple[str, str], tuple[CompiledTable, ...]] = {}
+        self.instrument_titles: dict[str, Text] = {}
         self._memos: dict[tuple[str, str], tuple[tuple[str, ...], dict[tuple[object, ...], tuple[str, ...]]] | None] = {}
 
     def tables_for(self, ci: CompiledInstrument) -> tuple[CompiledTable, ...]:
@@ -165,7 +168,12 @@ class CompiledRuleSet:
         env = dict(ev.env)
         env.update(level=level, status=status, complete=complete, discrepancy=discrepancy)
         for name in self.ruleset.facts:
-            env[name] = facts.get(name, UNKNOWN)
+            # A case fact the caller gave wins; otherwise an instrument answer of the
+            # same name (hedersindikatorer asks for the age) stands.
+            if name in facts:
+                env[name] = facts[name]
+            elif name not in env:
+                env[name] = UNKNOWN
         rec = Recommendation()
         tables = self.tables_for(ci)
         for ct in tables:
@@ -174,6 +182,8 @@ class CompiledRuleSet:
         _guards(self, tables, env, status, rec, ci.instrument.id)
         self._target_groups(env.get("age", UNKNOWN), rec)
         rec.referrals = _dedupe(rec.referrals)
+        seen: set[tuple[str, str]] = set()
+        rec.follow_up = [f for f in rec.follow_up if (f.kind, f.target) not in seen and not seen.add((f.kind, f.target))]  # type: ignore[func-returns-value]
         rec.reassess_within_days = self._reassess(tables, ci, level)
         return rec
 
@@ -233,7 +243,7 @@ class CompiledRuleSet:
     def _target_name(self, kind: str, target: str) -> Text:
         if kind == "consultation" and target in self.catalogue.services:
             return self.catalogue.services[target].name
-        return Text(sv=target, en=target)
+        return self.instrument_titles.get(target, Text(sv=target, en=target))
 
     def _reassess(self, tables: tuple[CompiledTable, ...], ci: CompiledInstrument, level: object) -> int | None:
         index = level.hi if isinstance(level, Interval) else level

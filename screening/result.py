@@ -146,6 +146,7 @@ class Result(Record):
     answers: dict[str, AnswerValue]
     scores: dict[str, ScoreResult]
     levels: list[str]
+    level_labels: dict[str, Text]
     computed_level: str | None
     computed_range: LevelRange | None
     critical: list[str]

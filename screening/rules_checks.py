@@ -117,6 +117,10 @@ def _check_table(crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, i
         if text is not None:
             _, problems = _compile(text, symbols, (*tloc, key))
             yield from problems
+    if ci is not None:
+        for name, spec in rs.facts.items():
+            if name in ci.items and ci.items[name].type != {"bool": "-", "int": "number", "choice": "choice"}[spec.type]:
+                yield Problem(("facts", name), f"case fact {name!r} clashes with item {name!r} of {ci.instrument.id} (another type)")
     levels = ci.levels if ci else ()
     for level in table.reassess_after_days:
         if level not in levels:

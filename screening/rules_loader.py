@@ -81,6 +81,7 @@ def load_rules_file(path: str | os.PathLike[str], home: str | os.PathLike[str] |
     catalogue = load_catalogue_file(catalogue_path)
     instruments = _latest_instruments(home if home is not None else root.parent)
     compiled = CompiledRuleSet(ruleset, catalogue, hashlib.sha256(raw).hexdigest())
+    compiled.instrument_titles = {iid: ci.instrument.title for iid, ci in instruments.items()}
     issues = list(_located(doc, check_ruleset(compiled, instruments)))
     if issues:
         raise SpecError(issues)
