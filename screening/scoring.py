@@ -180,14 +180,19 @@ class CompiledInstrument:
         env: dict[str, object] = {}
         unknown: list[str] = []
         skipped: list[str] = []
+        maybe: set[str] = set()  # asked because the skip condition was unknown
         show_if = self.show_if
         counted = self.counted
         for key in self.order:
             cond = show_if.get(key)
-            if cond is not None and cond.fn(env) is False:
-                env[key] = None
-                skipped.append(key)
-                continue
+            if cond is not None:
+                shown = cond.fn(env)
+                if shown is False:
+                    env[key] = None
+                    skipped.append(key)
+                    continue
+                if shown is UNKNOWN:
+                    maybe.add(key)
             value = answers.get(key, UNKNOWN)
             if value.__class__ is str and key in self.unknown_options and value in self.unknown_options[key]:
                 value = UNKNOWN
@@ -204,8 +209,12 @@ class CompiledInstrument:
                 if v is None:
                     continue
                 if v is UNKNOWN:
-                    lo += least
-                    hi += most
+                    if key in maybe:  # it may also have been skipped, scoring 0
+                        lo += min(least, 0)
+                        hi += max(most, 0)
+                    else:
+                        lo += least
+                        hi += most
                 else:
                     pts = table[v]  # type: ignore[index]
                     lo += pts
