@@ -69,6 +69,7 @@ def score_file(
     home: str | os.PathLike[str] | None = None,
     rules: str | None = "default",
     facts: dict[str, object] | None = None,
+    texts: str | os.PathLike[str] | None = None,
 ) -> Result:
     """Load an instrument and an answers file and assess them.
 
@@ -77,6 +78,10 @@ def score_file(
         AnswerError: an answer does not fit its item; the message names the file.
     """
     ci = load_instrument(instrument, home)
+    if texts is not None:
+        from .texts import load_texts
+
+        ci = load_texts(ci, texts)
     answers = load_answers(answers_path)
     given = JudgementInput(level=judgement, rationale=rationale) if judgement and rationale else None
     ruleset = resolve_rules(rules, home)

@@ -29,6 +29,7 @@ class Problem:
     message: str
     suggestion: str | None = None
     column_offset: int = 0  # column inside an expression string
+    at_key: bool = False  # point at the mapping key itself (an unknown id used as a key)
 
 
 def item_type(inst: Instrument, item: Item) -> expr.Type:
@@ -253,10 +254,10 @@ def _check_vectors(inst: Instrument) -> Iterator[Problem]:
     for vi, vector in enumerate(inst.tests):
         for key in vector.answers:
             if key not in item_ids:
-                yield Problem(("tests", vi, "answers", key), f"unknown item {key!r}", expr.suggest(key, item_ids))
+                yield Problem(("tests", vi, "answers", key), f"unknown item {key!r}", expr.suggest(key, item_ids), at_key=True)
         for key in vector.expect.scores:
             if key not in score_ids:
-                yield Problem(("tests", vi, "expect", "scores", key), f"unknown score {key!r}", expr.suggest(key, score_ids))
+                yield Problem(("tests", vi, "expect", "scores", key), f"unknown score {key!r}", expr.suggest(key, score_ids), at_key=True)
         for field in ("computed_level", "final_level"):
             value = getattr(vector.expect, field)
             if value is not None and value not in levels:

@@ -216,7 +216,9 @@ def assess(
         raise JudgementError("case facts were given but no rule set to use them")
     result = Result(
         engine_version=ENGINE_VERSION,
-        instrument=InstrumentRef(id=inst.id, version=inst.version, sha256=ci.sha256, title=inst.title),
+        instrument=InstrumentRef(
+            id=inst.id, version=inst.version, sha256=ci.sha256, title=inst.title, texts_sha256=ci.texts_sha256
+        ),
         assessed_at=assessed_at,
         answers=dict(sorted(clean.items())),  # type: ignore[arg-type]
         scores={

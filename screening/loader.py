@@ -146,7 +146,7 @@ def validate_model(model: type[M], doc: Document) -> M:
 def _located(doc: Document, problems: Iterator[object]) -> Iterator[Issue]:
     for problem in problems:
         loc = problem.loc  # type: ignore[attr-defined]
-        mark = doc.mark_for(loc)
+        mark = doc.mark_for(loc, prefer_key=getattr(problem, "at_key", False))
         column = mark.column + problem.column_offset if problem.column_offset else mark.column  # type: ignore[attr-defined]
         yield Issue(
             doc.source,

@@ -49,6 +49,7 @@ class InstrumentRef(Record):
     version: str
     sha256: str
     title: Text
+    texts_sha256: str | None = None
 
 
 class ScoreResult(Record):

@@ -49,6 +49,7 @@ class CompiledInstrument:
     def __init__(self, instrument: Instrument, sha256: str = "") -> None:
         self.instrument = instrument
         self.sha256 = sha256
+        self.texts_sha256: str | None = None  # set when licensed wording is overlaid
         self.levels = instrument.level_ids()
         self.items: dict[str, Item] = {i.id: i for i in instrument.items()}
         self.order = tuple(self.items)

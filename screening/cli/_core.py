@@ -14,6 +14,10 @@ import typer
 
 from . import app
 
+TextsOption = Annotated[
+    Path | None,
+    typer.Option("--texts", help="Licensed official wording keyed by item id (overlays the paraphrased texts)."),
+]
 HomeOption = Annotated[
     Path | None,
     typer.Option("--home", help="Content directory (instruments/, rules/, reports/); default $SCREENING_HOME or bundled."),
@@ -46,12 +50,17 @@ def show_cmd(
     instrument: Annotated[str, typer.Argument(help="Instrument id, id@version or a YAML path.")],
     fmt: Annotated[Format, typer.Option("--format", help="text for reading, json for other systems.")] = Format.text,
     lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
+    texts: TextsOption = None,
     home: HomeOption = None,
 ) -> None:
     """Show an instrument's questions and allowed answers."""
     from ..loader import load_instrument
 
     ci = load_instrument(instrument, home)
+    if texts is not None:
+        from ..texts import load_texts
+
+        ci = load_texts(ci, texts)
     if fmt is Format.json:
         payload = {
             "sha256": ci.sha256,
@@ -96,6 +105,7 @@ def score_cmd(
         list[str] | None,
         typer.Option("--fact", help="Case fact name=value, e.g. children_in_household=true, age=17 (repeatable)."),
     ] = None,
+    texts: TextsOption = None,
     home: HomeOption = None,
 ) -> None:
     """Score an answers file and print the result with recommended referrals (JSON by default)."""
@@ -107,7 +117,7 @@ def score_cmd(
     facts = dict(parse_fact(f) for f in fact or [])
     result = score_file(
         instrument, answers, judgement=judgement, rationale=rationale, assessor=assessor, home=home,
-        rules=rules, facts=facts,
+        rules=rules, facts=facts, texts=texts,
     )
     if fmt is Format.json:
         typer.echo(result.to_json(), nl=False)
