@@ -78,9 +78,12 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
     if not judgement.rationale.strip():
         raise JudgementError("a judgement needs a rationale")
     judged = levels.index(judgement.level)
-    if policy == "raise_only" and lo is not None and judged < lo:
+    # Under raise_only the judgement may not go below the top of the range: settling an
+    # indeterminate range lower would be treating unknown answers as "no".
+    if policy == "raise_only" and hi is not None and judged < hi:
         raise JudgementError(
-            f"{inst.id} allows the assessor only to raise the level: at least {levels[lo]!r}"
+            f"{inst.id} allows the assessor only to raise the level: at least {levels[hi]!r}"
+            + (" (answer the unknown items to narrow the range)" if lo is not None and lo < hi else "")
         )
     if not complete and judged == 0 and len(levels) > 1:
         raise JudgementError(
@@ -111,7 +114,9 @@ def _undecided(
         status = "no_level"
     elif policy == "required" or ci.instrument.bands is None or lo is None:
         status = "judgement_required"
-    elif not complete:
+    elif not complete and not (lo == hi and lo > 0):
+        # Too many unknowns forbid concluding a *low* level; a level the unknowns
+        # cannot move, above the lowest, still stands (with complete=False).
         status = "incomplete"
     elif lo == hi:
         status, final = "concluded", lo

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from .migration_spec import Migration
+
 __all__ = [
     "Band",
     "Bands",
@@ -100,6 +102,10 @@ class Scale(Model):
             seen.add(opt.value)
         if all(o.unknown for o in self.options):
             raise ValueError("a scale needs at least one option that is not 'unknown'")
+        for lang in ("sv", "en"):
+            keys = [o.keys[lang] for o in self.options if o.keys and lang in o.keys]
+            if len(keys) != len(set(keys)):
+                raise ValueError(f"two options share the same {lang} key")
         return self
 
     def known_values(self) -> tuple[str, ...]:
@@ -240,9 +246,12 @@ class Expected(Model):
     scores: dict[Id, int] = {}
     computed_level: Id | None = None
     final_level: Id | None = None
-    status: Literal["concluded", "indeterminate", "incomplete", "judgement_required"] | None = None
+    status: Literal["concluded", "indeterminate", "incomplete", "judgement_required", "no_level"] | None = None
     complete: bool | None = None
     critical: list[Id] | None = None
+    critical_possible: list[Id] | None = None
+    level_range: tuple[Id, Id] | None = None
+    requirements_unmet: list[Id] | None = None
     unknown: int | None = None
 
 
@@ -276,6 +285,7 @@ class Instrument(Model):
     own_view: OwnView | None = None
     requirements: list[Requirement] = []
     tests: list[GoldenVector] = []
+    migrations: list[Migration] = []
 
     def items(self) -> list[Item]:
         """Every top-level item in interview order."""

@@ -116,6 +116,8 @@ class CompiledInstrument:
                 suggestion = expr.suggest(str(key), self.order)
                 hint = f"; did you mean {suggestion!r}?" if suggestion else ""
                 raise AnswerError(str(key)[:64], f"no such item in {self.instrument.id}{hint}")
+            if isinstance(value, str) and item.type == "text" and not value.strip():
+                continue  # blank free text is no answer: known() must not be satisfied by "   "
             if value is not None:
                 clean[key] = self._check_value(item, value)
         return clean

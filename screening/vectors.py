@@ -46,11 +46,14 @@ def run_vectors(ci: CompiledInstrument) -> list[VectorFailure]:
             "status": result.status,
             "complete": result.complete,
             "critical": sorted(result.critical),
+            "critical_possible": sorted(result.critical_possible),
+            "level_range": None if result.level_range is None else (result.level_range.min, result.level_range.max),
+            "requirements_unmet": sorted(result.requirements_unmet),
             "unknown": result.completeness.unknown,
         }
         for field, got in actual.items():
             want = getattr(expect, field)
-            if field == "critical" and want is not None:
+            if field in ("critical", "critical_possible", "requirements_unmet") and want is not None:
                 want = sorted(want)
             if want is not None and want != got:
                 failures.append(VectorFailure(index, vector.name, field, want, got))
