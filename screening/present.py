@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from .instrument import Item
 from .result import Result
 from .scoring import CompiledInstrument
 
@@ -19,6 +20,7 @@ __all__ = ["LABELS", "label", "questionnaire_text", "result_text", "safe_text"]
 
 LABELS: dict[str, tuple[str, str]] = {
     "section": ("Avsnitt", "Section"),
+    "help": ("Vägledning", "Guidance"),
     "answers": ("Svar", "Answers"),
     "shown_if": ("visas om", "shown if"),
     "number": ("heltal {lo}–{hi}", "whole number {lo}–{hi}"),
@@ -83,14 +85,28 @@ def questionnaire_text(ci: CompiledInstrument, lang: str) -> str:
     number = 0
     for section in inst.sections:
         lines.append(f"== {label('section', lang)}: {section.title.get(lang)} ==")
+        if section.intro:
+            lines.append(section.intro.get(lang))
         for item in section.items:
             number += 1
             lines.append(f"{number}. [{item.id}] {item.text.get(lang)}")
+            if item.help:
+                lines.append(f"   {label('help', lang)}: {item.help.get(lang)}")
             if item.show_if:
                 lines.append(f"   ({label('shown_if', lang)} {item.show_if})")
             lines.append("   " + _answer_hint(ci, item.id, lang))
+            for f in item.fields or ():
+                lines.append(f"   - [{f.id}] {f.text.get(lang)}: {_field_hint(ci, f, lang)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _field_hint(ci: CompiledInstrument, field: Item, lang: str) -> str:
+    if field.type == "choice":
+        return ", ".join(f"{o.value} = {o.label.get(lang)}" for o in ci.instrument.scales[field.scale or ""].options)
+    if field.type == "number":
+        return label("number", lang, lo=field.min, hi=field.max)
+    return label(field.type, lang)
 
 
 def _answer_hint(ci: CompiledInstrument, item_id: str, lang: str) -> str:
@@ -101,9 +117,8 @@ def _answer_hint(ci: CompiledInstrument, item_id: str, lang: str) -> str:
     if item.type == "number":
         return label("number", lang, lo=item.min, hi=item.max)
     if item.type == "group":
-        names = ", ".join(f.id for f in item.fields or ())
-        return f"{label('group', lang)}: {names}"
-    return label(item.type, lang)
+        return f"{label('group', lang)} ({len(item.fields or ())})"
+    return _field_hint(ci, item, lang)
 
 
 def result_text(result: Result, lang: str) -> str:
