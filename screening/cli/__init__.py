@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 
 from . import _core  # noqa: E402,F401  (registers commands on `app`)
+from . import _report  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,146 @@
+"""The ``report`` command: render a saved result as HTML, Markdown or text.
+
+May import: the library / typer.
+
+Reports hold personal data, so ``-o`` writes atomically and owner-only (0600).
+Without ``-o`` the report goes to standard output, for piping.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from . import app
+from ._core import HomeOption, Lang
+
+if TYPE_CHECKING:
+    from ..result import Result
+
+__all__ = ["load_result", "report_cmd", "write_report_file"]
+
+SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".txt": "txt"}
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    md = "md"
+    txt = "txt"
+
+
+class ReportProfile(StrEnum):
+    case_file = "case-file"
+    referral = "referral"
+
+
+@app.command("report")
+def report_cmd(
+    result_file: Annotated[Path, typer.Argument(help="A result saved with `screening score --format json`.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="html (prints on A4), md or txt.")] = ReportFormat.html,
+    lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
+    profile: Annotated[
+        ReportProfile,
+        typer.Option("--profile", help="case-file: everything; referral: what a partner needs, no free text."),
+    ] = ReportProfile.case_file,
+    case: Annotated[
+        str | None, typer.Option("--case", help="Case pseudonym (never a personal identity number).")
+    ] = None,
+    assessor: Annotated[str | None, typer.Option("--assessor", help="Who assessed (needs --case).")] = None,
+    assessed_at: Annotated[
+        str | None, typer.Option("--assessed-at", help="ISO date-time of the assessment (needs --case).")
+    ] = None,
+    protected: Annotated[
+        bool, typer.Option("--protected", help="The person has protected personal data (needs --case).")
+    ] = False,
+    templates: Annotated[
+        Path | None, typer.Option("--templates", help="Directory of replacement templates (run sandboxed).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to FILE (owner-only) instead of stdout.")
+    ] = None,
+    instrument: Annotated[
+        str | None, typer.Option("--instrument", help="Instrument id@version or YAML path; default: the result's.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Render a saved result as a report for the case file or a referral partner."""
+    from ..loader import load_instrument
+    from ..report import CaseInfo, render_report
+
+    if case is None and (assessor is not None or assessed_at is not None or protected):
+        raise typer.BadParameter("--assessor, --assessed-at and --protected describe a case: give --case too",
+                                 param_hint="--case")
+    info = None if case is None else CaseInfo(case, assessor, assessed_at, protected)
+    result = load_result(result_file)
+    ci = load_instrument(instrument or f"{result.instrument.id}@{result.instrument.version}", home)
+    text = render_report(
+        result, instrument=ci, fmt=fmt.value, lang=lang.value, profile=profile.value, case=info, templates=templates
+    )
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from ..files import write_private
+
+    write_private(output, text)
+    typer.echo(f"{output}", err=True)
+
+
+def load_result(path: Path) -> Result:
+    """Read a result saved as JSON; every problem becomes a ``ReportError`` naming the file.
+
+    Pydantic is told to hide input values, so no answer ends up in the message.
+    """
+    from pydantic import ValidationError
+
+    from ..report import ReportError
+    from ..result import SCHEMA_VERSION, Result
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read file ({exc.strerror or type(exc).__name__})") from None
+    try:
+        result = Result.model_validate_json(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        first = errors[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(document)"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ReportError(
+            f"{path}: not a saved result (from `screening score --format json`): {where}: {first['msg']}{more}"
+        ) from None
+    if result.schema_version != SCHEMA_VERSION:
+        raise ReportError(f"{path}: result schema version {result.schema_version}; this version reads {SCHEMA_VERSION}")
+    return result
+
+
+def write_report_file(
+    result: Result,
+    path: Path,
+    *,
+    instrument: str | None = None,
+    home: Path | None = None,
+    lang: str = "sv",
+    profile: str = "case-file",
+    case: str | None = None,
+) -> Path:
+    """Render ``result`` to ``path`` (format from the suffix), atomically and owner-only.
+
+    Used by ``screening score --report FILE``. ``instrument`` is the reference the
+    result was scored from (id, id@version or path), so the report uses the same file.
+    """
+    from ..files import write_private
+    from ..loader import load_instrument
+    from ..report import CaseInfo, ReportError, render_report
+
+    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ReportError(f"{path}: the report file must end in .html, .md or .txt", "--report")
+    ref = instrument or f"{result.instrument.id}@{result.instrument.version}"
+    ci = load_instrument(ref, home)
+    info = None if case is None else CaseInfo(case)
+    text = render_report(result, instrument=ci, fmt=fmt, lang=lang, profile=profile, case=info)
+    return write_private(path, text)

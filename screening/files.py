@@ -1,0 +1,126 @@
+"""Write files atomically and readable by the owner only.
+
+May import: errors / stdlib.
+
+Reports and exports hold personal data about people at risk, so every file we
+write is created 0600 from its first byte (never created wide and narrowed
+later), appears under its final name only when complete (a crash leaves the old
+file or nothing, never half a report), and survives a power cut once we return
+(file and directory are fsynced). Error messages name the path, never the data.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from .errors import ScreeningError
+
+__all__ = ["FileWriteError", "write_private"]
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+class FileWriteError(ScreeningError):
+    """A file could not be written; nothing was left behind under the final name."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path}: cannot write file ({self.reason})"
+
+
+def write_private(path: str | os.PathLike[str], data: str | bytes, *, make_parents: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically, owner-only (0600).
+
+    The data goes to a temporary file in the same directory (same filesystem, so
+    ``os.replace`` is atomic), created with ``O_CREAT | O_EXCL`` and mode 0600 so
+    no other user can open it even for a moment; it is fsynced, renamed over the
+    target, and the directory is fsynced so the rename itself is durable. On any
+    failure the temporary file is removed.
+
+    Args:
+        path: the final file name. An existing file is replaced; a symlink at
+            ``path`` is replaced by the file, never followed.
+        data: text (written as UTF-8) or bytes.
+        make_parents: create missing parent directories with mode 0700.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FileWriteError: the directory is missing or not writable, the disk is
+            full, or the target is a directory.
+    """
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    directory = target.parent
+    if make_parents and not directory.exists():
+        _make_private_dirs(directory, target)
+    if target.is_dir():
+        raise FileWriteError(str(target), "is a directory")
+    temp = directory / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    except OSError as exc:
+        raise FileWriteError(str(target), exc.strerror or type(exc).__name__) from None
+    try:
+        try:
+            os.fchmod(fd, FILE_MODE)  # a umask can only narrow, but be exact anyway
+            view = memoryview(payload)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        temp.replace(target)
+    except OSError as exc:
+        _remove_quietly(temp)
+        raise FileWriteError(str(target), exc.strerror or type(exc).__name__) from None
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    _fsync_directory(directory)
+    return target
+
+
+def _make_private_dirs(directory: Path, target: Path) -> None:
+    """Create every missing level with 0700 (``mkdir(parents=True)`` gives parents the umask's mode)."""
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    try:
+        for level in reversed(missing):
+            level.mkdir(mode=DIR_MODE)
+            level.chmod(DIR_MODE)
+    except FileExistsError:  # pragma: no cover - a concurrent creator; the write below decides
+        pass
+    except OSError as exc:
+        raise FileWriteError(str(target), exc.strerror or type(exc).__name__) from None
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:  # pragma: no cover - nothing more we can do; the name is random
+        pass
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable; some filesystems refuse to open a directory, which is fine."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - platform dependent
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - platform dependent
+        pass
+    finally:
+        os.close(fd)
