@@ -44,6 +44,7 @@ __all__ = [
 
 MAX_LENGTH: Final = 2000
 MAX_INT: Final = 1_000_000_000
+MAX_DEPTH: Final = 48  # far beyond any real condition; keeps compile and render recursion bounded
 
 
 class _Unknown:
@@ -221,10 +222,22 @@ def parse(text: str) -> Node:
         raise ExpressionError("syntax error", text, exc.offset or 0) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("expression is nested too deeply", text) from None
-    try:
-        return _convert(tree.body, text)
-    except RecursionError:
-        raise ExpressionError("expression is nested too deeply", text) from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise ExpressionError(f"expression is nested deeper than {MAX_DEPTH} levels", text)
+    return _convert(tree.body, text)
+
+
+def _depth(root: ast.AST) -> int:
+    """Nesting depth, computed without recursion so hostile input cannot blow the stack."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _convert(node: ast.expr, text: str) -> Node:  # noqa: C901 - one branch per allowed node
@@ -265,7 +278,10 @@ def _convert(node: ast.expr, text: str) -> Node:  # noqa: C901 - one branch per 
         parts: list[Node] = []
         for op, right_ast in zip(node.ops, node.comparators, strict=True):
             right = _convert(right_ast, text)
-            parts.append(Compare(left, _CMP_OPS[type(op)], right, col=col))
+            cmp = _CMP_OPS.get(type(op))
+            if cmp is None:
+                raise ExpressionError(f"the operator {type(op).__name__} is not allowed", text, col)
+            parts.append(Compare(left, cmp, right, col=col))
             left = right
         return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts), col=col)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):

@@ -106,6 +106,13 @@ def score_cmd(
         typer.Option("--fact", help="Case fact name=value, e.g. children_in_household=true, age=17 (repeatable)."),
     ] = None,
     texts: TextsOption = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write a case-file report to FILE (.html, .md or .txt), owner-only."),
+    ] = None,
+    case: Annotated[
+        str | None, typer.Option("--case", help="Case pseudonym for --report (never a personal identity number).")
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Score an answers file and print the result with recommended referrals (JSON by default)."""
@@ -119,6 +126,10 @@ def score_cmd(
         instrument, answers, judgement=judgement, rationale=rationale, assessor=assessor, home=home,
         rules=rules, facts=facts, texts=texts,
     )
+    if report is not None:
+        from ._report import write_report_file
+
+        write_report_file(result, report, instrument=instrument, home=home, lang=lang.value, case=case)
     if fmt is Format.json:
         typer.echo(result.to_json(), nl=False)
     else:
