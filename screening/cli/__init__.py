@@ -32,6 +32,7 @@ app = typer.Typer(
 
 from . import _core  # noqa: E402,F401  (registers commands on `app`)
 from . import _report  # noqa: E402,F401
+from . import _interview  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

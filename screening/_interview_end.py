@@ -1,0 +1,235 @@
+"""The end of an interview: summary with changes, professional judgement, completion, result.
+
+May import: errors, instrument, engine, present, store, interview, _interview_* / stdlib.
+
+Completing freezes the revision and stores the result in one transaction; the
+result is computed first, so an answer that no longer fits (it cannot, the
+version is pinned) would stop here with nothing frozen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._interview_group import describe_row
+from ._interview_session import assign_keys
+from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP
+from ._store_values import now as utc_now
+from .engine import assess
+from .errors import AssessmentLocked, JudgementError, StoreError
+from .instrument import JudgementInput
+from .present import label, result_text
+from .result import Result
+
+if TYPE_CHECKING:
+    from .interview import _Flow
+    from .referral import CompiledRuleSet
+
+__all__ = ["finish"]
+
+
+class _Back(Exception):
+    """Leave the judgement and show the summary again."""
+
+
+def finish(flow: _Flow, *, assessor: str | None, rules: CompiledRuleSet | None) -> Result | None:
+    """Summary, judgement and completion; ``None`` when the flow goes back to the questions."""
+    s = flow.s
+    if not summary(flow):
+        return None
+    try:
+        judgement = ask_judgement(flow, rules)
+    except _Back:
+        return None
+    now = utc_now()
+    result = _assess(flow, judgement, assessor=assessor, assessed_at=now, rules=rules)
+    if result.requirements_unmet:
+        flow.p.show(flow.say("requirements"))
+        unmet = set(result.requirements_unmet)
+        for req in s.ci.instrument.requirements:
+            if req.id in unmet:
+                flow.p.show("  - " + flow.text(req.message.get(flow.lang)))
+        return None
+    try:
+        s.store.complete(s.aid, result=result, completed_at=now)
+    except AssessmentLocked:
+        raise
+    except StoreError as exc:
+        flow.p.show(flow.say("save_failed", reason=flow.text(exc.message)))
+        return None
+    flow.p.show(flow.say("completed"))
+    flow.p.show(result_text(result, flow.lang))
+    return result
+
+
+def summary(flow: _Flow) -> bool:
+    """Show every shown item with its answer; ``True`` to go on, ``False`` if the cursor moved."""
+    s = flow.s
+    flow.p.new_question()
+    flow.p.show("")
+    flow.p.show(f"== {flow.say('summary')} ==")
+    section = None
+    for n, key in enumerate(s.visible, 1):
+        item = s.ci.items[key]
+        title = s.section_of(key)
+        if title is not section:
+            section = title
+            flow.p.show(f"{label('section', flow.lang)}: {flow.text(title.get(flow.lang))}")
+        answer = flow.describe(item, s.answers.get(key)) if key in s.answers else "—"
+        flow.p.show(f"{n:>3}. {flow.text(item.text.get(flow.lang))} — {answer}")
+        value = s.answers.get(key)
+        if item.type == "group" and isinstance(value, list):
+            for r, row in enumerate(value, 1):
+                flow.p.show("       " + flow.say("row", n=r, fields=describe_row(flow, item, row)))
+    while True:
+        entry = flow.p.read_line(flow.say("summary_prompt")).strip()
+        if entry in ("", ENTER):
+            return True
+        if entry == HIDE or entry in COMMANDS:
+            if entry == HELP:
+                flow.p.show(flow.say("legend"))
+            elif entry in (BACK, QUIT, HIDE):
+                flow.command(entry, None)
+                return False
+            continue
+        if entry.isascii() and entry.isdigit() and 1 <= int(entry) <= len(s.visible):
+            s.goto(s.visible[int(entry) - 1])
+            return False
+        flow.p.show(flow.say("no_such_number"))
+
+
+def ask_judgement(flow: _Flow, rules: CompiledRuleSet | None) -> JudgementInput | None:
+    """The assessor's level and rationale where the policy asks for one; committed before it is confirmed."""
+    s = flow.s
+    inst = s.ci.instrument
+    policy = inst.judgement.policy
+    if policy == "none":
+        return None
+    existing = s.store.judgement(s.aid)
+    flow.p.show("")
+    flow.p.show(flow.say("computed", text=_support(flow, rules)))
+    if inst.judgement.guidance is not None:
+        flow.p.show(flow.say("judgement_guidance", text=flow.text(inst.judgement.guidance.get(flow.lang))))
+    if policy == "required":
+        flow.p.show(flow.say("judgement_required"))
+    elif existing is None and not _wants_judgement(flow):
+        return None
+    while True:
+        choice = _read_level(flow, existing, optional=policy != "required")
+        if choice is None:
+            if _save_judgement(flow, None):
+                return None
+            continue
+        rationale = _read_rationale(flow, existing)
+        judgement = JudgementInput(level=choice, rationale=rationale)
+        try:
+            _assess(flow, judgement, assessor=None, assessed_at=None, rules=rules)
+        except JudgementError as exc:
+            flow.p.show(flow.say("judgement_refused", reason=flow.text(exc.reason)))
+            continue
+        if _save_judgement(flow, judgement):
+            flow.p.show(flow.say("judgement_saved"))
+            return judgement
+
+
+def _wants_judgement(flow: _Flow) -> bool:
+    yes, no = flow.say("yes_key"), flow.say("no_key")
+    flow.p.show(flow.say("judgement_offer"))
+    while True:
+        key = flow.p.read_key("> ").lower()
+        if key == yes:
+            return True
+        if key == no:
+            return False
+        _command(flow, key)
+
+
+def _read_level(flow: _Flow, existing: JudgementInput | None, *, optional: bool) -> str | None:
+    """A level id; ``None`` when an optional judgement is withdrawn with the skip key."""
+    levels = flow.s.ci.instrument.levels
+    keys = assign_keys([(lv.label, None, False) for lv in levels], flow.lang)
+    by_key = dict(zip(keys, levels, strict=True))
+    if existing is not None:
+        names = {lv.id: lv.label.get(flow.lang) for lv in levels}
+        flow.p.show(
+            flow.say(
+                "judgement_current",
+                level=flow.text(names.get(existing.level, existing.level)),
+                rationale=flow.text(existing.rationale),
+            )
+        )
+    choices = "   ".join(f"[{k}] {flow.text(lv.label.get(flow.lang))}" for k, lv in by_key.items())
+    flow.p.show(flow.say("level_prompt") + "  " + choices)
+    while True:
+        key = flow.p.read_key("> ")
+        if key in (ENTER, "\n") and existing is not None:
+            return existing.level
+        if key == SKIP and optional:
+            return None
+        level = by_key.get(key.lower())
+        if level is not None:
+            return level.id
+        _command(flow, key)
+
+
+def _read_rationale(flow: _Flow, existing: JudgementInput | None) -> str:
+    while True:
+        line = flow.p.read_line(flow.say("rationale_prompt"))
+        if line in (HIDE, BACK, QUIT):
+            _command(flow, line)
+            continue
+        text = line.strip()
+        if text:
+            return text
+        if existing is not None:
+            return existing.rationale
+        flow.p.show(flow.say("rationale_needed"))
+
+
+def _command(flow: _Flow, key: str) -> None:
+    """Commands during the judgement: back to the summary, quit, hide, help; else a hint."""
+    if key == BACK:
+        raise _Back
+    if key == HELP:
+        flow.p.show(flow.say("legend"))
+    elif key in (HIDE, QUIT):
+        flow.command(key, None)
+    else:
+        flow.p.show(flow.say("press_key"))
+
+
+def _save_judgement(flow: _Flow, judgement: JudgementInput | None) -> bool:
+    try:
+        flow.s.store.set_judgement(flow.s.aid, judgement)
+    except AssessmentLocked:
+        raise
+    except StoreError as exc:
+        flow.p.show(flow.say("save_failed", reason=flow.text(exc.message)))
+        return False
+    return True
+
+
+def _assess(
+    flow: _Flow,
+    judgement: JudgementInput | None,
+    *,
+    assessor: str | None,
+    assessed_at: str | None,
+    rules: CompiledRuleSet | None,
+) -> Result:
+    return assess(
+        flow.s.ci, flow.s.applicable(), judgement=judgement, assessor=assessor, assessed_at=assessed_at, rules=rules
+    )
+
+
+def _support(flow: _Flow, rules: CompiledRuleSet | None) -> str:
+    """The computed status and level range in words, as support for the judgement."""
+    result = _assess(flow, None, assessor=None, assessed_at=None, rules=rules)
+    names = {lv.id: lv.label.get(flow.lang) for lv in flow.s.ci.instrument.levels}
+    text = label("status_" + result.status, flow.lang)
+    if result.level_range is not None:
+        low, high = names[result.level_range.min], names[result.level_range.max]
+        text += f" ({low})" if low == high else f" ({low}–{high})"
+    if result.critical:
+        text += "; " + ", ".join(result.critical)
+    return flow.text(text)

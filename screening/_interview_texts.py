@@ -1,0 +1,127 @@
+"""Every line the interview itself says, in Swedish and English.
+
+May import: stdlib only.
+
+Kept apart from the flow so the wording can be reviewed in one place (a calm,
+plain tone: the person across the table may be frightened) and so a test can
+check both languages use the same parameters.
+"""
+
+from __future__ import annotations
+
+__all__ = ["COMMANDS", "UI", "say"]
+
+# Command keys are not letters or digits, so they can never collide with an
+# answer key (answer keys are letters/digits; "?" is always "unknown").
+BACK = "<"
+SKIP = "-"
+HELP = "!"
+QUIT = "."
+HIDE = "\x18"  # Ctrl-X (Esc works too); the terminal prompter maps both to this
+ENTER = "\r"
+UNKNOWN_KEY = "?"
+COMMANDS = frozenset({BACK, SKIP, HELP, QUIT})
+
+UI: dict[str, tuple[str, str]] = {
+    "legend": (
+        "? vet ej · < föregående · - hoppa över · ! hjälp · . spara och avsluta · Ctrl-X/Esc dölj skärmen",
+        "? unknown · < previous · - skip · ! help · . save and quit · Ctrl-X/Esc hide the screen",
+    ),
+    "case": ("Ärende {ref} · {title} {version}", "Case {ref} · {title} {version}"),
+    "resumed": (
+        "Fortsätter där ni slutade. Tidigare svar är sparade.",
+        "Continuing where you stopped. Earlier answers are saved.",
+    ),
+    "question": ("Fråga {n} av {total} · Avsnitt: {section}", "Question {n} of {total} · Section: {section}"),
+    "current": ("Nuvarande svar: {answer} (Enter behåller det)", "Current answer: {answer} (Enter keeps it)"),
+    "pending": (
+        "Inte sparat ännu: {answer} (Enter försöker spara igen)",
+        "Not saved yet: {answer} (Enter tries to save again)",
+    ),
+    "saved": ("✓ Sparat: {answer}", "✓ Saved: {answer}"),
+    "row_saved": ("✓ Rad {n} sparad", "✓ Row {n} saved"),
+    "save_failed": (
+        (
+            "Svaret kunde inte sparas ({reason}). Inget har gått förlorat av det som redan sparats. "
+            "Tryck Enter för att försöka igen."
+        ),
+        "The answer could not be saved ({reason}). Nothing already saved is lost. Press Enter to try again.",
+    ),
+    "press_key": ("Tryck på en av tangenterna ovan.", "Press one of the keys shown above."),
+    "type_answer": (
+        "Skriv ett svar, ? för vet ej eller - för att hoppa över.",
+        "Type an answer, ? for unknown or - to skip.",
+    ),
+    "bad_answer": ("Svaret passar inte: {hint}.", "That answer does not fit: {hint}."),
+    "answer_prompt": ("Svar ({hint}): ", "Answer ({hint}): "),
+    "no_help": ("Ingen vägledning finns för den här frågan.", "There is no guidance for this question."),
+    "help": ("Vägledning: {text}", "Guidance: {text}"),
+    "first_question": ("Det här är den första frågan.", "This is the first question."),
+    "unknown": ("okänt", "unknown"),
+    "skipped": ("hoppades över (okänt)", "skipped (unknown)"),
+    "not_asked": ("ej tillämplig", "not applicable"),
+    "rows": ("{n} rader", "{n} rows"),
+    "row": ("Rad {n}: {fields}", "Row {n}: {fields}"),
+    "new_row": (
+        "Ny rad {n} – Enter utan svar när det inte finns fler.",
+        "New row {n} – Enter with no answer when there are no more.",
+    ),
+    "first_row": (
+        "Rad 1 – Enter utan svar om det inte finns några, - om det inte är känt.",
+        "Row 1 – Enter with no answer if there are none, - if it is not known.",
+    ),
+    "group_full": ("Högsta antalet rader är nått.", "The maximum number of rows is reached."),
+    "summary": ("Sammanfattning av svaren", "Summary of the answers"),
+    "summary_prompt": (
+        "Skriv frågans nummer för att ändra ett svar, eller Enter för att gå vidare: ",
+        "Type a question's number to change its answer, or Enter to go on: ",
+    ),
+    "no_such_number": ("Det finns ingen fråga med det numret.", "There is no question with that number."),
+    "computed": ("Beräknat underlag: {text}", "Computed support: {text}"),
+    "judgement_required": (
+        "Instrumentet kräver en professionell bedömning av risknivån.",
+        "The instrument requires a professional judgement of the risk level.",
+    ),
+    "judgement_offer": (
+        "Vill du göra en professionell bedömning av nivån? [j] ja  [n] nej",
+        "Do you want to make a professional judgement of the level? [y] yes  [n] no",
+    ),
+    "judgement_current": ("Nuvarande bedömning: {level} – {rationale}", "Current judgement: {level} – {rationale}"),
+    "judgement_guidance": ("Vägledning: {text}", "Guidance: {text}"),
+    "level_prompt": ("Välj nivå:", "Choose a level:"),
+    "rationale_prompt": ("Motivering: ", "Rationale: "),
+    "rationale_needed": ("En bedömning behöver en motivering.", "A judgement needs a rationale."),
+    "judgement_refused": ("Bedömningen går inte att använda: {reason}", "The judgement cannot be used: {reason}"),
+    "judgement_saved": ("✓ Bedömningen är sparad.", "✓ The judgement is saved."),
+    "requirements": (
+        "Bedömningen kan inte slutföras än:",
+        "The assessment cannot be completed yet:",
+    ),
+    "completed": ("✓ Bedömningen är slutförd och sparad.", "✓ The assessment is completed and saved."),
+    "report_written": ("Rapporten är skriven till {path}", "The report was written to {path}"),
+    "report_unavailable": (
+        "Rapporter kan inte skrivas i den här versionen; resultatet finns sparat.",
+        "Reports cannot be written by this version; the result is saved.",
+    ),
+    "quit": (
+        "Sparat. Fortsätt senare med: screening interview --resume {ref}",
+        "Saved. Continue later with: screening interview --resume {ref}",
+    ),
+    "interrupted": (
+        "Avbrutet. Alla bekräftade svar är sparade. Fortsätt med: screening interview --resume {ref}",
+        "Interrupted. Every confirmed answer is saved. Continue with: screening interview --resume {ref}",
+    ),
+    "hidden": ("Sparat.", "Saved."),
+    "yes_key": ("j", "y"),
+    "no_key": ("n", "n"),
+    "number_hint": ("heltal {lo}–{hi}", "whole number {lo}–{hi}"),
+    "date_hint": ("datum ÅÅÅÅ-MM-DD", "date YYYY-MM-DD"),
+    "text_hint": ("fritext, högst {max} tecken", "free text, at most {max} characters"),
+    "choice_hint": ("en av tangenterna", "one of the keys"),
+}
+
+
+def say(key: str, lang: str, **params: object) -> str:
+    """The phrase ``key`` in ``lang`` (Swedish unless ``en``), filled with ``params``."""
+    sv, en = UI[key]
+    return (en if lang == "en" else sv).format(**params)

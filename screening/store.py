@@ -1,0 +1,419 @@
+"""The case store: assessments, their answers, judgements and derived results in SQLite.
+
+May import: errors, instrument, result, scoring, _store_* / stdlib.
+
+The store's one promise is that nothing acknowledged is ever lost: every write
+is its own ``BEGIN IMMEDIATE … COMMIT`` on a WAL database with
+``synchronous=FULL``, and a method returns only after COMMIT has returned, so
+a caller may acknowledge as soon as it gets control back. Answers belong to a
+revision; completing freezes it (triggers refuse later edits) and a correction
+is a new revision that keeps the old one. Results are derived rows keyed by
+everything that produced them and are never written over the answers.
+
+Every answer, judgement and result value passes through ``_store_values.encode``/``decode``
+(identity JSON for now), the single place a later privacy issue will turn into
+encryption bound to (assessment, field).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from ._store_lock import AssessmentLock, probe
+from ._store_schema import connect, default_store_path
+from ._store_values import (
+    AssessmentInfo,
+    SavedResult,
+    Status,
+    check_case_ref,
+    decode,
+    encode,
+    info_from_row,
+    insert_result,
+    new_case_ref,
+    reason,
+)
+from ._store_values import now as _now
+from .errors import StoreError
+from .instrument import JudgementInput
+from .result import Result
+from .scoring import CompiledInstrument
+
+__all__ = [
+    "AssessmentInfo",
+    "SavedResult",
+    "Status",
+    "Store",
+    "check_case_ref",
+    "default_store_path",
+    "new_case_ref",
+]
+
+_INFO_SQL = """
+SELECT a.id, a.case_ref, a.instrument_id, r.instrument_version, r.instrument_sha256,
+       a.instrument_path, a.assessor, a.lang, a.created_at, a.updated_at,
+       r.revision, r.status, r.completed_at
+FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.revision = a.current_revision
+"""
+
+
+class Store:
+    """A case store: open one with ``Store.open(path)`` and use it as a context manager.
+
+    One ``Store`` is one SQLite connection; use it from one thread. Several
+    processes may share the file; each draft is written by one process at a time
+    (see ``lock``).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._locks: dict[str, AssessmentLock] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Store:
+        """Open or create the store (default: ``default_store_path()``).
+
+        Raises:
+            StoreError: it cannot be created or opened, or is not a screening store.
+        """
+        target = Path(path).expanduser() if path is not None else default_store_path()
+        return cls(connect(target.absolute()), target.absolute())
+
+    def close(self) -> None:
+        for lock in list(self._locks.values()):
+            lock.release()
+        self._locks.clear()
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def lock(self, assessment_id: str) -> None:
+        """Claim the draft for this process until ``unlock`` or ``close``.
+
+        Raises:
+            AssessmentLocked: another process or ``Store`` has it open.
+        """
+        if assessment_id not in self._locks:
+            lock = AssessmentLock(self.path, assessment_id)
+            lock.acquire()
+            self._locks[assessment_id] = lock
+
+    def unlock(self, assessment_id: str) -> None:
+        lock = self._locks.pop(assessment_id, None)
+        if lock is not None:
+            lock.release()
+
+    # ------------------------------------------------------------------ transactions
+
+    def _commit(self) -> None:
+        """COMMIT, on its own so tests can make it fail like a disk would."""
+        self._conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _write(self, what: str, assessment_id: str | None = None) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE … COMMIT``; returns only after COMMIT has returned.
+
+        Any failure rolls back and becomes a ``StoreError`` saying nothing was saved,
+        so the caller can keep the value in memory and offer to try again.
+        """
+        if assessment_id is not None and assessment_id not in self._locks:
+            probe(self.path, assessment_id)
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            self._commit()
+        except BaseException as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"{what} was not saved ({reason(exc)}); try again", assessment_id) from None
+            raise
+
+    def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        try:
+            cur = self._conn.execute(sql, params)
+            cur.row_factory = sqlite3.Row
+            return cur.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"the store could not be read ({reason(exc)})") from None
+
+    # ------------------------------------------------------------------ assessments
+
+    def create_assessment(
+        self,
+        ci: CompiledInstrument,
+        *,
+        case_ref: str | None = None,
+        assessor: str | None = None,
+        lang: str = "sv",
+        instrument_path: str | os.PathLike[str] | None = None,
+    ) -> AssessmentInfo:
+        """Start a draft pinned to ``ci`` (by its SHA-256) and return it.
+
+        Args:
+            ci: the compiled instrument; its ``sha256`` pins the version for good.
+            case_ref: the caseworker's pseudonym; a random one if omitted.
+            assessor: who interviews (name or staff id).
+            lang: ``sv`` or ``en``.
+            instrument_path: where the instrument file was read, to find it again on resume.
+
+        Raises:
+            StoreError: a bad case reference or language, or the store cannot be written.
+        """
+        ref = check_case_ref(case_ref) if case_ref is not None else new_case_ref()
+        if lang not in ("sv", "en"):
+            raise StoreError("the language is 'sv' or 'en'")
+        if not ci.sha256:
+            raise StoreError("the instrument has no content hash; load it from a file to pin its version")
+        aid = secrets.token_hex(16)
+        now = _now()
+        path = str(Path(instrument_path).absolute()) if instrument_path is not None else None
+        inst = ci.instrument
+        with self._write("the new assessment") as conn:
+            conn.execute(
+                "INSERT INTO assessments (id, case_ref, instrument_id, instrument_path, assessor, lang,"
+                " current_revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                (aid, ref, inst.id, path, assessor, lang, now, now),
+            )
+            conn.execute(
+                "INSERT INTO revisions (assessment_id, revision, status, instrument_version, instrument_sha256,"
+                " created_at) VALUES (?, 1, 'draft', ?, ?, ?)",
+                (aid, inst.version, ci.sha256, now),
+            )
+        return self.get(aid)
+
+    def get(self, assessment_id: str) -> AssessmentInfo:
+        """Metadata of one assessment at its current revision.
+
+        Raises:
+            StoreError: no such assessment.
+        """
+        rows = self._read(_INFO_SQL + " WHERE a.id = ?", (assessment_id,))
+        if not rows:
+            raise StoreError("no such assessment", assessment_id)
+        return info_from_row(rows[0])
+
+    def find(self, case_ref: str, *, status: Status | None = None) -> list[AssessmentInfo]:
+        """Assessments with this case reference, newest first."""
+        sql = _INFO_SQL + " WHERE a.case_ref = ?" + (" AND r.status = ?" if status else "")
+        params: tuple[object, ...] = (case_ref, status) if status else (case_ref,)
+        return [info_from_row(r) for r in self._read(sql + " ORDER BY a.created_at DESC, a.id", params)]
+
+    def list_assessments(
+        self,
+        *,
+        instrument_id: str | None = None,
+        version: str | None = None,
+        instrument_sha256: str | None = None,
+        status: Status | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        batch: int = 500,
+    ) -> Iterator[AssessmentInfo]:
+        """Stream assessments in creation order, filtered; nothing is loaded all at once.
+
+        ``since``/``until`` compare with ``created_at`` (ISO 8601 UTC text, so a
+        date such as ``2026-01-01`` works as a bound). Pages by rowid, so the store
+        may be written between pages (batch re-scoring writes results as it goes).
+        """
+        where, params = [], []
+        for clause, value in (
+            ("a.instrument_id = ?", instrument_id),
+            ("r.instrument_version = ?", version),
+            ("r.instrument_sha256 = ?", instrument_sha256),
+            ("r.status = ?", status),
+            ("a.created_at >= ?", since),
+            ("a.created_at < ?", until),
+        ):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        last = 0
+        while True:
+            cond = [*where, "a.rowid > ?"]
+            sql = _INFO_SQL.replace("SELECT ", "SELECT a.rowid AS seq, ", 1)
+            sql += " WHERE " + " AND ".join(cond) + " ORDER BY a.rowid LIMIT ?"
+            rows = self._read(sql, (*params, last, batch))
+            for row in rows:
+                yield info_from_row(row)
+            if len(rows) < batch:
+                return
+            last = rows[-1]["seq"]
+
+    # ------------------------------------------------------------------ answers
+
+    def _draft_revision(self, conn: sqlite3.Connection, assessment_id: str) -> int:
+        row = conn.execute(
+            "SELECT r.revision, r.status FROM assessments a JOIN revisions r"
+            " ON r.assessment_id = a.id AND r.revision = a.current_revision WHERE a.id = ?",
+            (assessment_id,),
+        ).fetchone()
+        if row is None:
+            raise StoreError("no such assessment", assessment_id)
+        if row[1] != "draft":
+            raise StoreError(
+                "the assessment is completed; make a correction (a new revision) to change it", assessment_id
+            )
+        return int(row[0])
+
+    def record_answer(self, assessment_id: str, item_id: str, value: object, *, partial: bool = False) -> None:
+        """Store one answer in its own transaction; on return it is durable.
+
+        ``None`` records an explicit "unknown / skipped" (the question was asked).
+        ``partial`` marks a repeating group whose rows are still being added.
+        The caller validates the value against the instrument (see
+        ``CompiledInstrument.check_answers``); the store only keeps it.
+
+        Raises:
+            AssessmentLocked: another process has the draft open.
+            StoreError: the assessment is completed or missing, or the write failed
+                (nothing was saved; the caller may try again).
+        """
+        data = encode(assessment_id, f"answer:{item_id}", value)
+        now = _now()
+        with self._write("the answer", assessment_id) as conn:
+            revision = self._draft_revision(conn, assessment_id)
+            conn.execute(
+                "INSERT INTO answers (assessment_id, revision, item_id, value, partial, answered_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (assessment_id, revision, item_id) DO UPDATE SET"
+                " value = excluded.value, partial = excluded.partial, answered_at = excluded.answered_at",
+                (assessment_id, revision, item_id, data, int(partial), now),
+            )
+            conn.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", (now, assessment_id))
+
+    def answers(self, assessment_id: str, revision: int | None = None) -> dict[str, object]:
+        """item id → answer of a revision (default: the current one); ``None`` = asked, unknown."""
+        return {item: value for item, (value, _) in self.answer_rows(assessment_id, revision).items()}
+
+    def answer_rows(self, assessment_id: str, revision: int | None = None) -> dict[str, tuple[object, bool]]:
+        """item id → (answer, partial) — ``partial`` marks a group still being filled."""
+        rev = revision if revision is not None else self.get(assessment_id).revision
+        rows = self._read(
+            "SELECT item_id, value, partial FROM answers WHERE assessment_id = ? AND revision = ?",
+            (assessment_id, rev),
+        )
+        return {
+            r["item_id"]: (decode(assessment_id, f"answer:{r['item_id']}", r["value"]), bool(r["partial"]))
+            for r in rows
+        }
+
+    def set_judgement(self, assessment_id: str, judgement: JudgementInput | None) -> None:
+        """Record (or clear) the assessor's level and rationale on the draft revision."""
+        data = None if judgement is None else encode(assessment_id, "judgement", judgement.model_dump())
+        with self._write("the judgement", assessment_id) as conn:
+            revision = self._draft_revision(conn, assessment_id)
+            conn.execute(
+                "UPDATE revisions SET judgement = ? WHERE assessment_id = ? AND revision = ?",
+                (data, assessment_id, revision),
+            )
+            conn.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", (_now(), assessment_id))
+
+    def judgement(self, assessment_id: str, revision: int | None = None) -> JudgementInput | None:
+        rev = revision if revision is not None else self.get(assessment_id).revision
+        rows = self._read(
+            "SELECT judgement FROM revisions WHERE assessment_id = ? AND revision = ?", (assessment_id, rev)
+        )
+        if not rows or rows[0]["judgement"] is None:
+            return None
+        return JudgementInput.model_validate(decode(assessment_id, "judgement", rows[0]["judgement"]))
+
+    # ------------------------------------------------------------------ revisions
+
+    def complete(
+        self, assessment_id: str, *, result: Result | None = None, completed_at: str | None = None
+    ) -> AssessmentInfo:
+        """Freeze the current revision; with ``result``, store it in the same transaction.
+
+        Raises:
+            StoreError: already completed, missing, or the write failed.
+        """
+        now = completed_at or _now()
+        with self._write("the completion", assessment_id) as conn:
+            revision = self._draft_revision(conn, assessment_id)
+            conn.execute(
+                "UPDATE revisions SET status = 'completed', completed_at = ? WHERE assessment_id = ? AND revision = ?",
+                (now, assessment_id, revision),
+            )
+            conn.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", (now, assessment_id))
+            if result is not None:
+                insert_result(conn, assessment_id, revision, result, None)
+        return self.get(assessment_id)
+
+    def correct(self, assessment_id: str) -> int:
+        """Start a correction: copy the completed revision into a new draft; return its number.
+
+        The completed revision and its results stay as they were.
+
+        Raises:
+            StoreError: the current revision is still a draft.
+        """
+        with self._write("the correction", assessment_id) as conn:
+            row = conn.execute(
+                "SELECT r.revision, r.status, r.instrument_version, r.instrument_sha256, r.judgement"
+                " FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.revision = a.current_revision"
+                " WHERE a.id = ?",
+                (assessment_id,),
+            ).fetchone()
+            if row is None:
+                raise StoreError("no such assessment", assessment_id)
+            if row[1] != "completed":
+                raise StoreError("the assessment is still a draft; change it directly", assessment_id)
+            old, new, now = int(row[0]), int(row[0]) + 1, _now()
+            conn.execute(
+                "INSERT INTO revisions (assessment_id, revision, status, instrument_version, instrument_sha256,"
+                " judgement, created_at) VALUES (?, ?, 'draft', ?, ?, ?, ?)",
+                (assessment_id, new, row[2], row[3], row[4], now),
+            )
+            conn.execute(
+                "INSERT INTO answers (assessment_id, revision, item_id, value, partial, answered_at)"
+                " SELECT assessment_id, ?, item_id, value, partial, answered_at FROM answers"
+                " WHERE assessment_id = ? AND revision = ?",
+                (new, assessment_id, old),
+            )
+            conn.execute(
+                "UPDATE assessments SET current_revision = ?, updated_at = ? WHERE id = ?", (new, now, assessment_id)
+            )
+        return new
+
+    # ------------------------------------------------------------------ results
+
+    def save_result(
+        self, assessment_id: str, result: Result, *, revision: int | None = None, rules_sha256: str | None = None
+    ) -> SavedResult:
+        """Store a derived result unless one with the same key exists (re-scoring is a no-op).
+
+        The key is (assessment, revision, instrument hash, rules hash, engine version);
+        the answers are never touched.
+        """
+        rev = revision if revision is not None else self.get(assessment_id).revision
+        with self._write("the result") as conn:
+            return insert_result(conn, assessment_id, rev, result, rules_sha256)
+
+    def results(self, assessment_id: str, revision: int | None = None) -> list[tuple[str, Result]]:
+        """(result hash, result) for a revision (default: current), oldest first."""
+        rev = revision if revision is not None else self.get(assessment_id).revision
+        rows = self._read(
+            "SELECT result, result_sha256 FROM results WHERE assessment_id = ? AND revision = ? ORDER BY created_at",
+            (assessment_id, rev),
+        )
+        return [
+            (r["result_sha256"], Result.model_validate(decode(assessment_id, "result", r["result"]))) for r in rows
+        ]

@@ -1,0 +1,1 @@
+"""Drive the real ``screening`` CLI in a pseudo-terminal (pexpect helpers for the interview tests)."""

@@ -1,0 +1,69 @@
+"""Spawn ``python -m screening`` in a pseudo-terminal and talk to it like a caseworker.
+
+The child gets this checkout on ``PYTHONPATH`` and an isolated store/home, so a
+test never touches the user's real case store. Screens are matched on the
+interview's own phrases ("Fråga 3 av 5", "✓ Sparat"), which is also what a
+person sees.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pexpect
+
+REPO = Path(__file__).resolve().parents[2]
+
+QUESTION = re.compile(r"(?:Fråga|Question) (\d+) (?:av|of) (\d+)")
+ACK = re.compile(r"✓ (?:Sparat|Saved): ")
+ROW_ACK = re.compile(r"✓ (?:Rad|Row) (\d+) (?:sparad|saved)")
+
+__all__ = ["ACK", "QUESTION", "ROW_ACK", "child_env", "finish", "spawn_cli"]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for the child: this checkout importable, UTF-8, no user config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONUTF8"] = "1"
+    env["LANG"] = env.get("LANG", "C.UTF-8")
+    env["TERM"] = "xterm"
+    env.update(extra)
+    return env
+
+
+def spawn_cli(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 20,
+    umask: int | None = None,
+) -> pexpect.spawn:
+    """Start ``python -m screening ARGS`` in a 40x120 pseudo-terminal (optionally under ``umask``)."""
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "screening", *args],
+        env=dict(env) if env is not None else child_env(),
+        cwd=str(cwd or REPO),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=timeout,
+        dimensions=(40, 120),
+        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
+    )
+    child.delaybeforesend = None  # we wait for prompts ourselves
+    return child
+
+
+def finish(child: pexpect.spawn, timeout: float = 20) -> tuple[str, int | None]:
+    """Read until the child exits; return the rest of its output and its exit status."""
+    child.expect(pexpect.EOF, timeout=timeout)
+    rest = child.before
+    child.ptyproc.delayafterclose = 0  # it has exited; do not wait 0.1 s
+    child.close()
+    return rest, child.exitstatus if child.signalstatus is None else -child.signalstatus

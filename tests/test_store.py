@@ -1,0 +1,407 @@
+"""The case store: durable writes, owner-only files, pinned pragmas, revisions, results, locks."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers import DEMO, compile_instrument, python_env
+
+from screening import AssessmentLocked, StoreError, assess, load_instrument_file
+from screening import _store_schema as schema
+from screening._store_lock import lock_dir
+from screening._store_values import decode, encode
+from screening.instrument import JudgementInput
+from screening.store import Store, check_case_ref, default_store_path, new_case_ref
+
+
+@pytest.fixture
+def demo():
+    return load_instrument_file(DEMO)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "cases.db") as st:
+        yield st
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+# ---------------------------------------------------------------- opening and files
+
+
+def test_default_path_follows_env_then_xdg_then_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("SCREENING_STORE", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_store_path() == tmp_path / "xdg" / "screening" / "screening.db"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/is/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_store_path() == tmp_path / "home" / ".local" / "share" / "screening" / "screening.db"
+    monkeypatch.setenv("SCREENING_STORE", str(tmp_path / "explicit.db"))
+    assert default_store_path() == tmp_path / "explicit.db"
+
+
+def test_files_and_directories_are_owner_only_even_under_umask_022(monkeypatch, tmp_path, demo):
+    monkeypatch.delenv("SCREENING_STORE", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    old = os.umask(0o022)
+    try:
+        with Store.open() as st:
+            info = st.create_assessment(demo)
+            st.lock(info.id)
+            st.record_answer(info.id, "q1", "yes")
+            db = st.path
+            created = [db, Path(f"{db}-wal"), Path(f"{db}-shm"), lock_dir(db) / f"{info.id}.lock"]
+            modes = {p.name: mode(p) for p in created}
+            dirs = {p.name: mode(p) for p in (db.parent, db.parent.parent, lock_dir(db))}
+    finally:
+        os.umask(old)
+    assert modes == dict.fromkeys(modes, 0o600)
+    assert dirs == dict.fromkeys(dirs, 0o700)
+
+
+def test_pragmas_are_set_and_read_back(store):
+    conn = store._conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA trusted_schema").fetchone()[0] == 0
+    assert conn.isolation_level is None
+
+
+def test_a_pragma_that_does_not_take_is_an_error(monkeypatch, tmp_path):
+    # An in-memory database cannot be in WAL mode: SQLite answers "memory".
+    with pytest.raises(StoreError, match="refused PRAGMA journal_mode"):
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            schema._apply_pragmas(conn, Path(":memory:"))
+        finally:
+            conn.close()
+
+
+def test_schema_version_is_recorded(store):
+    conn = store._conn
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(schema.SCHEMA_VERSION,)]
+
+
+def test_a_newer_store_is_refused(tmp_path):
+    path = tmp_path / "new.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="upgrade screening"):
+        Store.open(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"this is not a database at all, just some text" * 40, "cannot use the store"),
+        (None, "not a screening store"),
+    ],
+)
+def test_a_foreign_file_is_refused(tmp_path, content, message):
+    path = tmp_path / "other.db"
+    if content is None:
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE mine (x)")
+        conn.commit()
+        conn.close()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(StoreError, match=message):
+        Store.open(path)
+
+
+# ---------------------------------------------------------------- case references
+
+
+@pytest.mark.parametrize(
+    "ref", ["850101-1234", "8501011234", "19850101-1234", "198501011234", "850161+1234", "anna-19850101-1234"]
+)
+def test_personnummer_is_refused_without_repeating_it(ref):
+    with pytest.raises(StoreError) as info:
+        check_case_ref(ref)
+    assert "1234" not in str(info.value)
+    assert "personal identity number" in str(info.value)
+
+
+@pytest.mark.parametrize("ref", ["", " anna", "a/b", "x" * 65, "rad\nbrytning", "\x1b[2J"])
+def test_odd_case_references_are_refused(ref):
+    with pytest.raises(StoreError, match="case reference"):
+        check_case_ref(ref)
+
+
+@pytest.mark.parametrize("ref", ["anna", "Ärende-2024.17", "F1_syster", "2024-0017"])
+def test_pseudonyms_are_accepted(ref):
+    assert check_case_ref(ref) == ref
+
+
+def test_random_references_are_valid_and_distinct():
+    refs = {new_case_ref() for _ in range(200)}
+    assert len(refs) == 200
+    assert all(check_case_ref(r) for r in refs)
+
+
+# ---------------------------------------------------------------- assessments and answers
+
+
+def test_create_pins_the_instrument_by_hash(store, demo):
+    info = store.create_assessment(demo, case_ref="anna", assessor="kw1", instrument_path=DEMO)
+    assert (info.case_ref, info.instrument_id, info.instrument_version) == ("anna", "demo", "1.0.0")
+    assert info.instrument_sha256 == demo.sha256
+    assert info.instrument_path == str(DEMO.absolute())
+    assert (info.status, info.revision, info.assessor) == ("draft", 1, "kw1")
+    assert store.get(info.id) == info
+
+
+def test_an_instrument_without_hash_cannot_be_pinned(store, demo):
+    from screening.scoring import CompiledInstrument
+
+    with pytest.raises(StoreError, match="content hash"):
+        store.create_assessment(CompiledInstrument(demo.instrument, ""))
+
+
+def test_answers_round_trip_exactly(store, demo):
+    info = store.create_assessment(demo)
+    text = "Han sa [/b] \x1b[2J 😀 åäö \u202e slut"
+    values = {"q1": "yes", "q2": None, "free": text, "n": -3, "rows": [{"d": "2024-01-01", "s": None}, {}]}
+    for item, value in values.items():
+        store.record_answer(info.id, item, value)
+    assert store.answers(info.id) == values
+    store.record_answer(info.id, "q1", "no")
+    assert store.answers(info.id)["q1"] == "no"
+
+
+def test_partial_groups_are_marked(store, demo):
+    info = store.create_assessment(demo)
+    store.record_answer(info.id, "rows", [{"a": 1}], partial=True)
+    assert store.answer_rows(info.id)["rows"] == ([{"a": 1}], True)
+    store.record_answer(info.id, "rows", [{"a": 1}])
+    assert store.answer_rows(info.id)["rows"] == ([{"a": 1}], False)
+
+
+def test_values_that_are_not_json_are_refused_without_echo(store, demo):
+    info = store.create_assessment(demo)
+    with pytest.raises(StoreError, match="could not be stored"):
+        store.record_answer(info.id, "q1", {"secret-canary"})
+    assert store.answers(info.id) == {}
+
+
+def test_codec_is_identity_json_for_now():
+    value = [{"a": "å\u202e", "b": None, "c": 7}]
+    data = encode("id", "answer:q1", value)
+    assert isinstance(data, str)
+    assert decode("id", "answer:q1", data) == value
+
+
+def test_unknown_assessment(store):
+    with pytest.raises(StoreError, match="no such assessment"):
+        store.get("nope")
+    with pytest.raises(StoreError, match="no such assessment"):
+        store.record_answer("nope", "q1", "yes")
+
+
+# ---------------------------------------------------------------- durability (D2)
+
+
+def test_a_failing_commit_saves_nothing_and_says_try_again(monkeypatch, store, demo):
+    info = store.create_assessment(demo)
+    store.record_answer(info.id, "q1", "yes")
+
+    def broken(self):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Store, "_commit", broken)
+    with pytest.raises(StoreError) as err:
+        store.record_answer(info.id, "q2", "no")
+    assert "disk I/O error" in str(err.value)
+    assert "try again" in str(err.value)
+    assert not store._conn.in_transaction
+    monkeypatch.undo()
+    assert store.answers(info.id) == {"q1": "yes"}
+    store.record_answer(info.id, "q2", "no")  # the retry works
+    assert store.answers(info.id) == {"q1": "yes", "q2": "no"}
+
+
+def test_an_interrupt_inside_a_transaction_rolls_back(monkeypatch, store, demo):
+    info = store.create_assessment(demo)
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "_commit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.record_answer(info.id, "q1", "yes")
+    monkeypatch.undo()
+    assert not store._conn.in_transaction
+    assert store.answers(info.id) == {}
+
+
+def test_each_answer_is_durable_for_another_connection_at_once(tmp_path, demo):
+    with Store.open(tmp_path / "a.db") as writer, Store.open(tmp_path / "a.db") as reader:
+        info = writer.create_assessment(demo)
+        for n, value in enumerate(["yes", "no", "unknown"], 1):
+            writer.record_answer(info.id, f"q{n}", value)
+            assert reader.answers(info.id)[f"q{n}"] == value
+
+
+# ---------------------------------------------------------------- revisions
+
+
+def test_completed_answers_are_immutable(store, demo):
+    info = store.create_assessment(demo)
+    store.record_answer(info.id, "q1", "yes")
+    store.complete(info.id)
+    with pytest.raises(StoreError, match="completed"):
+        store.record_answer(info.id, "q1", "no")
+    with pytest.raises(StoreError, match="completed"):
+        store.set_judgement(info.id, JudgementInput(level="high", rationale="x"))
+    with pytest.raises(sqlite3.IntegrityError, match="revision is completed"):
+        store._conn.execute("UPDATE answers SET value = '\"no\"'")
+    with pytest.raises(sqlite3.IntegrityError, match="revision is completed"):
+        store._conn.execute("DELETE FROM answers")
+    with pytest.raises(StoreError, match="completed"):
+        store.complete(info.id)
+    assert store.answers(info.id) == {"q1": "yes"}
+
+
+def test_a_correction_is_a_new_revision_that_keeps_the_old(store, demo):
+    info = store.create_assessment(demo)
+    store.record_answer(info.id, "q1", "yes")
+    store.set_judgement(info.id, JudgementInput(level="high", rationale="hot"))
+    result = assess(demo, {"q1": "yes"})
+    store.complete(info.id, result=result)
+    with pytest.raises(StoreError, match="still a draft"):
+        store.correct(store.create_assessment(demo).id)
+    assert store.correct(info.id) == 2
+    store.record_answer(info.id, "q1", "no")
+    now = store.get(info.id)
+    assert (now.revision, now.status) == (2, "draft")
+    assert store.answers(info.id) == {"q1": "no"}
+    assert store.answers(info.id, revision=1) == {"q1": "yes"}
+    assert store.judgement(info.id) == store.judgement(info.id, revision=1)
+    assert [r.final_level for _, r in store.results(info.id, revision=1)] == [result.final_level]
+    assert store.results(info.id) == []
+
+
+# ---------------------------------------------------------------- results
+
+
+def test_results_are_derived_rows_and_rescoring_writes_nothing(store, demo):
+    info = store.create_assessment(demo)
+    answers = {"q1": "yes", "q2": "no", "q4": "no", "view": "low"}
+    for item, value in answers.items():
+        store.record_answer(info.id, item, value)
+    result = assess(demo, store.answers(info.id), assessed_at="2026-01-01T00:00:00Z")
+    first = store.save_result(info.id, result)
+    again = store.save_result(info.id, assess(demo, store.answers(info.id), assessed_at="2026-01-01T00:00:00Z"))
+    assert first.created and not again.created
+    assert first.sha256 == again.sha256
+    other_engine = result.model_copy(update={"engine_version": "99.0.0"})
+    assert store.save_result(info.id, other_engine).created
+    stored = store.results(info.id)
+    assert [h for h, _ in stored] == [first.sha256, store.save_result(info.id, other_engine).sha256]
+    assert stored[0][1].to_json() == result.to_json()
+    assert store.answers(info.id) == answers
+    with pytest.raises(sqlite3.IntegrityError, match="never rewritten"):
+        store._conn.execute("UPDATE results SET result_sha256 = 'x'")
+
+
+# ---------------------------------------------------------------- listing
+
+
+def test_list_streams_in_pages_with_filters(store, demo):
+    other = compile_instrument("other.yaml")
+    made = [store.create_assessment(demo if n % 2 else other, case_ref=f"c{n}") for n in range(7)]
+    store.complete(made[1].id)
+    listed = list(store.list_assessments(batch=2))
+    assert [a.id for a in listed] == [a.id for a in made]
+    assert [a.case_ref for a in store.list_assessments(instrument_id="demo", batch=2)] == ["c1", "c3", "c5"]
+    assert [a.case_ref for a in store.list_assessments(status="completed")] == ["c1"]
+    assert [a.case_ref for a in store.list_assessments(version="1.0.0", instrument_sha256=demo.sha256)] == [
+        "c1", "c3", "c5"
+    ]
+    assert list(store.list_assessments(since="2999-01-01")) == []
+    assert len(list(store.list_assessments(until="2999-01-01"))) == 7
+
+
+def test_listing_survives_writes_between_pages(store, demo):
+    for n in range(5):
+        store.create_assessment(demo, case_ref=f"c{n}")
+    seen = []
+    for info in store.list_assessments(batch=2):
+        seen.append(info.case_ref)
+        store.save_result(info.id, assess(demo, {}))
+    assert seen == [f"c{n}" for n in range(5)]
+
+
+def test_find_by_case_reference(store, demo):
+    a = store.create_assessment(demo, case_ref="anna")
+    store.complete(a.id)
+    b = store.create_assessment(demo, case_ref="anna")
+    assert [x.id for x in store.find("anna")] == [b.id, a.id]
+    assert [x.id for x in store.find("anna", status="draft")] == [b.id]
+    assert store.find("bertil") == []
+
+
+# ---------------------------------------------------------------- locks
+
+
+def test_a_draft_is_open_in_one_store_at_a_time(tmp_path, demo):
+    path = tmp_path / "l.db"
+    with Store.open(path) as first, Store.open(path) as second:
+        info = first.create_assessment(demo)
+        first.lock(info.id)
+        with pytest.raises(AssessmentLocked, match="open elsewhere"):
+            second.lock(info.id)
+        with pytest.raises(AssessmentLocked):
+            second.record_answer(info.id, "q1", "yes")
+        first.record_answer(info.id, "q1", "yes")
+        first.unlock(info.id)
+        assert not (lock_dir(path) / f"{info.id}.lock").exists()
+        second.lock(info.id)
+        second.record_answer(info.id, "q2", "no")
+    with Store.open(path) as st:
+        assert st.answers(info.id) == {"q1": "yes", "q2": "no"}
+
+
+def test_a_killed_holder_leaves_no_stale_lock(tmp_path, demo):
+    path = tmp_path / "k.db"
+    with Store.open(path) as st:
+        info = st.create_assessment(demo)
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from screening.store import Store
+        st = Store.open({str(path)!r})
+        st.lock({info.id!r})
+        print("locked", flush=True)
+        sys.stdin.readline()
+        """
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=python_env(), text=True
+    ) as child:
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "locked"
+            with Store.open(path) as st, pytest.raises(AssessmentLocked):
+                st.lock(info.id)
+        finally:
+            child.kill()
+            child.wait()
+    with Store.open(path) as st:
+        st.lock(info.id)  # the kernel dropped the dead process's lock
+        st.record_answer(info.id, "q1", "yes")
