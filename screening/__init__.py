@@ -3,10 +3,16 @@
 Instruments are YAML data, scored by a pure engine into risk levels with an
 explanation, mapped to recommended referrals, and rendered as reports. Only the
 names in ``__all__`` are supported API; module paths may change.
+
+The report, store and interview names are loaded on first use (PEP 562), so
+``import screening`` — and ``screening --help`` — does not pay for Jinja or SQLite.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .engine import assess
+from .api import load_answers, score_file
+from .engine import assess, summarize
 from .errors import (
     AnswerError,
     AssessmentLocked,
@@ -18,29 +24,91 @@ from .errors import (
     SpecError,
     StoreError,
 )
-from .instrument import Instrument, JudgementInput
+from .instrument import Instrument, Item, JudgementInput, Text
 from .loader import list_instruments, load_instrument, load_instrument_file, parse_instrument
-from .result import Result
+from .referral import CompiledRuleSet
+from .result import Referral, Result
+from .rules_loader import load_rules, load_rules_file
 from .scoring import CompiledInstrument
+from .texts import load_texts
+
+if TYPE_CHECKING:
+    from .files import FileWriteError, write_private
+    from .interview import Outcome as InterviewOutcome
+    from .interview import Prompter, run_interview
+    from .report import CaseInfo, ReportError, render_report
+    from .store import AssessmentInfo, SavedResult, Store, default_store_path
+
+_LAZY = {
+    "AssessmentInfo": ("store", "AssessmentInfo"),
+    "CaseInfo": ("report", "CaseInfo"),
+    "FileWriteError": ("files", "FileWriteError"),
+    "InterviewOutcome": ("interview", "Outcome"),
+    "Prompter": ("interview", "Prompter"),
+    "ReportError": ("report", "ReportError"),
+    "SavedResult": ("store", "SavedResult"),
+    "Store": ("store", "Store"),
+    "default_store_path": ("store", "default_store_path"),
+    "render_report": ("report", "render_report"),
+    "run_interview": ("interview", "run_interview"),
+    "write_private": ("files", "write_private"),
+}
 
 __all__ = [
     "AnswerError",
+    "AssessmentInfo",
     "AssessmentLocked",
+    "CaseInfo",
     "CompiledInstrument",
+    "CompiledRuleSet",
     "ExpressionError",
+    "FileWriteError",
     "Instrument",
     "InterviewInterrupted",
+    "InterviewOutcome",
     "Issue",
+    "Item",
     "JudgementError",
     "JudgementInput",
+    "Prompter",
+    "Referral",
+    "ReportError",
     "Result",
+    "SavedResult",
     "ScreeningError",
     "SpecError",
+    "Store",
     "StoreError",
+    "Text",
     "__version__",
     "assess",
+    "default_store_path",
     "list_instruments",
+    "load_answers",
     "load_instrument",
     "load_instrument_file",
+    "load_rules",
+    "load_rules_file",
+    "load_texts",
     "parse_instrument",
+    "render_report",
+    "run_interview",
+    "score_file",
+    "summarize",
+    "write_private",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'screening' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -62,6 +62,7 @@ class CompiledTable:
     rules: tuple[tuple[Rule, Expression], ...]
     violence: Expression | None
     honour: Expression | None
+    derive: tuple[tuple[str, Expression], ...] = ()
 
 
 @dataclass
@@ -103,7 +104,12 @@ class CompiledRuleSet:
         item_symbols = rule_symbols(self.ruleset, ci)
         violence = expr.compile_expression(table.violence_disclosed, item_symbols) if table.violence_disclosed else None
         honour = expr.compile_expression(table.honour_context, item_symbols) if table.honour_context else None
-        return CompiledTable(table, rules, violence, honour)
+        derive = tuple(
+            (name, expr.compile_expression(text, item_symbols, expect=fact_type(self.ruleset.facts[name])))
+            for name, text in table.derive.items()
+            if name in self.ruleset.facts
+        )
+        return CompiledTable(table, rules, violence, honour, derive)
 
     def memo_for(self, ci: CompiledInstrument) -> tuple[tuple[str, ...], dict[tuple[object, ...], tuple[str, ...]]] | None:
         """What the referral outcome depends on, for memoising it in batch runs.
@@ -121,6 +127,9 @@ class CompiledRuleSet:
                 for extra in (ct.violence, ct.honour):
                     if extra is not None:
                         names |= extra.names
+            for ct in self.tables_for(ci):
+                for _, source in ct.derive:
+                    names |= source.names
             reads = {n for n in names if n in ci.items}  # scores are in the key as totals
             if ci.instrument.own_view:
                 reads.add(ci.instrument.own_view.item)
@@ -176,6 +185,10 @@ class CompiledRuleSet:
                 env[name] = UNKNOWN
         rec = Recommendation()
         tables = self.tables_for(ci)
+        for ct in tables:
+            for name, source in ct.derive:
+                if name not in facts:
+                    env[name] = source.fn(env)
         for ct in tables:
             for rule, cond in self._matching(ct, env):
                 self._apply(rule, cond, ci, env, rec)

@@ -112,7 +112,12 @@ class Rule(Model):
 
 
 class Table(Model):
-    """A decision table over results of one instrument (``*``: any instrument)."""
+    """A decision table over results of one instrument (``*``: any instrument).
+
+    ``derive`` fills a case fact from the instrument's own answers when the caller
+    did not supply it (kortfrågor ask whether there are children, so the children
+    safety rule need not wait for a separate fact).
+    """
 
     id: Id
     instrument: Annotated[str, StringConstraints(pattern=r"^(\*|[a-z][a-z0-9-]{0,63})$")]
@@ -120,6 +125,7 @@ class Table(Model):
     violence_disclosed: NonEmpty | None = None
     honour_context: NonEmpty | None = None
     reassess_after_days: dict[Id, Annotated[int, Field(ge=1, le=730)]] = {}
+    derive: dict[Id, NonEmpty] = {}
     rules: list[Rule] = Field(min_length=1)
 
 

@@ -23,7 +23,7 @@ from .checks import Problem, score_range
 from .errors import ExpressionError
 from .expr import UNKNOWN, Expression, Interval
 from .instrument import Text
-from .referral import STATUSES, CompiledRuleSet, rule_symbols
+from .referral import STATUSES, CompiledRuleSet, fact_type, rule_symbols
 from .rules import Catalogue
 from .scoring import CompiledInstrument
 
@@ -117,6 +117,15 @@ def _check_table(crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, i
         if text is not None:
             _, problems = _compile(text, symbols, (*tloc, key))
             yield from problems
+    for name, text in table.derive.items():
+        spec = rs.facts.get(name)
+        if spec is None:
+            yield Problem((*tloc, "derive", name), f"unknown case fact {name!r}", expr.suggest(name, list(rs.facts)), at_key=True)
+            continue
+        try:
+            expr.compile_expression(text, symbols, expect=fact_type(spec))
+        except ExpressionError as exc:
+            yield Problem((*tloc, "derive", name), f"{exc.message} in expression {text!r}", exc.suggestion, exc.column)
     if ci is not None:
         for name, spec in rs.facts.items():
             if name in ci.items and ci.items[name].type != {"bool": "-", "int": "number", "choice": "choice"}[spec.type]:

@@ -102,3 +102,9 @@ def test_validate_command_reports_rule_errors_with_exit_1(tmp_path, capsys):
     assert code == 1
     assert "unknown service 'rvcc'" in out.out + out.err
     assert "Traceback" not in out.out + out.err
+
+
+def test_derive_must_name_a_declared_fact_and_fit_its_type(tmp_path):
+    text = BASE.replace("    reassess_after_days:", "    derive:\n      childen_in_household: \"q1 == 'yes'\"\n    reassess_after_days:", 1)
+    issues = [str(i) for i in pytest.raises(SpecError, load_rules, "demo-rules", demo_home(tmp_path, text)).value.issues]
+    assert any("unknown case fact 'childen_in_household'" in i and "children_in_household" in i for i in issues), issues

@@ -107,3 +107,14 @@ def test_honour_context_never_recommends_family_contact_in_bundled_rules(stockho
                         judgement=JudgementInput(level="high", rationale="Hot från flera släktingar.") if instrument == "patriark" else None)
         assert not [r for r in result.referrals if stockholm.catalogue.services[r.service].contacts_family]
         assert "skyddsbedomning" in {r.service for r in result.referrals}
+
+
+def test_children_fact_is_derived_from_the_instruments_own_question(stockholm):
+    ci = load_instrument("freda-kortfragor")
+    answers = neutral(ci) | {"physical_past_year": "yes", "has_children": "yes"}
+    result = assess(ci, answers, rules=stockholm)
+    assert "orosanmalan" in {r.service for r in result.referrals}
+    assert "children_unknown" not in {w.code for w in result.warnings}
+    # A fact the caller supplies wins over the derived one.
+    told = assess(ci, answers, rules=stockholm, facts={"children_in_household": False})
+    assert "orosanmalan" not in {r.service for r in told.referrals}

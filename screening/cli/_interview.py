@@ -49,7 +49,7 @@ ReportOption = Annotated[
     Path | None, typer.Option("--report", help="When completed, write the report to this file (0600).")
 ]
 RulesOption = Annotated[
-    str | None, typer.Option("--rules", help="Referral rule set (id or path) for recommendations.")
+    str, typer.Option("--rules", help="Referral rule set (id or path); 'none' for no recommendations.")
 ]
 
 
@@ -79,7 +79,7 @@ def interview_cmd(
     assessor: Annotated[str | None, typer.Option("--assessor", help="Who interviews (name or staff id).")] = None,
     report: ReportOption = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="Report format.")] = ReportFormat.txt,
-    rules: RulesOption = None,
+    rules: RulesOption = "default",
     home: HomeOption = None,
 ) -> None:
     """Walk through an instrument with a person, one question at a time; every answer is saved at once.
@@ -122,11 +122,9 @@ def interview_cmd(
 
 
 def _load_rules(ref: str | None, home: Path | None) -> CompiledRuleSet | None:
-    if ref is None:
-        return None
-    from ..rules_loader import load_rules
+    from ..api import resolve_rules
 
-    return load_rules(ref, home)
+    return resolve_rules(ref, home)
 
 
 def _check_rules(ci: CompiledInstrument, rules: CompiledRuleSet | None) -> None:
