@@ -14,7 +14,6 @@ from __future__ import annotations
 import sys
 import uuid
 
-import click
 import typer
 from typer.exceptions import TyperException
 
@@ -34,11 +33,9 @@ from . import _core  # noqa: E402,F401  (registers commands on `app`)
 from . import _report  # noqa: E402,F401
 from . import _interview  # noqa: E402,F401
 
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and map every outcome to an exit code."""
     sys.exit(run(argv))
-
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code instead of exiting (for tests)."""
@@ -47,26 +44,25 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, standalone_mode=False, prog_name="screening")
     except typer.Abort:
-        click.echo("Avbrutet. / Aborted.", err=True)
+        typer.echo("Avbrutet. / Aborted.", err=True)
         return 130
     except TyperException as exc:  # typer's own click: usage errors exit 2
         exc.show()  # type: ignore[attr-defined]
         return int(getattr(exc, "exit_code", 2))
     except ScreeningError as exc:
-        click.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {exc}", err=True)
         return 1
     except KeyboardInterrupt:
-        click.echo("Avbrutet. / Aborted.", err=True)
+        typer.echo("Avbrutet. / Aborted.", err=True)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         return _incident(exc)
     return result if isinstance(result, int) else 0
 
-
 def _incident(exc: BaseException) -> int:
     """Report an unexpected failure without its details: they may hold personal data."""
     incident = uuid.uuid4().hex[:12]
-    click.echo(
+    typer.echo(
         f"Ett oväntat fel inträffade (incident {incident}). / An unexpected error occurred "
         f"(incident {incident}). Error type: {type(exc).__name__}.",
         err=True,
