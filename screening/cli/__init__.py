@@ -33,9 +33,11 @@ from . import _core  # noqa: E402,F401  (registers commands on `app`)
 from . import _report  # noqa: E402,F401
 from . import _interview  # noqa: E402,F401
 
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and map every outcome to an exit code."""
     sys.exit(run(argv))
+
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code instead of exiting (for tests)."""
@@ -58,6 +60,7 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         return _incident(exc)
     return result if isinstance(result, int) else 0
+
 
 def _incident(exc: BaseException) -> int:
     """Report an unexpected failure without its details: they may hold personal data."""
