@@ -8,7 +8,7 @@ The report, store and interview names are loaded on first use (PEP 562), so
 ``import screening`` — and ``screening --help`` — does not pay for Jinja or SQLite.
 """
 
-from typing import TYPE_CHECKING, Any
+import typing
 
 from ._version import __version__
 from .api import load_answers, score_file
@@ -32,7 +32,7 @@ from .rules_loader import load_rules, load_rules_file
 from .scoring import CompiledInstrument
 from .texts import load_texts
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from .files import FileWriteError, write_private
     from .interview import Outcome as InterviewOutcome
     from .interview import Prompter, run_interview
@@ -99,7 +99,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 

@@ -192,6 +192,8 @@ def _trend(points: list[tuple[dt.date, int]]) -> bool:
 def _fired(c: Compiler, node: Call) -> tuple[Type, Fn]:
     _arity(c, node, 1, 1)
     arg = node.args[0]
+    if CRITICAL_SYMBOL not in c.symbols:
+        raise c.fail("fired() is for referral rules and requirements; critical rules cannot depend on each other", node)
     typ = c.symbols.get(CRITICAL_SYMBOL)
     ids: tuple[str, ...] = getattr(typ, "values", ())
     if not isinstance(arg, Const) or not isinstance(arg.value, str):

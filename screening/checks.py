@@ -10,6 +10,7 @@ which is what makes "unknown id in a condition" a load-time error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -45,8 +46,12 @@ def item_type(inst: Instrument, item: Item) -> expr.Type:
     return expr.Type(item.type)
 
 
-def symbols_for(inst: Instrument, *, upto: str | None = None) -> dict[str, expr.Type]:
-    """Symbols an expression may read: items (before ``upto`` if given), then scores."""
+def symbols_for(inst: Instrument, *, upto: str | None = None, critical: bool = True) -> dict[str, expr.Type]:
+    """Symbols an expression may read: items (before ``upto`` if given), then scores.
+
+    ``critical=False`` leaves out ``fired()``: critical rules are evaluated together,
+    so one cannot depend on another's outcome.
+    """
     symbols: dict[str, expr.Type] = {}
     for item in inst.items():
         if item.id == upto:
@@ -54,7 +59,8 @@ def symbols_for(inst: Instrument, *, upto: str | None = None) -> dict[str, expr.
         symbols[item.id] = item_type(inst, item)
     for score in inst.scores:
         symbols[score.id] = expr.INT
-    symbols[CRITICAL_SYMBOL] = expr.AnswerType([c.id for c in inst.critical])
+    if critical:
+        symbols[CRITICAL_SYMBOL] = expr.AnswerType([c.id for c in inst.critical])
     return symbols
 
 
@@ -164,6 +170,8 @@ def _score_range(inst: Instrument, score: Score) -> tuple[int, int]:
             pts = [o.points for o in known]
         else:
             pts = [1 if o.value in (score.values or ()) else 0 for o in known]
+        if item.show_if is not None:
+            pts.append(0)  # a skipped item adds nothing
         lo, hi = lo + min(pts), hi + max(pts)
     return lo, hi
 
@@ -236,15 +244,41 @@ def _check_bands(inst: Instrument, levels: list[str]) -> Iterator[Problem]:
 
 
 def _check_expressions(inst: Instrument) -> Iterator[Problem]:
-    for loc, item in _item_locs(inst):
-        if item.show_if is not None:
-            yield from _compile(item.show_if, symbols_for(inst, upto=item.id), loc + ("show_if",))
+    # An item with an unknown scale is already reported; expressions over it would
+    # only repeat that mistake as "not an answer value (allowed: )".
+    broken = {i.id for i in inst.items() if i.scale is not None and i.scale not in inst.scales}
+
+    def reads_broken(text: str) -> bool:
+        return any(re.search(rf"\b{re.escape(name)}\b", text) for name in broken)
+
     everything = symbols_for(inst)
+    for loc, item in _item_locs(inst):
+        if item.show_if is not None and not reads_broken(item.show_if):
+            yield from _show_if(inst, item, everything, loc + ("show_if",))
+    without_fired = symbols_for(inst, critical=False)
     for ci, crit in enumerate(inst.critical):
-        yield from _compile(crit.when, everything, ("critical", ci, "when"))
+        if not reads_broken(crit.when):
+            yield from _compile(crit.when, without_fired, ("critical", ci, "when"))
     with_level = dict(everything, final_level=expr.LevelType(inst.level_ids()))
     for ri, req in enumerate(inst.requirements):
-        yield from _compile(req.check, with_level, ("requirements", ri, "check"))
+        if not reads_broken(req.check):
+            yield from _compile(req.check, with_level, ("requirements", ri, "check"))
+
+
+def _show_if(inst: Instrument, item: Item, everything: Mapping[str, expr.Type], loc: Loc) -> Iterator[Problem]:
+    """A show_if over a *later* item is a different mistake from an unknown name: say so."""
+    earlier = symbols_for(inst, upto=item.id)
+    problems = list(_compile(item.show_if or "", earlier, loc))
+    if not problems:
+        return
+    try:
+        later = expr.compile_expression(item.show_if or "", everything).names - set(earlier)
+    except ExpressionError:
+        yield from problems
+        return
+    names = ", ".join(repr(n) for n in sorted(later))
+    first = min((m.start() for n in later for m in [re.search(rf"\b{re.escape(n)}\b", item.show_if or "")] if m), default=0)
+    yield Problem(loc, f"{names} is asked after {item.id!r}; show_if may only use earlier items", column_offset=first + 1)
 
 
 def _check_vectors(inst: Instrument) -> Iterator[Problem]:

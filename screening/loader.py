@@ -125,9 +125,12 @@ def load_instrument_file(path: str | os.PathLike[str]) -> CompiledInstrument:
 def parse_instrument(data: str | bytes, source: str = "<string>") -> CompiledInstrument:
     """Validate and compile instrument YAML given as text or bytes."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    doc = load_yaml(raw, source)
-    instrument = validate_model(Instrument, doc)
-    issues = list(_located(doc, check_instrument(instrument)))
+    doc = load_yaml(raw, source, lenient=True)
+    try:
+        instrument = validate_model(Instrument, doc)
+    except SpecError as exc:  # report strictness problems and model errors together
+        raise SpecError([*doc.problems, *exc.issues]) from None
+    issues = [*doc.problems, *_located(doc, check_instrument(instrument))]
     if instrument.id and Path(source).parent.name not in ("", ".") and source.endswith(".yaml"):
         issues.extend(_layout_issues(instrument, doc, Path(source)))
     if issues:
@@ -147,7 +150,10 @@ def _located(doc: Document, problems: Iterator[object]) -> Iterator[Issue]:
     for problem in problems:
         loc = problem.loc  # type: ignore[attr-defined]
         mark = doc.mark_for(loc, prefer_key=getattr(problem, "at_key", False))
-        column = mark.column + problem.column_offset if problem.column_offset else mark.column  # type: ignore[attr-defined]
+        column = mark.column
+        offset = problem.column_offset  # type: ignore[attr-defined]
+        if offset:  # a column inside an expression: skip the opening quote if there is one
+            column += offset if tuple(loc) in doc.quoted else offset - 1
         yield Issue(
             doc.source,
             mark.line,

@@ -67,8 +67,9 @@ class CompiledInstrument:
         }
         self.scores = tuple(self._score_table(s.id) for s in instrument.scores)
         everything = symbols_for(instrument)
+        without_fired = symbols_for(instrument, critical=False)
         self.critical = tuple(
-            (c, expr.compile_expression(c.when, everything), self.levels.index(c.raise_to))
+            (c, expr.compile_expression(c.when, without_fired), self.levels.index(c.raise_to))
             for c in instrument.critical
         )
         with_level = dict(everything, final_level=expr.LevelType(self.levels))
@@ -220,8 +221,12 @@ class CompiledInstrument:
                         hi += most
                 else:
                     pts = table[v]  # type: ignore[index]
-                    lo += pts
-                    hi += pts
+                    if key in maybe:  # answered, but its gate is unknown: skipped would be 0
+                        lo += min(pts, 0)
+                        hi += max(pts, 0)
+                    else:
+                        lo += pts
+                        hi += pts
             scores[score_id] = (lo, hi)
             env[score_id] = lo if lo == hi else Interval(lo, hi)
         computed = None

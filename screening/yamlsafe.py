@@ -64,6 +64,8 @@ class Document:
     data: object
     marks: Mapping[NodePath, Mark]
     key_marks: Mapping[NodePath, Mark]
+    quoted: frozenset[NodePath] = frozenset()
+    problems: tuple[Issue, ...] = ()
 
     def mark_for(self, loc: Sequence[str | int], *, prefer_key: bool = False) -> Mark:
         """Return the mark of the deepest node of ``loc`` present in the document.
@@ -172,6 +174,7 @@ class _Builder:
         self.issues: list[Issue] = []
         self.marks: dict[NodePath, Mark] = {}
         self.key_marks: dict[NodePath, Mark] = {}
+        self.quoted: set[NodePath] = set()
 
     def flag(self, node: Node, path: NodePath, message: str) -> None:
         self.issues.append(_issue(self.source, node.start_mark, message, _dotted(path)))
@@ -188,6 +191,8 @@ class _Builder:
     def _scalar(self, node: Node, path: NodePath) -> object:
         """Resolve narrowly (YAML 1.2 core minus floats): ``no`` stays a string."""
         value: str = node.value
+        if isinstance(node, ScalarNode) and node.style in ("'", '"'):
+            self.quoted.add(path)
         if not isinstance(node, ScalarNode) or node.style is not None:
             return value
         if value in _TRUE or value in _FALSE:
@@ -281,12 +286,16 @@ def _decode(data: bytes, source: str) -> str:
         raise SpecError([Issue(source, line, column, "", "file is not valid UTF-8")]) from None
 
 
-def load_yaml(text: str | bytes, source: str = "<string>") -> Document:
+def load_yaml(text: str | bytes, source: str = "<string>", *, lenient: bool = False) -> Document:
     """Load one strict YAML document.
 
     Args:
         text: the YAML text, or its UTF-8 bytes.
         source: the name used in every Issue.
+        lenient: when the text parsed but broke a strictness rule (a duplicate key,
+            an alias, a tag), return the document with those ``problems`` instead of
+            raising, so the caller can validate it too and report every problem of
+            the file at once. Syntax errors and caps still raise.
 
     Returns:
         The data with its marks.
@@ -303,12 +312,20 @@ def load_yaml(text: str | bytes, source: str = "<string>") -> Document:
     root, issues = _compose(text, source)
     builder = _Builder(source)
     data = builder.build(root, ()) if root is not None else None
+    fatal = bool(issues) or data is None
     issues += builder.issues
     if data is None and not issues:
         issues.append(Issue(source, 1, 1, "", "empty document"))
-    if issues:
+    if issues and (fatal or not lenient):
         raise SpecError(issues)
-    return Document(source, data, MappingProxyType(builder.marks), MappingProxyType(builder.key_marks))
+    return Document(
+        source,
+        data,
+        MappingProxyType(builder.marks),
+        MappingProxyType(builder.key_marks),
+        frozenset(builder.quoted),
+        tuple(issues),
+    )
 
 
 def load_yaml_file(path: str | os.PathLike[str]) -> Document:

@@ -1,0 +1,234 @@
+"""Benchmark: scoring answer sets with the engine against a hand-written scorer, in the same run.
+
+Run: ``python bench/bench_scoring.py [--n 100000] [--seed 1] [--profile]``
+
+A 20-item weighted instrument (yes/no/unknown, 1–4 points for "yes"), four bands
+and three critical rules — ``strangled == 'yes'``, ``threat_kill == 'yes' and
+weapon == 'yes'``, ``count('yes', a, b, c) >= 2`` — scores ``--n`` random complete
+answer sets. The same sets go through ``hand_written`` (plain Python of the same
+spec: score, band level, critical floor, final level). Every path is checked to
+agree with it on every answer set before anything is timed. Timed, each against
+the hand-written function on the same sets:
+
+1. the hot path the brief names for batch re-scoring: ``ci.evaluate(answers)`` +
+   ``engine.decide(ci, ev, None)``;
+2. ``engine.summarize(ci, answers)``, the precomputed fast path the batch
+   re-scorer now calls (falls back to 1. for anything but complete answers);
+3. the full ``assess`` (answer validation + ``Result`` + trace).
+
+Target: the hot path (1) reaches at least half the hand-written rate. With
+``--profile`` (or when the target is missed) a cProfile of (1) is printed.
+Also timed: ``screening --help`` in a subprocess (best of 5) against
+``python -c pass``. Nothing is asserted; the table is the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import yaml  # noqa: E402  (after the path set-up, like the other bench scripts)
+
+from screening import CompiledInstrument, assess, parse_instrument  # noqa: E402
+from screening.engine import decide, summarize  # noqa: E402
+
+LEVELS = ["low", "moderate", "high", "severe"]
+ITEMS: list[tuple[str, int]] = [
+    ("strangled", 4), ("threat_kill", 3), ("weapon", 3), ("a", 1), ("b", 2), ("c", 1),
+    ("jealousy", 2), ("control", 2), ("separation", 1), ("escalation", 3), ("drugs", 1),
+    ("alcohol", 1), ("forced_sex", 4), ("stalking", 2), ("suicidal", 2), ("children", 3),
+    ("pregnant", 1), ("unemployed", 1), ("fear", 2), ("isolation", 1),
+]
+TOTAL = sum(w for _, w in ITEMS)
+BANDS = [(0, 9, 0), (10, 19, 1), (20, 29, 2), (30, TOTAL, 3)]
+RULES = [
+    ("strangulation", "strangled == 'yes'", 3),
+    ("threat_with_weapon", "threat_kill == 'yes' and weapon == 'yes'", 2),
+    ("two_of_abc", "count('yes', a, b, c) >= 2", 1),
+]
+TARGET = 0.5
+
+
+def text(words: str) -> dict[str, str]:
+    return {"sv": words, "en": words}
+
+
+def instrument_yaml() -> str:
+    scales = {
+        f"w{w}": {
+            "options": [
+                {"value": "yes", "label": text("Ja"), "points": w},
+                {"value": "no", "label": text("Nej"), "points": 0},
+                {"value": "unknown", "label": text("Vet ej"), "unknown": True},
+            ]
+        }
+        for w in sorted({w for _, w in ITEMS})
+    }
+    data: dict[str, Any] = {
+        "id": "bench-weighted",
+        "version": "1.0.0",
+        "title": text("Benchmark"),
+        "description": text("Benchmark"),
+        "intro": text("Benchmark"),
+        "model": "weighted",
+        "source": {"manual": "bench", "edition": "1", "publisher": "bench", "paraphrased": True, "note": text("n")},
+        "scales": scales,
+        "sections": [{"id": "main", "title": text("Frågor"),
+                      "items": [{"id": i, "text": text(i), "scale": f"w{w}"} for i, w in ITEMS]}],
+        "scores": [{"id": "risk", "label": text("Risk"), "kind": "sum"}],
+        "levels": [{"id": lv, "label": text(lv)} for lv in LEVELS],
+        "bands": {"score": "risk", "ranges": [{"level": LEVELS[lv], "min": lo, "max": hi} for lo, hi, lv in BANDS]},
+        "critical": [{"id": rid, "when": when, "raise_to": LEVELS[lv], "reason": text(rid)} for rid, when, lv in RULES],
+        "missing": {"max_unknown": 0},
+        "judgement": {"policy": "raise_only"},
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+WEIGHTS = tuple(ITEMS)
+
+
+def hand_written(answers: dict[str, str]) -> tuple[int, int, int, int]:
+    """Score, band level, critical floor (-1: none) and final level, straight from the spec."""
+    score = 0
+    for item, weight in WEIGHTS:
+        if answers[item] == "yes":
+            score += weight
+    level = 3 if score >= 30 else 2 if score >= 20 else 1 if score >= 10 else 0
+    floor = -1
+    if answers["strangled"] == "yes":
+        floor = 3
+    if floor < 2 and answers["threat_kill"] == "yes" and answers["weapon"] == "yes":
+        floor = 2
+    if floor < 1 and (answers["a"] == "yes") + (answers["b"] == "yes") + (answers["c"] == "yes") >= 2:
+        floor = 1
+    return score, level, floor, max(level, floor)
+
+
+def answer_sets(n: int, seed: int) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    ids = [i for i, _ in ITEMS]
+    return [{i: "yes" if rng.random() < 0.35 else "no" for i in ids} for _ in range(n)]
+
+
+def verify(ci: CompiledInstrument, sets: Sequence[dict[str, str]], full_sample: int) -> None:
+    """Every path agrees with the hand-written scorer (``assess`` on the first ``full_sample``)."""
+    for n, answers in enumerate(sets):
+        score, level, floor, final = hand_written(answers)
+        ev = ci.evaluate(answers)
+        d = decide(ci, ev, None)
+        want_floor = None if floor < 0 else floor
+        engine = (ev.scores["risk"], ev.computed, d.floor, d.final)
+        if engine != ((score, score), (level, level), want_floor, final):
+            raise SystemExit(f"evaluate+decide disagrees on set {n}: {answers}")
+        quick = summarize(ci, answers)
+        if quick != (final, "concluded", (score,), want_floor):
+            raise SystemExit(f"summarize disagrees on set {n}: {quick} vs {(final, score, want_floor)}")
+        if n < full_sample:
+            result = assess(ci, answers)
+            if (result.scores["risk"].value, result.final_level, result.critical_level) != (
+                score, LEVELS[final], None if floor < 0 else LEVELS[floor]
+            ):
+                raise SystemExit(f"assess disagrees on set {n}")
+
+
+def rate(fn: Callable[[dict[str, str]], object], sets: Sequence[dict[str, str]], repeat: int = 3) -> float:
+    """Answer sets per second, best of ``repeat`` passes over all sets."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for answers in sets:
+            fn(answers)
+        best = min(best, time.perf_counter() - start)
+    return len(sets) / best
+
+
+def best_of(cmd: list[str], runs: int = 5) -> float:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=True, env=env, cwd=REPO)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def profile(fn: Callable[[dict[str, str]], object], sets: Sequence[dict[str, str]]) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for answers in sets:
+        fn(answers)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="answer sets (default 100,000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--assess-n", type=int, default=0, help="sets for the full assess timing (default: all)")
+    parser.add_argument("--quick", action="store_true", help="check assess on 5,000 sets only, not on all")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the hot path")
+    args = parser.parse_args(argv)
+
+    ci = parse_instrument(instrument_yaml(), "bench-weighted.yaml")
+    sets = answer_sets(args.n, args.seed)
+    started = time.perf_counter()
+    checked = min(len(sets), 5_000) if args.quick else len(sets)
+    verify(ci, sets, checked)
+    print(f"verified {len(sets):,} answer sets against the hand-written scorer ({checked:,} of them "
+          f"also through assess) in {time.perf_counter() - started:.1f} s")
+
+    hot = lambda answers: decide(ci, ci.evaluate(answers), None)  # noqa: E731
+    fast = lambda answers: summarize(ci, answers)  # noqa: E731
+    full = lambda answers: assess(ci, answers)  # noqa: E731
+    assess_sets = sets[: args.assess_n] if args.assess_n else sets
+
+    baseline = rate(hand_written, sets)
+    rows = [
+        ("hand-written function", len(sets), baseline, baseline),
+        ("evaluate + decide (hot path)", len(sets), rate(hot, sets), baseline),
+        ("summarize (batch fast path)", len(sets), rate(fast, sets), baseline),
+    ]
+    assess_baseline = baseline if assess_sets is sets else rate(hand_written, assess_sets)
+    rows.append(("assess (Result + trace)", len(assess_sets), rate(full, assess_sets, repeat=1), assess_baseline))
+
+    print()
+    print(f"{'path':<32}{'sets':>10}{'sets/s':>14}{'engine/hand':>14}")
+    for name, count, value, base in rows:
+        print(f"{name:<32}{count:>10,}{value:>14,.0f}{value / base:>14.3f}")
+    ratio = rows[1][2] / baseline
+    verdict = "met" if ratio >= TARGET else f"MISSED by {TARGET / ratio:.1f}x (needs {TARGET:.0%}, has {ratio:.1%})"
+    print(f"\ntarget: evaluate + decide >= {TARGET:.0%} of the hand-written rate: {verdict}")
+    fast_ratio = rows[2][2] / baseline
+    print(f"        summarize reaches {fast_ratio:.1%} of the hand-written rate")
+
+    python = best_of([sys.executable, "-c", "pass"])
+    cli = best_of([sys.executable, "-m", "screening", "--help"])
+    print(f"\n{'start-up (best of 5)':<32}{'seconds':>10}{'ratio':>14}")
+    print(f"{'python -c pass':<32}{python:>10.3f}{1.0:>14.2f}")
+    print(f"{'screening --help':<32}{cli:>10.3f}{cli / python:>14.2f}")
+
+    if args.profile or ratio < TARGET:
+        print("\ncProfile of evaluate + decide (by own time):")
+        print(profile(hot, sets[:20_000]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
