@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["FastPath", "Summary"]
 
 MEMO_LIMIT = 65_536
+_MISSING = object()
 
 # (final level index or None, status, score totals in instrument order, critical floor or None)
 Summary = tuple[int | None, str, tuple[int, ...], int | None]
@@ -66,7 +67,44 @@ class FastPath:
             else "concluded"
         )
 
-    def summarize(self, answers: Mapping[str, object]) -> Summary | None:
+        self.summarize = self._specialised() or self._general
+
+    def _specialised(self) -> Callable[[Mapping[str, object]], Summary | None] | None:
+        """One closure for the common case (one banded score, no judgement needed).
+
+        Everything it needs is a local of the closure, so the hot loop does no
+        attribute lookups; this is what keeps batch scoring near a hand-written
+        function (see bench/bench_scoring.py).
+        """
+        if not self.usable or self.single is None or self.policy_status != "concluded" or self.band_score != 0:
+            return None
+        get, tables = self.single
+        crit_get, memo, band_level, miss = self.crit_getter, self.memo, self.band_level, self._miss
+        getitem = dict.__getitem__
+
+        def summarize(answers: Mapping[str, object]) -> Summary | None:
+            try:
+                total = sum(map(getitem, tables, get(answers)))  # type: ignore[arg-type]
+                key = crit_get(answers)
+            except (KeyError, TypeError):
+                return None
+            floor = memo.get(key, _MISSING)
+            if floor is _MISSING:
+                floor = miss(key)
+                if floor is _MISSING:
+                    return None
+            level = band_level[total]
+            if floor is not None and floor > level:  # type: ignore[operator]
+                level = floor  # type: ignore[assignment]
+            return level, "concluded", (total,), floor  # type: ignore[return-value]
+
+        return summarize
+
+    def _miss(self, key: tuple[object, ...]) -> object:
+        """Memoise the critical floor for a new key; ``_MISSING`` if the values are not valid."""
+        return self._critical(key) if self._valid(key) else _MISSING
+
+    def _general(self, answers: Mapping[str, object]) -> Summary | None:
         """The summary of a complete answer set, or ``None`` when the slow path must decide."""
         if not self.usable:
             return None

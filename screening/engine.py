@@ -155,27 +155,23 @@ def summarize_referrals(
     and the few answers the rules read, so it is memoised on exactly those; a miss
     runs the full ``assess`` once for that key.
     """
-    summary = summarize(ci, answers)
-    memo = rules.memo_for(ci)
     facts = facts or {}
-    if memo is None or summary[1] in ("incomplete", "indeterminate"):
-        result = assess(ci, answers, rules=rules, facts=facts)
-        return summary, tuple(r.service for r in result.referrals)
-    names, table = memo
-    # Level, status, floor and every score total fix what the rules see as `level`
-    # and the own-view discrepancy for a complete answer set.
-    key = (
-        *summary[:2], summary[3], summary[2],
-        *(answers.get(n) for n in names),
-        *(facts.get(f) for f in rules.ruleset.facts),
-    )
-    services = table.get(key)
-    if services is None:
-        result = assess(ci, answers, rules=rules, facts=facts)
-        services = tuple(r.service for r in result.referrals)
+    hit = rules.fast_for(ci)(answers, facts)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    summary = summarize(ci, answers)
+    result = assess(ci, answers, rules=rules, facts=facts)
+    services = tuple(r.service for r in result.referrals)
+    # Memoise only answer sets the fast path handles (complete, no skip logic): for
+    # those the status and completeness follow from the instrument, so the key
+    # needs no more than what make_key reads.
+    quick = ci.fast.summarize(answers)
+    memo = rules.memo_for(ci)
+    if quick is not None and memo is not None:
+        make_key, table = memo
         if len(table) >= 65_536:
             table.clear()
-        table[key] = services
+        table[make_key(quick, answers, facts)] = services
     return summary, services
 
 

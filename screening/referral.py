@@ -12,8 +12,9 @@ contacting the family before a protection assessment. Nothing is ever sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import expr
 from ._texts import phrase
@@ -25,7 +26,44 @@ from .result import Fact, FollowUp, Message, Referral, TraceStep
 from .rules import URGENCIES, Catalogue, FactSpec, Rule, RuleSet, Table
 from .scoring import CompiledInstrument, Evaluation
 
+if TYPE_CHECKING:
+    from ._fast import Summary
+
 __all__ = ["CompiledRuleSet", "Recommendation", "rule_symbols"]
+
+KeyMaker = Callable[["Summary", Mapping[str, object], Mapping[str, object]], tuple[object, ...]]
+
+
+def _no_hit(answers: Mapping[str, object], facts: Mapping[str, object]) -> None:
+    return None
+
+
+def _key_maker(names: tuple[str, ...], scores: tuple[int, ...], facts: tuple[str, ...]) -> KeyMaker:
+    """The memo key of a complete answer set: everything the referral outcome reads.
+
+    For a complete answer set the status follows from the instrument's policy, and
+    the level the rules see from the final level and the critical floor; add the
+    score totals, answers and case facts the rules read. Specialised for the
+    common shapes because this runs once per assessment in batch re-scoring.
+    """
+    if not names and len(scores) <= 1 and len(facts) <= 1:
+        score = scores[0] if scores else None
+        fact = facts[0] if facts else None
+        return lambda summary, answers, given: (
+            summary[0], summary[3], None if score is None else summary[2][score], None if fact is None else given.get(fact)
+        )
+
+    def make_key(summary: Summary, answers: Mapping[str, object], given: Mapping[str, object]) -> tuple[object, ...]:
+        totals = summary[2]
+        return (
+            (summary[0], summary[3])
+            + tuple(map(totals.__getitem__, scores))
+            + tuple(map(answers.get, names))
+            + tuple(map(given.get, facts))
+        )
+
+    return make_key
+
 
 STATUSES = ("concluded", "indeterminate", "incomplete", "judgement_required", "no_level")
 
@@ -85,7 +123,8 @@ class CompiledRuleSet:
         self.sha256 = sha256
         self._cache: dict[tuple[str, str], tuple[CompiledTable, ...]] = {}
         self.instrument_titles: dict[str, Text] = {}
-        self._memos: dict[tuple[str, str], tuple[tuple[str, ...], dict[tuple[object, ...], tuple[str, ...]]] | None] = {}
+        self._fast: dict[CompiledInstrument, Callable[[Mapping[str, object], Mapping[str, object]], object]] = {}
+        self._memos: dict[tuple[str, str], tuple[KeyMaker, dict[tuple[object, ...], tuple[str, ...]]] | None] = {}
 
     def tables_for(self, ci: CompiledInstrument) -> tuple[CompiledTable, ...]:
         """The tables that apply to ``ci``, compiled against its symbols (cached)."""
@@ -111,12 +150,13 @@ class CompiledRuleSet:
         )
         return CompiledTable(table, rules, violence, honour, derive)
 
-    def memo_for(self, ci: CompiledInstrument) -> tuple[tuple[str, ...], dict[tuple[object, ...], tuple[str, ...]]] | None:
+    def memo_for(self, ci: CompiledInstrument) -> tuple[KeyMaker, dict[tuple[object, ...], tuple[str, ...]]] | None:
         """What the referral outcome depends on, for memoising it in batch runs.
 
-        Returns the instrument items and scores the rules read (plus the own-view
-        item) and a memo dict, or ``None`` when a rule reads something a key cannot
-        capture (a repeating group or a date).
+        Returns a reader of the answers and facts the rules depend on (the items
+        they read, the own-view item, every declared fact) and a memo dict, or
+        ``None`` when a rule reads something a key cannot capture (a repeating
+        group, a date, free text).
         """
         key = (ci.instrument.id, ci.sha256)
         if key not in self._memos:
@@ -130,14 +170,40 @@ class CompiledRuleSet:
             for ct in self.tables_for(ci):
                 for _, source in ct.derive:
                     names |= source.names
-            reads = {n for n in names if n in ci.items}  # scores are in the key as totals
+            reads = {n for n in names if n in ci.items}
             if ci.instrument.own_view:
                 reads.add(ci.instrument.own_view.item)
+            scores = tuple(i for i, score in enumerate(ci.instrument.scores) if score.id in names)
             if any(n in ci.items and ci.items[n].type in ("group", "date", "text") for n in reads):
                 self._memos[key] = None
             else:
-                self._memos[key] = (tuple(sorted(reads)), {})
+                self._memos[key] = (_key_maker(tuple(sorted(reads)), scores, tuple(self.ruleset.facts)), {})
         return self._memos[key]
+
+    def fast_for(self, ci: CompiledInstrument) -> Callable[[Mapping[str, object], Mapping[str, object]], object]:
+        """A closure answering from the memo for complete answer sets, else ``None``.
+
+        Built once per instrument: the batch hot loop then costs one fast summary,
+        one tuple of the values the rules read, and one dict lookup.
+        """
+        fast = self._fast.get(ci)
+        if fast is None:
+            memo = self.memo_for(ci)
+            summarize = ci.fast.summarize
+            if memo is None:
+                fast = _no_hit
+            else:
+                make_key, table = memo
+
+                def fast(answers: Mapping[str, object], facts: Mapping[str, object]) -> object:
+                    summary = summarize(answers)
+                    if summary is None:
+                        return None
+                    services = table.get(make_key(summary, answers, facts))
+                    return None if services is None else (summary, services)
+
+            self._fast[ci] = fast
+        return fast
 
     def check_facts(self, facts: Mapping[str, object]) -> dict[str, object]:
         """Validate caller-supplied case facts against their declarations."""
