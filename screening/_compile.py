@@ -265,9 +265,7 @@ class Compiler:
 
         spec = FUNCTIONS.get(node.func)
         if spec is None:
-            raise self.fail(
-                f"unknown function {node.func!r}", node, suggest(node.func, sorted(FUNCTIONS))
-            )
+            raise self.fail(f"unknown function {node.func!r}", node, suggest(node.func, sorted(FUNCTIONS)))
         return spec(self, node)
 
     # helpers used by the function table
@@ -294,8 +292,7 @@ class Compiler:
         for v in values:
             if v not in allowed:
                 raise self.fail(
-                    f"{v!r} is not an answer value of {getattr(node, 'id', '?')!r} "
-                    f"(allowed: {', '.join(allowed)})",
+                    f"{v!r} is not an answer value of {getattr(node, 'id', '?')!r} (allowed: {', '.join(allowed)})",
                     node,
                     suggest(v, allowed),
                 )

@@ -60,7 +60,9 @@ def explain(
                     TraceStep(
                         kind="unknown",
                         ref=key,
-                        text=phrase("unknown", item=_item_label(ci, key), least=least, most=most, score=labels[score_id]),
+                        text=phrase(
+                            "unknown", item=_item_label(ci, key), least=least, most=most, score=labels[score_id]
+                        ),
                     )
                 )
             elif v is not None and table[v]:  # type: ignore[index]
@@ -93,7 +95,11 @@ def explain(
     for i in ev.fired:
         crit, _, level = ci.critical[i]
         steps.append(
-            TraceStep(kind="critical", ref=crit.id, text=phrase("critical", rule=crit.id, reason=crit.reason, level=ci.instrument.levels[level].label))
+            TraceStep(
+                kind="critical",
+                ref=crit.id,
+                text=phrase("critical", rule=crit.id, reason=crit.reason, level=ci.instrument.levels[level].label),
+            )
         )
     for i in ev.possible:
         crit, _, level = ci.critical[i]
@@ -101,7 +107,9 @@ def explain(
             TraceStep(
                 kind="critical",
                 ref=crit.id,
-                text=phrase("critical_possible", rule=crit.id, reason=crit.reason, level=ci.instrument.levels[level].label),
+                text=phrase(
+                    "critical_possible", rule=crit.id, reason=crit.reason, level=ci.instrument.levels[level].label
+                ),
             )
         )
     steps.extend(_decision_steps(ci, ev, d, judgement))
@@ -122,7 +130,9 @@ def explain(
             )
         )
     for req, message in unmet:
-        steps.append(TraceStep(kind="requirement", ref=getattr(req, "id", ""), text=phrase("requirement", message=message)))
+        steps.append(
+            TraceStep(kind="requirement", ref=getattr(req, "id", ""), text=phrase("requirement", message=message))
+        )
     return steps
 
 
@@ -131,10 +141,12 @@ def _band_steps(ci: CompiledInstrument, ev: Evaluation) -> list[TraceStep]:
     if bands is None or ev.computed is None:
         return []
     label = next(s.label for s in ci.instrument.scores if s.id == bands.score)
-    lo, hi = ev.scores[bands.score]
+    lo, _hi = ev.scores[bands.score]
     if ev.computed[0] == ev.computed[1]:
         band = next(b for b in bands.ranges if b.min <= lo <= b.max)
-        text = phrase("band", score=label, value=lo, low=band.min, high=band.max, level=ci.instrument.levels[ev.computed[0]].label)
+        text = phrase(
+            "band", score=label, value=lo, low=band.min, high=band.max, level=ci.instrument.levels[ev.computed[0]].label
+        )
     else:
         text = phrase(
             "band_range",
@@ -145,7 +157,9 @@ def _band_steps(ci: CompiledInstrument, ev: Evaluation) -> list[TraceStep]:
     return [TraceStep(kind="band", ref=bands.score, text=text)]
 
 
-def _decision_steps(ci: CompiledInstrument, ev: Evaluation, d: Decision, judgement: JudgementInput | None) -> list[TraceStep]:
+def _decision_steps(
+    ci: CompiledInstrument, ev: Evaluation, d: Decision, judgement: JudgementInput | None
+) -> list[TraceStep]:
     levels = ci.instrument.levels
     steps: list[TraceStep] = []
     if judgement is not None and d.judged is not None:

@@ -35,7 +35,7 @@ def _getter(keys: tuple[str, ...]) -> Callable[[Mapping[str, object]], tuple[obj
     if len(keys) == 1:
         key = keys[0]
         return lambda a: (a[key],)
-    return itemgetter(*keys)  # type: ignore[return-value]
+    return itemgetter(*keys)
 
 
 class FastPath:
@@ -45,9 +45,7 @@ class FastPath:
         self.ci = ci
         inst = ci.instrument
         names = {name for _, cond, _ in ci.critical for name in cond.names}
-        self.usable = not ci.show_if and all(
-            n in ci.items and ci.items[n].type in ("choice", "number") for n in names
-        )
+        self.usable = not ci.show_if and all(n in ci.items and ci.items[n].type in ("choice", "number") for n in names)
         self.scores = tuple(
             (_getter(tuple(k for k, *_ in rows)), tuple(table for _, table, *_ in rows)) for _, rows in ci.scores
         )
@@ -62,8 +60,10 @@ class FastPath:
                 self.band_level[value] = level
         policy = inst.judgement.policy
         self.policy_status = (
-            "no_level" if policy == "none"
-            else "judgement_required" if policy == "required" or inst.bands is None
+            "no_level"
+            if policy == "none"
+            else "judgement_required"
+            if policy == "required" or inst.bands is None
             else "concluded"
         )
 

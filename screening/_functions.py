@@ -173,7 +173,7 @@ def _escalating(c: Compiler, node: Call) -> tuple[Type, Fn]:
         points = [(r.get(date_field), r.get(severity_field)) for r in rows]  # type: ignore[attr-defined]
         if any(not isinstance(d, str) or not isinstance(s, int) for d, s in points):
             return UNKNOWN if points else False
-        return _trend([(dt.date.fromisoformat(d), s) for d, s in points])  # type: ignore[arg-type]
+        return _trend([(dt.date.fromisoformat(d), s) for d, s in points])
 
     return BOOL, escalating
 

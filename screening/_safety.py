@@ -48,7 +48,9 @@ def _services_with_role(crs: CompiledRuleSet, role: str) -> list[str]:
     return [sid for sid, s in crs.catalogue.services.items() if s.role == role]
 
 
-def _children(crs: CompiledRuleSet, tables: tuple[CompiledTable, ...], env: Mapping[str, object], rec: Recommendation) -> None:
+def _children(
+    crs: CompiledRuleSet, tables: tuple[CompiledTable, ...], env: Mapping[str, object], rec: Recommendation
+) -> None:
     disclosed = [t.violence.fn(env) for t in tables if t.violence is not None]
     if not any(_maybe(v) for v in disclosed):
         return
@@ -66,7 +68,9 @@ def _children(crs: CompiledRuleSet, tables: tuple[CompiledTable, ...], env: Mapp
             rec.trace.append(TraceStep(kind="rule", ref="safety.children", text=phrase("safety_children")))
 
 
-def _honour(crs: CompiledRuleSet, tables: tuple[CompiledTable, ...], env: Mapping[str, object], rec: Recommendation) -> None:
+def _honour(
+    crs: CompiledRuleSet, tables: tuple[CompiledTable, ...], env: Mapping[str, object], rec: Recommendation
+) -> None:
     context = [t.honour.fn(env) for t in tables if t.honour is not None]
     context.append(env.get(HONOUR_FACT, False))
     if not any(v is True for v in context):
@@ -75,7 +79,9 @@ def _honour(crs: CompiledRuleSet, tables: tuple[CompiledTable, ...], env: Mappin
     removed = [r for r in rec.referrals if services[r.service].contacts_family]
     rec.referrals = [r for r in rec.referrals if not services[r.service].contacts_family]
     for ref in removed:
-        rec.trace.append(TraceStep(kind="rule", ref="safety.honour", text=phrase("safety_honour_removed", service=ref.name)))
+        rec.trace.append(
+            TraceStep(kind="rule", ref="safety.honour", text=phrase("safety_honour_removed", service=ref.name))
+        )
     present = {r.service for r in rec.referrals}
     for sid in _services_with_role(crs, "protection_assessment"):
         if sid not in present:
@@ -92,6 +98,12 @@ def _incomplete(crs: CompiledRuleSet, status: str, rec: Recommendation, instrume
     for sid in crs.ruleset.incomplete_support:
         rec.referrals.append(crs.referral(sid, "safety.incomplete", "within_days", phrase("safety_incomplete"), []))
     rec.follow_up.append(
-        FollowUp(kind="assessment", target=instrument_id, name=phrase("complete_assessment"), rule="safety.incomplete", reason=phrase("safety_incomplete"))
+        FollowUp(
+            kind="assessment",
+            target=instrument_id,
+            name=phrase("complete_assessment"),
+            rule="safety.incomplete",
+            reason=phrase("safety_incomplete"),
+        )
     )
     rec.trace.append(TraceStep(kind="rule", ref="safety.incomplete", text=phrase("safety_incomplete")))

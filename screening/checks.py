@@ -109,8 +109,8 @@ def _item_locs(inst: Instrument) -> Iterator[tuple[Loc, Item]]:
 
 
 def _check_ids(inst: Instrument) -> Iterator[Problem]:
-    items = [(loc + ("id",), item.id) for loc, item in _item_locs(inst)]
-    scores = [(("scores", i, "id"), s.id) for i, s in enumerate(inst.scores)]
+    items: list[tuple[Loc, str]] = [((*loc, "id"), item.id) for loc, item in _item_locs(inst)]
+    scores: list[tuple[Loc, str]] = [(("scores", i, "id"), s.id) for i, s in enumerate(inst.scores)]
     yield from _unique(items + scores, "item or score")
     yield from _unique([(("sections", i, "id"), s.id) for i, s in enumerate(inst.sections)], "section")
     yield from _unique([(("levels", i, "id"), lv.id) for i, lv in enumerate(inst.levels)], "level")
@@ -119,20 +119,16 @@ def _check_ids(inst: Instrument) -> Iterator[Problem]:
         if ident in RESERVED:
             yield Problem(loc, f"{ident!r} is a reserved word and cannot be an id")
     for loc, item in _item_locs(inst):
-        fields = [(loc + ("fields", i, "id"), f.id) for i, f in enumerate(item.fields or ())]
+        fields = [((*loc, "fields", i, "id"), f.id) for i, f in enumerate(item.fields or ())]
         yield from _unique(fields, "field")
 
 
 def _check_items(inst: Instrument) -> Iterator[Problem]:
     scales = sorted(inst.scales)
     for loc, item in _item_locs(inst):
-        for sub_loc, sub in [(loc, item)] + [
-            (loc + ("fields", i), f) for i, f in enumerate(item.fields or ())
-        ]:
+        for sub_loc, sub in [(loc, item)] + [((*loc, "fields", i), f) for i, f in enumerate(item.fields or ())]:
             if sub.scale is not None and sub.scale not in inst.scales:
-                yield Problem(
-                    sub_loc + ("scale",), f"unknown scale {sub.scale!r}", expr.suggest(sub.scale, scales)
-                )
+                yield Problem((*sub_loc, "scale"), f"unknown scale {sub.scale!r}", expr.suggest(sub.scale, scales))
 
 
 def _check_scores(inst: Instrument) -> Iterator[Problem]:
@@ -144,7 +140,9 @@ def _check_scores(inst: Instrument) -> Iterator[Problem]:
                 yield Problem(("scores", si, "items", j), f"unknown item {ident!r}", expr.suggest(ident, item_ids))
         for j, ident in enumerate(score.sections or ()):
             if ident not in section_ids:
-                yield Problem(("scores", si, "sections", j), f"unknown section {ident!r}", expr.suggest(ident, section_ids))
+                yield Problem(
+                    ("scores", si, "sections", j), f"unknown section {ident!r}", expr.suggest(ident, section_ids)
+                )
         covered = score_items(inst, score)
         if not covered:
             yield Problem(("scores", si), "this score covers no choice item")
@@ -190,7 +188,9 @@ def _check_levels(inst: Instrument) -> Iterator[Problem]:
         yield Problem(("judgement", "policy"), "bands and critical rules need a judgement policy other than 'none'")
     for ci, crit in enumerate(inst.critical):
         if crit.raise_to not in levels:
-            yield Problem(("critical", ci, "raise_to"), f"unknown level {crit.raise_to!r}", expr.suggest(crit.raise_to, levels))
+            yield Problem(
+                ("critical", ci, "raise_to"), f"unknown level {crit.raise_to!r}", expr.suggest(crit.raise_to, levels)
+            )
     if inst.own_view:
         yield from _check_own_view(inst, levels)
     if inst.bands is None:
@@ -224,23 +224,29 @@ def _check_bands(inst: Instrument, levels: list[str]) -> Iterator[Problem]:
     for bi, band in enumerate(bands.ranges):
         loc: Loc = ("bands", "ranges", bi)
         if band.level not in levels:
-            yield Problem(loc + ("level",), f"unknown level {band.level!r}", expr.suggest(band.level, levels))
+            yield Problem((*loc, "level"), f"unknown level {band.level!r}", expr.suggest(band.level, levels))
         if band.min > band.max:
             yield Problem(loc, f"band {band.min}–{band.max} is empty (min > max)")
         if previous is not None:
             if band.min <= previous.max:
-                yield Problem(loc + ("min",), f"band overlaps the previous one ({previous.min}–{previous.max})")
+                yield Problem((*loc, "min"), f"band overlaps the previous one ({previous.min}–{previous.max})")
             elif band.min > previous.max + 1:
-                yield Problem(loc + ("min",), f"gap: no band covers {previous.max + 1}–{band.min - 1}")
-            if band.level in levels and previous.level in levels and levels.index(band.level) < levels.index(previous.level):
-                yield Problem(loc + ("level",), "a higher band cannot give a lower level")
+                yield Problem((*loc, "min"), f"gap: no band covers {previous.max + 1}–{band.min - 1}")
+            if (
+                band.level in levels
+                and previous.level in levels
+                and levels.index(band.level) < levels.index(previous.level)
+            ):
+                yield Problem((*loc, "level"), "a higher band cannot give a lower level")
         if band.min > hi:
-            yield Problem(loc + ("min",), f"band can never be reached: the score is at most {hi}")
+            yield Problem((*loc, "min"), f"band can never be reached: the score is at most {hi}")
         previous = band
     if bands.ranges[0].min > lo:
         yield Problem(("bands", "ranges", 0, "min"), f"gap: no band covers {lo}–{bands.ranges[0].min - 1}")
     if bands.ranges[-1].max < hi:
-        yield Problem(("bands", "ranges", len(bands.ranges) - 1, "max"), f"gap: no band covers {bands.ranges[-1].max + 1}–{hi}")
+        yield Problem(
+            ("bands", "ranges", len(bands.ranges) - 1, "max"), f"gap: no band covers {bands.ranges[-1].max + 1}–{hi}"
+        )
 
 
 def _check_expressions(inst: Instrument) -> Iterator[Problem]:
@@ -254,7 +260,7 @@ def _check_expressions(inst: Instrument) -> Iterator[Problem]:
     everything = symbols_for(inst)
     for loc, item in _item_locs(inst):
         if item.show_if is not None and not reads_broken(item.show_if):
-            yield from _show_if(inst, item, everything, loc + ("show_if",))
+            yield from _show_if(inst, item, everything, (*loc, "show_if"))
     without_fired = symbols_for(inst, critical=False)
     for ci, crit in enumerate(inst.critical):
         if not reads_broken(crit.when):
@@ -277,8 +283,12 @@ def _show_if(inst: Instrument, item: Item, everything: Mapping[str, expr.Type], 
         yield from problems
         return
     names = ", ".join(repr(n) for n in sorted(later))
-    first = min((m.start() for n in later for m in [re.search(rf"\b{re.escape(n)}\b", item.show_if or "")] if m), default=0)
-    yield Problem(loc, f"{names} is asked after {item.id!r}; show_if may only use earlier items", column_offset=first + 1)
+    first = min(
+        (m.start() for n in later for m in [re.search(rf"\b{re.escape(n)}\b", item.show_if or "")] if m), default=0
+    )
+    yield Problem(
+        loc, f"{names} is asked after {item.id!r}; show_if may only use earlier items", column_offset=first + 1
+    )
 
 
 def _check_vectors(inst: Instrument) -> Iterator[Problem]:
@@ -288,10 +298,17 @@ def _check_vectors(inst: Instrument) -> Iterator[Problem]:
     for vi, vector in enumerate(inst.tests):
         for key in vector.answers:
             if key not in item_ids:
-                yield Problem(("tests", vi, "answers", key), f"unknown item {key!r}", expr.suggest(key, item_ids), at_key=True)
+                yield Problem(
+                    ("tests", vi, "answers", key), f"unknown item {key!r}", expr.suggest(key, item_ids), at_key=True
+                )
         for key in vector.expect.scores:
             if key not in score_ids:
-                yield Problem(("tests", vi, "expect", "scores", key), f"unknown score {key!r}", expr.suggest(key, score_ids), at_key=True)
+                yield Problem(
+                    ("tests", vi, "expect", "scores", key),
+                    f"unknown score {key!r}",
+                    expr.suggest(key, score_ids),
+                    at_key=True,
+                )
         for field in ("computed_level", "final_level"):
             value = getattr(vector.expect, field)
             if value is not None and value not in levels:

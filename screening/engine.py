@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._version import __version__ as ENGINE_VERSION
+from ._fast import Summary
 from ._texts import phrase
+from ._version import __version__ as ENGINE_VERSION
 from .errors import JudgementError
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
+from .referral import CompiledRuleSet, Recommendation
 from .result import (
     Completeness,
     InstrumentRef,
@@ -31,8 +33,6 @@ from .result import (
     Status,
     TraceStep,
 )
-from .referral import CompiledRuleSet, Recommendation
-from ._fast import Summary
 from .scoring import CompiledInstrument, Evaluation
 
 __all__ = ["Decision", "assess", "decide", "near_misses", "rule_level", "summarize", "summarize_referrals"]
@@ -104,9 +104,7 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
     return Decision(lo, hi, floor, judged, direction, final, "concluded", complete)
 
 
-def _undecided(
-    ci: CompiledInstrument, lo: int | None, hi: int | None, floor: int | None, complete: bool
-) -> Decision:
+def _undecided(ci: CompiledInstrument, lo: int | None, hi: int | None, floor: int | None, complete: bool) -> Decision:
     policy = ci.instrument.judgement.policy
     status: Status
     final = None
@@ -205,13 +203,17 @@ def assess(
     d = decide(ci, ev, judgement)
     levels = ci.levels
     inst = ci.instrument
-    name = lambda i: None if i is None else levels[i]  # noqa: E731
+    def name(i: int | None) -> str | None:
+        return None if i is None else levels[i]
+
     own = _own_view(ci, ev, d)
     unmet = _unmet_requirements(ci, ev, d)
     rec = None
     if rules is not None:
         clean_facts = rules.check_facts(facts or {})
-        rec = rules.recommend(ci, ev, rule_level(ci, d), d.status, d.complete, bool(own and own.discrepancy), clean_facts)
+        rec = rules.recommend(
+            ci, ev, rule_level(ci, d), d.status, d.complete, bool(own and own.discrepancy), clean_facts
+        )
         rec.trace.extend(near_misses(ci, ev, d, rules, clean_facts, bool(own and own.discrepancy), rec))
     elif facts:
         raise JudgementError("case facts were given but no rule set to use them")
@@ -221,7 +223,7 @@ def assess(
             id=inst.id, version=inst.version, sha256=ci.sha256, title=inst.title, texts_sha256=ci.texts_sha256
         ),
         assessed_at=assessed_at,
-        answers=dict(sorted(clean.items())),  # type: ignore[arg-type]
+        answers=dict(sorted(clean.items())),
         scores={
             s.id: ScoreResult(
                 label=s.label,
@@ -245,7 +247,7 @@ def assess(
             level=judgement.level,
             rationale=judgement.rationale,
             assessor=assessor,
-            direction=d.direction,  # type: ignore[arg-type]
+            direction=d.direction,
         ),
         final_level=name(d.final),
         level_range=None if d.lo is None or d.hi is None else LevelRange(min=levels[d.lo], max=levels[d.hi]),
@@ -259,12 +261,17 @@ def assess(
             complete=d.complete,
         ),
         own_view=own,
-        requirements_unmet=[r.id for r, _ in unmet],
+        requirements_unmet=[getattr(r, "id", "") for r, _ in unmet],
         warnings=_warnings(ci, ev, d, own, unmet) + (rec.warnings if rec else []),
         trace=_trace(ci, ev, d, judgement, own, unmet) + (rec.trace if rec else []),
         ruleset=None
         if rules is None
-        else {"id": rules.ruleset.id, "version": rules.ruleset.version, "sha256": rules.sha256, "catalogue": rules.catalogue.id},
+        else {
+            "id": rules.ruleset.id,
+            "version": rules.ruleset.version,
+            "sha256": rules.sha256,
+            "catalogue": rules.catalogue.id,
+        },
         referrals=rec.referrals if rec else [],
         follow_up=rec.follow_up if rec else [],
         reassess_within_days=rec.reassess_within_days if rec else None,
@@ -337,7 +344,10 @@ def _own_view(ci: CompiledInstrument, ev: Evaluation, d: Decision) -> OwnViewRes
         return OwnViewResult(answer=answer, level=ci.levels[own], discrepancy=False, direction=None)
     direction = "person_lower" if own < ref else "person_higher" if own > ref else "same"
     return OwnViewResult(
-        answer=answer, level=ci.levels[own], discrepancy=own != ref, direction=direction  # type: ignore[arg-type]
+        answer=answer,
+        level=ci.levels[own],
+        discrepancy=own != ref,
+        direction=direction,
     )
 
 
@@ -361,7 +371,9 @@ def _warnings(
         out.append(Message(code="incomplete", text=phrase("warn_incomplete", n=len(ev.unknown_items), limit=limit)))
     if d.status == "indeterminate" and d.lo is not None and d.hi is not None:
         out.append(
-            Message(code="indeterminate", text=phrase("warn_indeterminate", low=_level(ci, d.lo), high=_level(ci, d.hi)))
+            Message(
+                code="indeterminate", text=phrase("warn_indeterminate", low=_level(ci, d.lo), high=_level(ci, d.hi))
+            )
         )
     for i in ev.possible:
         out.append(Message(code="critical_possible", text=phrase("warn_critical_possible", rule=ci.critical[i][0].id)))

@@ -108,9 +108,7 @@ class ExpressionError(SpecError):
         self.text = text
         self.column = column
         self.suggestion = suggestion
-        super().__init__(
-            [Issue("<expression>", 1 if column else 0, column, "", message, suggestion)]
-        )
+        super().__init__([Issue("<expression>", 1 if column else 0, column, "", message, suggestion)])
 
     def __str__(self) -> str:
         text = f"{self.message} in {self.text!r}"

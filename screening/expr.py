@@ -52,7 +52,7 @@ class _Unknown:
 
     _instance: _Unknown | None = None
 
-    def __new__(cls) -> _Unknown:
+    def __new__(cls) -> _Unknown:  # noqa: PYI034 - a singleton: always the one instance
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -244,7 +244,7 @@ def _convert(node: ast.expr, text: str) -> Node:  # noqa: C901 - one branch per 
     col = node.col_offset + 1
     if isinstance(node, ast.Constant):
         value = node.value
-        if isinstance(value, bool) or isinstance(value, str):
+        if isinstance(value, (bool, str)):
             return Const(value, col=col)
         if isinstance(value, int):
             if abs(value) > MAX_INT:
@@ -264,9 +264,13 @@ def _convert(node: ast.expr, text: str) -> Node:  # noqa: C901 - one branch per 
         operand = _convert(node.operand, text)
         if isinstance(node.op, ast.Not):
             return Not(operand, col=col)
-        if isinstance(node.op, ast.USub) and isinstance(operand, Const):
-            if isinstance(operand.value, int) and not isinstance(operand.value, bool):
-                return Const(-operand.value, col=col)
+        if (
+            isinstance(node.op, ast.USub)
+            and isinstance(operand, Const)
+            and isinstance(operand.value, int)
+            and not isinstance(operand.value, bool)
+        ):
+            return Const(-operand.value, col=col)
         if isinstance(node.op, ast.USub):
             return Arith("-", Const(0, col=col), operand, col=col)
         raise ExpressionError("this unary operator is not allowed", text, col)
@@ -276,11 +280,11 @@ def _convert(node: ast.expr, text: str) -> Node:  # noqa: C901 - one branch per 
     if isinstance(node, ast.Compare):
         left = _convert(node.left, text)
         parts: list[Node] = []
-        for op, right_ast in zip(node.ops, node.comparators, strict=True):
+        for cmpop, right_ast in zip(node.ops, node.comparators, strict=True):
             right = _convert(right_ast, text)
-            cmp = _CMP_OPS.get(type(op))
+            cmp = _CMP_OPS.get(type(cmpop))
             if cmp is None:
-                raise ExpressionError(f"the operator {type(op).__name__} is not allowed", text, col)
+                raise ExpressionError(f"the operator {type(cmpop).__name__} is not allowed", text, col)
             parts.append(Compare(left, cmp, right, col=col))
             left = right
         return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts), col=col)
@@ -360,9 +364,7 @@ class Expression:
         return self.fn(env)
 
 
-def compile_expression(
-    text: str, symbols: Mapping[str, Type], expect: Type | None = BOOL
-) -> Expression:
+def compile_expression(text: str, symbols: Mapping[str, Type], expect: Type | None = BOOL) -> Expression:
     """Parse, type-check against ``symbols`` and compile ``text``.
 
     Args:

@@ -38,9 +38,7 @@ __all__ = [
     "Text",
 ]
 
-RESERVED = frozenset(
-    {"and", "or", "not", "in", "true", "false", "level", "final_level", "status", "complete"}
-)
+RESERVED = frozenset({"and", "or", "not", "in", "true", "false", "level", "final_level", "status", "complete"})
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Value = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,31}$")]
@@ -53,9 +51,7 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]$")]
 class Model(BaseModel):
     """Shared configuration: strict, closed, immutable, and silent about input."""
 
-    model_config = ConfigDict(
-        extra="forbid", strict=True, frozen=True, hide_input_in_errors=True
-    )
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
 
 
 class Text(Model):

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -170,7 +169,19 @@ def _layout_issues(instrument: Instrument, doc: Document, path: Path) -> Iterato
         return
     if path.parent.name != instrument.id:
         mark = doc.mark_for(("id",))
-        yield Issue(doc.source, mark.line, mark.column, "id", f"id {instrument.id!r} does not match the directory {path.parent.name!r}")
+        yield Issue(
+            doc.source,
+            mark.line,
+            mark.column,
+            "id",
+            f"id {instrument.id!r} does not match the directory {path.parent.name!r}",
+        )
     if path.stem != instrument.version:
         mark = doc.mark_for(("version",))
-        yield Issue(doc.source, mark.line, mark.column, "version", f"version {instrument.version!r} does not match the file name {path.name!r}")
+        yield Issue(
+            doc.source,
+            mark.line,
+            mark.column,
+            "version",
+            f"version {instrument.version!r} does not match the file name {path.name!r}",
+        )

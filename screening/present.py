@@ -124,6 +124,7 @@ def _answer_hint(ci: CompiledInstrument, item_id: str, lang: str) -> str:
 def result_text(result: Result, lang: str) -> str:
     """A short summary of a result for the terminal."""
     lines = [f"{result.instrument.title.get(lang)} ({result.instrument.id} {result.instrument.version})"]
+
     def level_name(level: str) -> str:
         text = result.level_labels.get(level)
         return text.get(lang) if text else level
@@ -132,10 +133,13 @@ def result_text(result: Result, lang: str) -> str:
     lines.append(f"{label('final_level', lang)}: {final}")
     lines.append(f"{label('status', lang)}: {label('status_' + result.status, lang)}")
     if result.level_range and result.level_range.min != result.level_range.max:
-        lines.append(f"{label('range', lang)}: {level_name(result.level_range.min)}–{level_name(result.level_range.max)}")
+        lines.append(
+            f"{label('range', lang)}: {level_name(result.level_range.min)}–{level_name(result.level_range.max)}"
+        )
     if result.scores:
         scores = ", ".join(
-            f"{s.label.get(lang)} {s.value if s.value is not None else f'{s.min}–{s.max}'}" for s in result.scores.values()
+            f"{s.label.get(lang)} {s.value if s.value is not None else f'{s.min}–{s.max}'}"
+            for s in result.scores.values()
         )
         lines.append(f"{label('scores', lang)}: {scores}")
     lines.append(f"{label('unknown', lang)}: {result.completeness.unknown}")
@@ -145,7 +149,8 @@ def result_text(result: Result, lang: str) -> str:
     if result.referrals:
         lines.append(f"{label('referrals', lang)}:")
         lines.extend(
-            f"  - [{label('urgency_' + r.urgency, lang)}] {r.name.get(lang)}: {r.reason.get(lang)}" for r in result.referrals
+            f"  - [{label('urgency_' + r.urgency, lang)}] {r.name.get(lang)}: {r.reason.get(lang)}"
+            for r in result.referrals
         )
         lines.append(f"  {label('nothing_sent', lang)}")
     if result.follow_up:

@@ -50,13 +50,17 @@ def _key_maker(names: tuple[str, ...], scores: tuple[int, ...], facts: tuple[str
         score = scores[0] if scores else None
         fact = facts[0] if facts else None
         return lambda summary, answers, given: (
-            summary[0], summary[3], None if score is None else summary[2][score], None if fact is None else given.get(fact)
+            summary[0],
+            summary[3],
+            None if score is None else summary[2][score],
+            None if fact is None else given.get(fact),
         )
 
     def make_key(summary: Summary, answers: Mapping[str, object], given: Mapping[str, object]) -> tuple[object, ...]:
         totals = summary[2]
+        # Concatenating tuples built by map is faster here than star-unpacking.
         return (
-            (summary[0], summary[3])
+            (summary[0], summary[3])  # noqa: RUF005
             + tuple(map(totals.__getitem__, scores))
             + tuple(map(answers.get, names))
             + tuple(map(given.get, facts))
@@ -223,7 +227,9 @@ class CompiledRuleSet:
             elif spec.type == "choice" and isinstance(value, str) and value in (spec.values or ()):
                 clean[name] = value
             else:
-                allowed = ("true", "false") if spec.type == "bool" else tuple(spec.values or (f"{spec.min}–{spec.max}",))
+                allowed = (
+                    ("true", "false") if spec.type == "bool" else tuple(spec.values or (f"{spec.min}–{spec.max}",))
+                )
                 raise AnswerError(name, "case fact not allowed", allowed)
         return clean
 
@@ -261,8 +267,10 @@ class CompiledRuleSet:
         _guards(self, tables, env, status, rec, ci.instrument.id)
         self._target_groups(env.get("age", UNKNOWN), rec)
         rec.referrals = _dedupe(rec.referrals)
-        seen: set[tuple[str, str]] = set()
-        rec.follow_up = [f for f in rec.follow_up if (f.kind, f.target) not in seen and not seen.add((f.kind, f.target))]  # type: ignore[func-returns-value]
+        unique: dict[tuple[str, str], FollowUp] = {}
+        for follow in rec.follow_up:
+            unique.setdefault((follow.kind, follow.target), follow)
+        rec.follow_up = list(unique.values())
         rec.reassess_within_days = self._reassess(tables, ci, level)
         return rec
 
@@ -281,9 +289,17 @@ class CompiledRuleSet:
             rec.referrals.append(self.referral(service_id, rule.id, rule.urgency, rule.reason, facts))
         for spec in rule.follow_up:
             rec.follow_up.append(
-                FollowUp(kind=spec.kind, target=spec.target, name=self._target_name(spec.kind, spec.target), rule=rule.id, reason=spec.reason)
+                FollowUp(
+                    kind=spec.kind,
+                    target=spec.target,
+                    name=self._target_name(spec.kind, spec.target),
+                    rule=rule.id,
+                    reason=spec.reason,
+                )
             )
-        rec.trace.append(TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", rule=rule.id, reason=rule.reason)))
+        rec.trace.append(
+            TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", rule=rule.id, reason=rule.reason))
+        )
 
     def _target_groups(self, age: object, rec: Recommendation) -> None:
         """Drop services whose age range the person is known to be outside (e.g. Origo 13–26).
@@ -298,10 +314,14 @@ class CompiledRuleSet:
             service = services.get(service_id)
             if service is None:
                 return True
-            return (service.age_min is None or age >= service.age_min) and (service.age_max is None or age <= service.age_max)
+            return (service.age_min is None or age >= service.age_min) and (
+                service.age_max is None or age <= service.age_max
+            )
 
         for ref in [r for r in rec.referrals if not fits(r.service)]:
-            rec.trace.append(TraceStep(kind="rule", ref=ref.rule, text=phrase("outside_target_group", service=ref.name, age=age)))
+            rec.trace.append(
+                TraceStep(kind="rule", ref=ref.rule, text=phrase("outside_target_group", service=ref.name, age=age))
+            )
         rec.referrals = [r for r in rec.referrals if fits(r.service)]
         rec.follow_up = [f for f in rec.follow_up if f.kind != "consultation" or fits(f.target)]
 
@@ -310,7 +330,7 @@ class CompiledRuleSet:
         return Referral(
             service=service_id,
             name=service.name,
-            urgency=urgency,  # type: ignore[arg-type]
+            urgency=urgency,
             rule=rule,
             reason=reason,
             decision_required=service.decision_required,
@@ -328,7 +348,11 @@ class CompiledRuleSet:
         index = level.hi if isinstance(level, Interval) else level
         if not isinstance(index, int) or not ci.levels:
             return None
-        days = [t.table.reassess_after_days[ci.levels[index]] for t in tables if ci.levels[index] in t.table.reassess_after_days]
+        days = [
+            t.table.reassess_after_days[ci.levels[index]]
+            for t in tables
+            if ci.levels[index] in t.table.reassess_after_days
+        ]
         return min(days) if days else None
 
 

@@ -101,8 +101,18 @@ class TraceStep(Record):
     """One step of the explanation: what was looked at and what it gave, in words."""
 
     kind: Literal[
-        "answer", "unknown", "skipped", "score", "band", "critical", "judgement", "final",
-        "own_view", "requirement", "rule", "near_miss",
+        "answer",
+        "unknown",
+        "skipped",
+        "score",
+        "band",
+        "critical",
+        "judgement",
+        "final",
+        "own_view",
+        "requirement",
+        "rule",
+        "near_miss",
     ]
     ref: str
     text: Text

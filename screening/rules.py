@@ -19,6 +19,7 @@ from pydantic import Field, StringConstraints, model_validator
 from .instrument import Id, InstrumentId, Model, NonEmpty, SemVer, Text
 
 __all__ = [
+    "URGENCIES",
     "Catalogue",
     "FactSpec",
     "FollowUpSpec",
@@ -27,15 +28,23 @@ __all__ = [
     "RuleSet",
     "Service",
     "Table",
-    "URGENCIES",
 ]
 
 URGENCIES = ("immediate", "within_days", "planned")
 Urgency = Literal["immediate", "within_days", "planned"]
 ServiceId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Role = Literal[
-    "child_report", "protection_assessment", "honour_consultation", "police", "shelter",
-    "support", "healthcare", "information", "perpetrator_programme", "emergency", "other",
+    "child_report",
+    "protection_assessment",
+    "honour_consultation",
+    "police",
+    "shelter",
+    "support",
+    "healthcare",
+    "information",
+    "perpetrator_programme",
+    "emergency",
+    "other",
 ]
 
 

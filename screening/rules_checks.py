@@ -62,7 +62,11 @@ def check_catalogue(catalogue: Catalogue) -> Iterator[Problem]:
     for sid, service in catalogue.services.items():
         for n, basis in enumerate(service.legal_basis):
             if basis not in catalogue.legal_bases:
-                yield Problem(("services", sid, "legal_basis", n), f"unknown legal basis {basis!r}", expr.suggest(basis, list(catalogue.legal_bases)))
+                yield Problem(
+                    ("services", sid, "legal_basis", n),
+                    f"unknown legal basis {basis!r}",
+                    expr.suggest(basis, list(catalogue.legal_bases)),
+                )
         if service.age_min is not None and service.age_max is not None and service.age_min > service.age_max:
             yield Problem(("services", sid, "age_min"), "age_min is above age_max")
     for loc, text in _texts(catalogue, ()):
@@ -79,7 +83,9 @@ def check_ruleset(crs: CompiledRuleSet, instruments: Mapping[str, CompiledInstru
             yield Problem(("incomplete_support", n), f"unknown service {sid!r}", expr.suggest(sid, list(services)))
         elif services[sid].tier == "information":
             yield Problem(("incomplete_support", n), "incomplete results need more than an information service")
-    if any(t.violence_disclosed for t in rs.tables) and (rs.facts.get("children_in_household") is None or rs.facts["children_in_household"].type != "bool"):
+    if any(t.violence_disclosed for t in rs.tables) and (
+        rs.facts.get("children_in_household") is None or rs.facts["children_in_household"].type != "bool"
+    ):
         yield Problem(("facts",), "tables with violence_disclosed need a bool fact 'children_in_household'")
     for loc, text in _texts(rs, ()):
         if claims_action(text):
@@ -94,23 +100,30 @@ def check_ruleset(crs: CompiledRuleSet, instruments: Mapping[str, CompiledInstru
         if table.instrument != "*":
             ci = instruments.get(table.instrument)
             if ci is None:
-                yield Problem((*tloc, "instrument"), f"unknown instrument {table.instrument!r}", expr.suggest(table.instrument, list(instruments)))
+                yield Problem(
+                    (*tloc, "instrument"),
+                    f"unknown instrument {table.instrument!r}",
+                    expr.suggest(table.instrument, list(instruments)),
+                )
                 continue
         yield from _check_table(crs, ti, ci, instruments)
     yield from _check_coverage(crs, instruments)
 
 
-def _compile(text: str, symbols: Mapping[str, expr.Type], loc: tuple[str | int, ...]) -> tuple[Expression | None, list[Problem]]:
+def _compile(
+    text: str, symbols: Mapping[str, expr.Type], loc: tuple[str | int, ...]
+) -> tuple[Expression | None, list[Problem]]:
     try:
         return expr.compile_expression(text, symbols), []
     except ExpressionError as exc:
         return None, [Problem(loc, f"{exc.message} in expression {text!r}", exc.suggestion, exc.column)]
 
 
-def _check_table(crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, instruments: Mapping[str, CompiledInstrument]) -> Iterator[Problem]:
+def _check_table_header(
+    crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, symbols: Mapping[str, expr.Type]
+) -> Iterator[Problem]:
+    """Everything of a table but its rules: context conditions, derived facts, periods."""
     rs, table = crs.ruleset, crs.ruleset.tables[ti]
-    services = crs.catalogue.services
-    symbols = rule_symbols(rs, ci)
     tloc: tuple[str | int, ...] = ("tables", ti)
     for key in ("violence_disclosed", "honour_context"):
         text = getattr(table, key)
@@ -120,7 +133,9 @@ def _check_table(crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, i
     for name, text in table.derive.items():
         spec = rs.facts.get(name)
         if spec is None:
-            yield Problem((*tloc, "derive", name), f"unknown case fact {name!r}", expr.suggest(name, list(rs.facts)), at_key=True)
+            yield Problem(
+                (*tloc, "derive", name), f"unknown case fact {name!r}", expr.suggest(name, list(rs.facts)), at_key=True
+            )
             continue
         try:
             expr.compile_expression(text, symbols, expect=fact_type(spec))
@@ -128,12 +143,30 @@ def _check_table(crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, i
             yield Problem((*tloc, "derive", name), f"{exc.message} in expression {text!r}", exc.suggestion, exc.column)
     if ci is not None:
         for name, spec in rs.facts.items():
-            if name in ci.items and ci.items[name].type != {"bool": "-", "int": "number", "choice": "choice"}[spec.type]:
-                yield Problem(("facts", name), f"case fact {name!r} clashes with item {name!r} of {ci.instrument.id} (another type)")
+            if (
+                name in ci.items
+                and ci.items[name].type != {"bool": "-", "int": "number", "choice": "choice"}[spec.type]
+            ):
+                yield Problem(
+                    ("facts", name),
+                    f"case fact {name!r} clashes with item {name!r} of {ci.instrument.id} (another type)",
+                )
     levels = ci.levels if ci else ()
     for level in table.reassess_after_days:
         if level not in levels:
-            yield Problem((*tloc, "reassess_after_days", level), f"unknown level {level!r}", expr.suggest(level, levels))
+            yield Problem(
+                (*tloc, "reassess_after_days", level), f"unknown level {level!r}", expr.suggest(level, levels)
+            )
+
+
+def _check_table(
+    crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, instruments: Mapping[str, CompiledInstrument]
+) -> Iterator[Problem]:
+    rs, table = crs.ruleset, crs.ruleset.tables[ti]
+    services = crs.catalogue.services
+    symbols = rule_symbols(rs, ci)
+    tloc: tuple[str | int, ...] = ("tables", ti)
+    yield from _check_table_header(crs, ti, ci, symbols)
     compiled: list[tuple[int, Expression]] = []
     for ri, rule in enumerate(table.rules):
         rloc = (*tloc, "rules", ri)
@@ -141,11 +174,18 @@ def _check_table(crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, i
             if sid not in services:
                 yield Problem((*rloc, "refer", n), f"unknown service {sid!r}", expr.suggest(sid, list(services)))
             elif table.honour_context and services[sid].contacts_family:
-                yield Problem((*rloc, "refer", n), f"{sid!r} contacts the family; not allowed in an honour table before a protection assessment")
+                yield Problem(
+                    (*rloc, "refer", n),
+                    f"{sid!r} contacts the family; not allowed in an honour table before a protection assessment",
+                )
         for n, spec in enumerate(rule.follow_up):
             known = list(instruments) if spec.kind == "assessment" else list(services)
             if spec.target not in known:
-                yield Problem((*rloc, "follow_up", n, "target"), f"unknown {spec.kind} target {spec.target!r}", expr.suggest(spec.target, known))
+                yield Problem(
+                    (*rloc, "follow_up", n, "target"),
+                    f"unknown {spec.kind} target {spec.target!r}",
+                    expr.suggest(spec.target, known),
+                )
         if not rule.refer and not rule.follow_up:
             yield Problem(rloc, "the rule recommends nothing (no 'refer' and no 'follow_up')")
         cond, problems = _compile(rule.when, symbols, (*rloc, "when"))
@@ -158,7 +198,9 @@ def _check_table(crs: CompiledRuleSet, ti: int, ci: CompiledInstrument | None, i
     if table.hit_policy == "unique":
         for (ra, ca), (rb, cb) in itertools.combinations(compiled, 2):
             if any(a is True and b is True for a, b in _pairs(ca, cb, ci, rs, symbols)):
-                yield Problem((*tloc, "rules", rb, "when"), f"overlaps rule {table.rules[ra].id!r} under hit policy 'unique'")
+                yield Problem(
+                    (*tloc, "rules", rb, "when"), f"overlaps rule {table.rules[ra].id!r} under hit policy 'unique'"
+                )
 
 
 def _check_coverage(crs: CompiledRuleSet, instruments: Mapping[str, CompiledInstrument]) -> Iterator[Problem]:
@@ -184,7 +226,9 @@ def _check_coverage(crs: CompiledRuleSet, instruments: Mapping[str, CompiledInst
             fixed = {"level": index}
             if not any(v is not False for c in conds for v in _outcomes([c], ci, rs, symbols, fixed)):
                 first = next(n for n, t in enumerate(rs.tables) if t.instrument == iid)
-                yield Problem(("tables", first, "instrument"), f"no rule recommends any service at level {level!r} of {iid}")
+                yield Problem(
+                    ("tables", first, "instrument"), f"no rule recommends any service at level {level!r} of {iid}"
+                )
 
 
 def _domain(name: str, ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type]) -> Sequence[object]:
@@ -209,7 +253,13 @@ def _domain(name: str, ci: CompiledInstrument | None, rs: object, symbols: Mappi
     return [UNKNOWN]
 
 
-def _envs(names: set[str], ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type], fixed: Mapping[str, object]) -> Iterator[dict[str, object]]:
+def _envs(
+    names: set[str],
+    ci: CompiledInstrument | None,
+    rs: object,
+    symbols: Mapping[str, expr.Type],
+    fixed: Mapping[str, object],
+) -> Iterator[dict[str, object]]:
     free = sorted(n for n in names if n not in fixed)
     domains = [_domain(n, ci, rs, symbols) for n in free]
     while domains and _size(domains) > MAX_COMBINATIONS:  # collapse the widest to unknown: still sound
@@ -230,13 +280,21 @@ def _size(domains: list[Sequence[object]]) -> int:
     return total
 
 
-def _outcomes(conds: list[Expression], ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type], fixed: Mapping[str, object] | None = None) -> Iterator[object]:
+def _outcomes(
+    conds: list[Expression],
+    ci: CompiledInstrument | None,
+    rs: object,
+    symbols: Mapping[str, expr.Type],
+    fixed: Mapping[str, object] | None = None,
+) -> Iterator[object]:
     names: set[str] = set().union(*(c.names for c in conds))
     for env in _envs(names, ci, rs, symbols, fixed or {}):
         for c in conds:
             yield c.fn(env)
 
 
-def _pairs(a: Expression, b: Expression, ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type]) -> Iterator[tuple[object, object]]:
+def _pairs(
+    a: Expression, b: Expression, ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type]
+) -> Iterator[tuple[object, object]]:
     for env in _envs(set(a.names | b.names), ci, rs, symbols, {}):
         yield a.fn(env), b.fn(env)

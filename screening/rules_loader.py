@@ -91,6 +91,11 @@ def load_rules_file(path: str | os.PathLike[str], home: str | os.PathLike[str] |
 def _empty_ruleset(catalogue: Catalogue) -> RuleSet:
     """A catalogue validated alone is wrapped in a rule set with no tables to evaluate."""
     return RuleSet.model_construct(
-        id=catalogue.id, version=catalogue.version, title=catalogue.title, catalogue=catalogue.id,
-        facts={}, incomplete_support=[], tables=[],
+        id=catalogue.id,
+        version=catalogue.version,
+        title=catalogue.title,
+        catalogue=catalogue.id,
+        facts={},
+        incomplete_support=[],
+        tables=[],
     )

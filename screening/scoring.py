@@ -73,14 +73,10 @@ class CompiledInstrument:
             for c in instrument.critical
         )
         with_level = dict(everything, final_level=expr.LevelType(self.levels))
-        self.requirements = tuple(
-            (r, expr.compile_expression(r.check, with_level)) for r in instrument.requirements
-        )
+        self.requirements = tuple((r, expr.compile_expression(r.check, with_level)) for r in instrument.requirements)
         self.bands: tuple[tuple[int, int, int], ...] = ()
         if instrument.bands:
-            self.bands = tuple(
-                (b.min, b.max, self.levels.index(b.level)) for b in instrument.bands.ranges
-            )
+            self.bands = tuple((b.min, b.max, self.levels.index(b.level)) for b in instrument.bands.ranges)
         # Unknowns that matter: items feeding a score or a critical rule (an unknown
         # own-view or free-text answer cannot make the level incomplete).
         scored = {key for _, rows in self.scores for key, *_ in rows}
@@ -201,7 +197,7 @@ class CompiledInstrument:
             if value.__class__ is str and key in self.unknown_options and value in self.unknown_options[key]:
                 value = UNKNOWN
             elif value.__class__ is list:
-                value = self._group_env(key, value)  # type: ignore[arg-type]
+                value = self._group_env(key, value)
             env[key] = value
             if value is UNKNOWN and key in counted:
                 unknown.append(key)

@@ -56,18 +56,28 @@ def _problems(ci: CompiledInstrument, overlay: TextOverlay) -> list[Problem]:
     inst = ci.instrument
     out: list[Problem] = []
     if (overlay.instrument, overlay.version) != (inst.id, inst.version):
-        out.append(Problem(("instrument",), f"texts are for {overlay.instrument} {overlay.version}, not {inst.id} {inst.version}"))
+        out.append(
+            Problem(
+                ("instrument",), f"texts are for {overlay.instrument} {overlay.version}, not {inst.id} {inst.version}"
+            )
+        )
     for key in overlay.items:
         if key not in ci.items:
             out.append(Problem(("items", key), f"unknown item {key!r}", suggest(key, ci.order), at_key=True))
     for scale, values in overlay.options.items():
         if scale not in inst.scales:
-            out.append(Problem(("options", scale), f"unknown scale {scale!r}", suggest(scale, sorted(inst.scales)), at_key=True))
+            out.append(
+                Problem(
+                    ("options", scale), f"unknown scale {scale!r}", suggest(scale, sorted(inst.scales)), at_key=True
+                )
+            )
             continue
         known = [o.value for o in inst.scales[scale].options]
         for value in values:
             if value not in known:
-                out.append(Problem(("options", scale, value), f"unknown option {value!r}", suggest(value, known), at_key=True))
+                out.append(
+                    Problem(("options", scale, value), f"unknown option {value!r}", suggest(value, known), at_key=True)
+                )
     return out
 
 

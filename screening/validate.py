@@ -27,9 +27,7 @@ def _files(paths: Iterable[Path], home: str | os.PathLike[str] | None) -> list[P
     return files
 
 
-def validate_paths(
-    paths: Iterable[Path], home: str | os.PathLike[str] | None, echo: Callable[[str], None]
-) -> int:
+def validate_paths(paths: Iterable[Path], home: str | os.PathLike[str] | None, echo: Callable[[str], None]) -> int:
     """Validate files (default: all bundled content); return the number that failed."""
     failed = 0
     for path in _files(paths, home):
@@ -41,6 +39,14 @@ def validate_paths(
                 for failure in failures:
                     echo(f"{path}: {failure}")
                 if failures:
+                    failed += 1
+                    continue
+                from .migration import migration_issues
+
+                problems = migration_issues(path, ci.instrument)
+                for problem in problems:
+                    echo(str(problem))
+                if problems:
                     failed += 1
                     continue
                 echo(f"ok  {path} ({len(ci.instrument.tests)} golden vectors)")

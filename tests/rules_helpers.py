@@ -16,6 +16,10 @@ def demo_home(tmp: Path, rules_text: str | None = None, catalogue: str = "stockh
     shutil.copy(FIXTURES / "demo.yaml", tmp / "instruments" / "demo" / "1.0.0.yaml")
     for name in ("stockholm", "goteborg"):
         shutil.copy(ROOT / "rules" / "services" / f"{name}.yaml", tmp / "rules" / "services" / f"{name}.yaml")
-    text = rules_text if rules_text is not None else (FIXTURES / "rules" / "demo-rules.yaml").read_text(encoding="utf-8")
-    (tmp / "rules" / "demo-rules.yaml").write_text(text.replace("catalogue: stockholm", f"catalogue: {catalogue}"), encoding="utf-8")
+    text = (
+        rules_text if rules_text is not None else (FIXTURES / "rules" / "demo-rules.yaml").read_text(encoding="utf-8")
+    )
+    (tmp / "rules" / "demo-rules.yaml").write_text(
+        text.replace("catalogue: stockholm", f"catalogue: {catalogue}"), encoding="utf-8"
+    )
     return tmp

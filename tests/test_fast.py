@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rules_helpers import demo_home
 
 from screening import assess, load_instrument
 from screening.engine import summarize, summarize_referrals
 from screening.rules_loader import load_rules
-
-from rules_helpers import demo_home
 
 VALUES = st.sampled_from(["yes", "no", "unknown", None])
 
@@ -19,7 +18,10 @@ def answers_strategy():
     return st.fixed_dictionaries(
         {},
         optional={
-            "q1": VALUES, "q2": VALUES, "q3": VALUES, "q4": VALUES,
+            "q1": VALUES,
+            "q2": VALUES,
+            "q3": VALUES,
+            "q4": VALUES,
             "view": st.sampled_from(["low", "high", None]),
         },
     )
@@ -43,10 +45,10 @@ def test_summaries_agree_with_assess(demo, answers, children, honour):
     ci, rules = demo
     facts = {"children_in_household": children, "honour_context": honour}
     full = assess(ci, answers, rules=rules, facts=facts)
-    final, status, totals, _ = summarize(ci, answers)
+    final, status, _totals, _ = summarize(ci, answers)
     assert final == (None if full.final_level is None else full.levels.index(full.final_level))
     assert status == full.status
-    summary, services = summarize_referrals(ci, rules, answers, facts)
+    _summary, services = summarize_referrals(ci, rules, answers, facts)
     assert services == tuple(r.service for r in full.referrals)
     # Twice: the second call is answered from the memo and must not differ.
     assert summarize_referrals(ci, rules, answers, facts)[1] == services
@@ -57,7 +59,7 @@ def flat(tmp_path_factory):
     """The demo without skip logic, so complete answer sets take the fast path."""
     home = demo_home(tmp_path_factory.mktemp("flat"))
     path = home / "instruments" / "demo" / "1.0.0.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace(', show_if: "q2 == \'yes\'"', ""), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace(", show_if: \"q2 == 'yes'\"", ""), encoding="utf-8")
     return load_instrument("demo", home), load_rules("demo-rules", home)
 
 

@@ -33,9 +33,17 @@ def test_the_fixture_itself_is_valid(tmp_path):
     ("old", "new", "expected"),
     [
         # an unknown service, with a suggestion
-        ("refer: [rvc, relationsvaldsteam]", "refer: [rvcc, relationsvaldsteam]", "unknown service 'rvcc' (did you mean 'rvc'?)"),
+        (
+            "refer: [rvc, relationsvaldsteam]",
+            "refer: [rvcc, relationsvaldsteam]",
+            "unknown service 'rvcc' (did you mean 'rvc'?)",
+        ),
         # an unknown instrument
-        ("    instrument: demo\n    hit_policy: unique", "    instrument: demoo\n    hit_policy: unique", "unknown instrument 'demoo'"),
+        (
+            "    instrument: demo\n    hit_policy: unique",
+            "    instrument: demoo\n    hit_policy: unique",
+            "unknown instrument 'demoo'",
+        ),
         # a condition on an unknown item
         ("when: \"fired('q4_alone')\"", "when: \"q44 == 'yes'\"", "unknown name 'q44'"),
         # a condition on an unknown level
@@ -43,17 +51,29 @@ def test_the_fixture_itself_is_valid(tmp_path):
         # a rule that can never fire
         ("when: \"fired('q4_alone')\"", "when: \"level > 'high'\"", "this rule can never fire"),
         # overlapping rules under a unique hit policy
-        ("when: \"level == 'medium'\"", "when: \"level >= 'medium'\"", "overlaps rule 'medium' under hit policy 'unique'"),
+        (
+            "when: \"level == 'medium'\"",
+            "when: \"level >= 'medium'\"",
+            "overlaps rule 'medium' under hit policy 'unique'",
+        ),
         # a follow-up to an unknown consultation target
         ("target: origo", "target: origoo", "unknown consultation target 'origoo'"),
         # wording that claims a referral was made
-        ("reason: {sv: Hög nivå, en: High level}", "reason: {sv: Hög nivå, en: The police has been contacted}", "claims that something was sent"),
+        (
+            "reason: {sv: Hög nivå, en: High level}",
+            "reason: {sv: Hög nivå, en: The police has been contacted}",
+            "claims that something was sent",
+        ),
         # a rule that recommends nothing
         ("refer: [healthcare]", "refer: []", "recommends nothing"),
         # a reassessment period for an unknown level
         ("reassess_after_days: {low: 90,", "reassess_after_days: {lowest: 90,", "unknown level 'lowest'"),
         # incomplete results need more than information
-        ("incomplete_support: [relationsvaldsteam]", "incomplete_support: [information]", "need more than an information service"),
+        (
+            "incomplete_support: [relationsvaldsteam]",
+            "incomplete_support: [information]",
+            "need more than an information service",
+        ),
     ],
 )
 def test_static_check(tmp_path, old, new, expected):
@@ -64,8 +84,8 @@ def test_static_check(tmp_path, old, new, expected):
 
 
 def test_level_without_any_recommendation(tmp_path):
-    text = BASE.replace('when: "level == \'low\'"', 'when: "level == \'medium\' and not complete"')
-    text = text.replace('when: "fired(\'q4_alone\')"', 'when: "level == \'high\' and fired(\'q4_alone\')"')
+    text = BASE.replace("when: \"level == 'low'\"", "when: \"level == 'medium' and not complete\"")
+    text = text.replace("when: \"fired('q4_alone')\"", "when: \"level == 'high' and fired('q4_alone')\"")
     with pytest.raises(SpecError) as info:
         load_rules("demo-rules", demo_home(tmp_path, text))
     messages = [i.message for i in info.value.issues]
@@ -81,7 +101,9 @@ def test_honour_table_may_not_recommend_family_contact(tmp_path):
 
 
 def test_violence_tables_need_the_children_fact(tmp_path):
-    text = BASE.replace("  children_in_household: {type: bool, label: {sv: Barn i hushållet, en: Children in the household}}\n", "")
+    text = BASE.replace(
+        "  children_in_household: {type: bool, label: {sv: Barn i hushållet, en: Children in the household}}\n", ""
+    )
     with pytest.raises(SpecError) as info:
         load_rules("demo-rules", demo_home(tmp_path, text))
     assert any("children_in_household" in i.message for i in info.value.issues)
@@ -105,6 +127,12 @@ def test_validate_command_reports_rule_errors_with_exit_1(tmp_path, capsys):
 
 
 def test_derive_must_name_a_declared_fact_and_fit_its_type(tmp_path):
-    text = BASE.replace("    reassess_after_days:", "    derive:\n      childen_in_household: \"q1 == 'yes'\"\n    reassess_after_days:", 1)
-    issues = [str(i) for i in pytest.raises(SpecError, load_rules, "demo-rules", demo_home(tmp_path, text)).value.issues]
+    text = BASE.replace(
+        "    reassess_after_days:",
+        "    derive:\n      childen_in_household: \"q1 == 'yes'\"\n    reassess_after_days:",
+        1,
+    )
+    with pytest.raises(SpecError) as info:
+        load_rules("demo-rules", demo_home(tmp_path, text))
+    issues = [str(i) for i in info.value.issues]
     assert any("unknown case fact 'childen_in_household'" in i and "children_in_household" in i for i in issues), issues

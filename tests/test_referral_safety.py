@@ -20,9 +20,14 @@ CUMULATIVE = (
 )
 
 VALUE = st.sampled_from(["yes", "no", "unknown", None])
-ANSWERS = st.fixed_dictionaries({"q1": VALUE, "q2": VALUE, "q3": VALUE, "q4": VALUE, "view": st.sampled_from(["low", "high", None])})
+ANSWERS = st.fixed_dictionaries(
+    {"q1": VALUE, "q2": VALUE, "q3": VALUE, "q4": VALUE, "view": st.sampled_from(["low", "high", None])}
+)
 FACTS = st.fixed_dictionaries(
-    {"children_in_household": st.sampled_from([True, False, None]), "honour_context": st.sampled_from([True, False, None])}
+    {
+        "children_in_household": st.sampled_from([True, False, None]),
+        "honour_context": st.sampled_from([True, False, None]),
+    }
 )
 
 
@@ -88,7 +93,10 @@ def test_raising_the_final_level_never_removes_a_referral(cumulative, answers, f
     if index + raise_by >= len(ci.levels):
         return
     raised = assess(
-        ci, answers, rules=rules, facts=facts,
+        ci,
+        answers,
+        rules=rules,
+        facts=facts,
         judgement=JudgementInput(level=ci.levels[index + raise_by], rationale="Ny information om hot."),
     )
     assert set(services(base)) <= set(services(raised))
@@ -96,7 +104,9 @@ def test_raising_the_final_level_never_removes_a_referral(cumulative, answers, f
 
 def test_referral_explains_the_facts_and_what_would_change(demo):
     ci, rules = demo
-    result = assess(ci, {"q1": "yes", "q2": "no", "q4": "no", "view": "low"}, rules=rules, facts={"children_in_household": False})
+    result = assess(
+        ci, {"q1": "yes", "q2": "no", "q4": "no", "view": "low"}, rules=rules, facts={"children_in_household": False}
+    )
     low = next(r for r in result.referrals if r.rule == "low")
     assert [f.ref for f in low.facts] == ["level"]
     assert "Låg" in low.facts[0].text.sv and "Low" in low.facts[0].text.en

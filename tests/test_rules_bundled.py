@@ -32,14 +32,35 @@ CASES = [
     # (instrument, answer overrides, facts, judgement level, rule expected to fire, service expected)
     ("freda-kortfragor", {}, {}, None, "screen_information", "information"),
     ("freda-kortfragor", {"physical_past_year": "yes"}, {}, None, "identified", "relationsvaldsteam"),
-    ("freda-kortfragor", {"physical_past_year": "yes", "fear": "yes"}, {}, None, "fear_or_contact", "relationsvaldsteam"),
+    (
+        "freda-kortfragor",
+        {"physical_past_year": "yes", "fear": "yes"},
+        {},
+        None,
+        "fear_or_contact",
+        "relationsvaldsteam",
+    ),
     ("freda-kortfragor", {"has_children": "yes", "children_witnessed": "yes"}, {}, None, "children", "orosanmalan"),
-    ("freda-kortfragor", {"psychological_past_year": "yes", "needs_help": "yes"}, {}, None, "disability", "relationsvaldsteam"),
+    (
+        "freda-kortfragor",
+        {"psychological_past_year": "yes", "needs_help": "yes"},
+        {},
+        None,
+        "disability",
+        "relationsvaldsteam",
+    ),
     ("freda-beskrivning", {}, {}, None, "no_violence_described", "information"),
     ("freda-beskrivning", {"insults": "sometimes"}, {}, None, "psychological", "rvc"),
     ("freda-beskrivning", {"hit": "repeatedly"}, {}, None, "physical_or_sexual", "relationsvaldsteam"),
     ("freda-beskrivning", {"strangled": "sometimes"}, {}, None, "strangulation", "healthcare"),
-    ("freda-beskrivning", {"has_children": "yes", "children_witnessed": "sometimes"}, {}, None, "children", "orosanmalan"),
+    (
+        "freda-beskrivning",
+        {"has_children": "yes", "children_witnessed": "sometimes"},
+        {},
+        None,
+        "children",
+        "orosanmalan",
+    ),
     ("freda-farlighet", {}, {}, "low", "low", "information"),
     ("freda-farlighet", {"controlling": "yes"}, {}, "medium", "medium", "rvc"),
     ("freda-farlighet", {"threats_to_kill": "yes"}, {}, "high", "high", "skyddat_boende"),
@@ -60,7 +81,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("instrument", "overrides", "facts", "judged", "rule", "service"), CASES, ids=[f"{c[0]}:{c[4]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("instrument", "overrides", "facts", "judged", "rule", "service"), CASES, ids=[f"{c[0]}:{c[4]}" for c in CASES]
+)
 def test_each_bundled_rule_fires(stockholm, instrument, overrides, facts, judged, rule, service):
     ci = load_instrument(instrument)
     answers = neutral(ci) | overrides
@@ -102,9 +125,15 @@ def test_unjudged_danger_assessment_recommends_only_what_holds_for_any_judgement
 def test_honour_context_never_recommends_family_contact_in_bundled_rules(stockholm):
     for instrument in ("patriark", "hedersindikatorer"):
         ci = load_instrument(instrument)
-        result = assess(ci, neutral(ci) | {"surveillance": "yes"} if instrument == "hedersindikatorer" else neutral(ci),
-                        rules=stockholm, facts={"honour_context": True},
-                        judgement=JudgementInput(level="high", rationale="Hot från flera släktingar.") if instrument == "patriark" else None)
+        result = assess(
+            ci,
+            neutral(ci) | {"surveillance": "yes"} if instrument == "hedersindikatorer" else neutral(ci),
+            rules=stockholm,
+            facts={"honour_context": True},
+            judgement=JudgementInput(level="high", rationale="Hot från flera släktingar.")
+            if instrument == "patriark"
+            else None,
+        )
         assert not [r for r in result.referrals if stockholm.catalogue.services[r.service].contacts_family]
         assert "skyddsbedomning" in {r.service for r in result.referrals}
 

@@ -6,7 +6,7 @@ May import: the library / typer.
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,16 +20,18 @@ TextsOption = Annotated[
 ]
 HomeOption = Annotated[
     Path | None,
-    typer.Option("--home", help="Content directory (instruments/, rules/, reports/); default $SCREENING_HOME or bundled."),
+    typer.Option(
+        "--home", help="Content directory (instruments/, rules/, reports/); default $SCREENING_HOME or bundled."
+    ),
 ]
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     sv = "sv"
     en = "en"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -78,7 +80,9 @@ def show_cmd(
 
 @app.command("validate")
 def validate_cmd(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories; default: all bundled content.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories; default: all bundled content.")
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Check instruments and rules, all problems at once, and run the golden vectors."""
@@ -98,9 +102,7 @@ def score_cmd(
     assessor: Annotated[str | None, typer.Option(help="Who assessed.")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.json,
     lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
-    rules: Annotated[
-        str, typer.Option(help="Referral rule set id or path; 'none' for no referrals.")
-    ] = "default",
+    rules: Annotated[str, typer.Option(help="Referral rule set id or path; 'none' for no referrals.")] = "default",
     fact: Annotated[
         list[str] | None,
         typer.Option("--fact", help="Case fact name=value, e.g. children_in_household=true, age=17 (repeatable)."),
@@ -123,8 +125,15 @@ def score_cmd(
         raise typer.BadParameter("--judgement and --rationale go together", param_hint="--judgement/--rationale")
     facts = dict(parse_fact(f) for f in fact or [])
     result = score_file(
-        instrument, answers, judgement=judgement, rationale=rationale, assessor=assessor, home=home,
-        rules=rules, facts=facts, texts=texts,
+        instrument,
+        answers,
+        judgement=judgement,
+        rationale=rationale,
+        assessor=assessor,
+        home=home,
+        rules=rules,
+        facts=facts,
+        texts=texts,
     )
     if report is not None:
         from ._report import write_report_file
