@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ._explain import explain
 from ._fast import Summary
 from ._texts import phrase
 from ._version import __version__ as ENGINE_VERSION
@@ -263,7 +264,7 @@ def assess(
         own_view=own,
         requirements_unmet=[getattr(r, "id", "") for r, _ in unmet],
         warnings=_warnings(ci, ev, d, own, unmet) + (rec.warnings if rec else []),
-        trace=_trace(ci, ev, d, judgement, own, unmet) + (rec.trace if rec else []),
+        trace=explain(ci, ev, d, judgement, own, unmet) + (rec.trace if rec else []),
         ruleset=None
         if rules is None
         else {
@@ -384,16 +385,3 @@ def _warnings(
     for _, message in unmet:
         out.append(Message(code="requirement_unmet", text=phrase("warn_requirement", message=message)))
     return out
-
-
-def _trace(
-    ci: CompiledInstrument,
-    ev: Evaluation,
-    d: Decision,
-    judgement: JudgementInput | None,
-    own: OwnViewResult | None,
-    unmet: list[tuple[object, Text]],
-) -> list[TraceStep]:
-    from ._explain import explain
-
-    return explain(ci, ev, d, judgement, own, unmet)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import expr
+from ._safety import apply_safety_rules
 from ._texts import phrase
 from .checks import symbols_for
 from .errors import AnswerError
@@ -264,7 +265,7 @@ class CompiledRuleSet:
         for ct in tables:
             for rule, cond in self._matching(ct, env):
                 self._apply(rule, cond, ci, env, rec)
-        _guards(self, tables, env, status, rec, ci.instrument.id)
+        apply_safety_rules(self, tables, env, status, rec, ci.instrument.id)
         self._target_groups(env.get("age", UNKNOWN), rec)
         rec.referrals = _dedupe(rec.referrals)
         unique: dict[tuple[str, str], FollowUp] = {}
@@ -403,16 +404,3 @@ def _dedupe(referrals: list[Referral]) -> list[Referral]:
             best[ref.service] = ref
     order = {ref.service: n for n, ref in reversed(list(enumerate(referrals)))}
     return sorted(best.values(), key=lambda r: (URGENCIES.index(r.urgency), order[r.service]))
-
-
-def _guards(
-    crs: CompiledRuleSet,
-    tables: tuple[CompiledTable, ...],
-    env: Mapping[str, object],
-    status: str,
-    rec: Recommendation,
-    instrument_id: str,
-) -> None:
-    from ._safety import apply_safety_rules
-
-    apply_safety_rules(crs, tables, env, status, rec, instrument_id)
