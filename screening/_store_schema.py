@@ -1,6 +1,6 @@
 """Open the case store's SQLite file safely: owner-only files, pinned pragmas, schema.
 
-May import: errors / stdlib (sqlite3, os).
+May import: errors, crypto, audit, _store_keys / stdlib (sqlite3, os).
 
 Why this is its own module: every durability promise of the store rests on how
 the file is opened, and those rules are easy to lose in a bigger class.
@@ -15,6 +15,13 @@ the file is opened, and those rules are easy to lose in a bigger class.
 * ``isolation_level=None``: the legacy implicit transactions of ``sqlite3`` lost
   every acknowledged answer under kill -9 in our measurements; the store opens
   each transaction itself with ``BEGIN IMMEDIATE``.
+* ``temp_store=MEMORY``: sorts and VACUUM never write store pages to ``$TMPDIR``.
+* Schema 2 makes the database enforce what the code promises: triggers refuse a
+  value that is not sealed under one of the store's active keys (whoever writes
+  it), keep completed revisions and results frozen except inside a deletion or
+  key rotation (a ``maintenance`` row present only within that transaction), and
+  keep the audit trail append-only. Opening a schema-1 store seals its values in
+  the upgrade transaction.
 """
 
 from __future__ import annotations
@@ -25,11 +32,14 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from .crypto import Keyring, default_keyring
 from .errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "connect", "default_store_path", "ensure_private_dir"]
+__all__ = [
+    "SCHEMA_VERSION", "connect", "default_store_path", "ensure_private_dir", "open_connection", "sealed_trigger",
+]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 
 # Expected value of each pragma after it was set; read back at every connect.
@@ -39,12 +49,14 @@ PRAGMAS: tuple[tuple[str, str, object], ...] = (
     ("foreign_keys", "ON", 1),
     ("trusted_schema", "OFF", 0),
     ("secure_delete", "ON", 1),  # overwritten draft answers do not linger in free pages
+    ("temp_store", "MEMORY", 2),  # sorts and VACUUM never spill store pages into $TMPDIR
     ("busy_timeout", str(BUSY_TIMEOUT_MS), BUSY_TIMEOUT_MS),
 )
 
 # Answer, judgement and result values sit in one column per row, written through
-# _store_values.encode, so a later privacy issue can turn exactly those columns into
-# ciphertext bound to (assessment, field) without reshaping the tables.
+# _store_values.encode: AES-GCM ciphertext bound to (assessment, field). Version 1
+# created these tables with plaintext JSON; _SCHEMA_V2 adds keys, the audit trail and
+# the triggers, and the upgrade seals the old values (see _store_keys.seal_plaintext).
 _SCHEMA_V1 = """
 CREATE TABLE schema_version (
     version     INTEGER PRIMARY KEY,
@@ -97,22 +109,105 @@ CREATE TABLE results (
     PRIMARY KEY (assessment_id, revision, instrument_sha256, rules_sha256, engine_version),
     FOREIGN KEY (assessment_id, revision) REFERENCES revisions (assessment_id, revision)
 ) STRICT;
--- A completed revision is frozen: its answers can be neither added, changed nor removed.
-CREATE TRIGGER answers_frozen_insert BEFORE INSERT ON answers
-WHEN (SELECT status FROM revisions WHERE assessment_id = NEW.assessment_id AND revision = NEW.revision) = 'completed'
-BEGIN SELECT RAISE(ABORT, 'revision is completed'); END;
-CREATE TRIGGER answers_frozen_update BEFORE UPDATE ON answers
-WHEN (SELECT status FROM revisions WHERE assessment_id = OLD.assessment_id AND revision = OLD.revision) = 'completed'
-BEGIN SELECT RAISE(ABORT, 'revision is completed'); END;
-CREATE TRIGGER answers_frozen_delete BEFORE DELETE ON answers
-WHEN (SELECT status FROM revisions WHERE assessment_id = OLD.assessment_id AND revision = OLD.revision) = 'completed'
-BEGIN SELECT RAISE(ABORT, 'revision is completed'); END;
-CREATE TRIGGER results_immutable BEFORE UPDATE ON results
-BEGIN SELECT RAISE(ABORT, 'results are never rewritten'); END;
-CREATE TRIGGER revisions_frozen BEFORE UPDATE ON revisions
-WHEN OLD.status = 'completed'
-BEGIN SELECT RAISE(ABORT, 'revision is completed'); END;
 """
+
+
+# A value is "sealed" when it is a BLOB in the crypto format (0x01, key id, nonce, …)
+# under a key this store lists as active; the triggers refuse anything else, so no
+# writer (the batch re-scorer included) can put plaintext or a retired key's
+# ciphertext into the store. Frozen rows may change only while a `maintenance` row
+# exists, which only key rotation, the v1 upgrade and case deletion insert, inside
+# their own transaction, and delete again before COMMIT.
+_SEALED = (
+    "typeof({v}) != 'blob' OR substr({v}, 1, 1) != x'01'"
+    " OR substr({v}, 2, 8) NOT IN (SELECT kid FROM store_keys WHERE state = 'active')"
+)
+_FROZEN = (
+    "(SELECT status FROM revisions WHERE assessment_id = {r}.assessment_id AND revision = {r}.revision) = 'completed'"
+)
+_MAINT = "EXISTS (SELECT 1 FROM maintenance)"
+_NOT_SEALED = "value is not encrypted with an active key of this store"
+
+_SCHEMA_V2 = f"""
+DROP TRIGGER IF EXISTS answers_frozen_insert;
+DROP TRIGGER IF EXISTS answers_frozen_update;
+DROP TRIGGER IF EXISTS answers_frozen_delete;
+DROP TRIGGER IF EXISTS results_immutable;
+DROP TRIGGER IF EXISTS revisions_frozen;
+CREATE TABLE store_meta (
+    name   TEXT PRIMARY KEY,
+    value  ANY NOT NULL                    -- store_id: random bytes that start the audit chain
+) STRICT;
+INSERT INTO store_meta (name, value) VALUES ('store_id', randomblob(16));
+CREATE TABLE store_keys (
+    kid         BLOB PRIMARY KEY,          -- key id (derived from the key; never the key)
+    state       TEXT NOT NULL CHECK (state IN ('active', 'retired')),
+    added_at    TEXT NOT NULL,
+    retired_at  TEXT
+) STRICT;
+CREATE TABLE maintenance (
+    reason  TEXT NOT NULL CHECK (reason IN ('delete', 'rekey', 'migrate'))
+) STRICT;
+CREATE TABLE audit (
+    seq         INTEGER PRIMARY KEY,       -- 1, 2, 3, … without gaps
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,             -- who: the assessor or the OS user (staff, not the client)
+    action      TEXT NOT NULL,
+    assessment  TEXT,                      -- the random assessment id
+    case_ref    TEXT,                      -- the pseudonym; kept after the case is deleted
+    detail      TEXT NOT NULL,             -- item id, revision, format: never answer content
+    outcome     TEXT NOT NULL,
+    kid         BLOB NOT NULL,             -- whose audit key made the MAC
+    mac         BLOB NOT NULL              -- HMAC-SHA256(audit key, previous mac | this record)
+) STRICT;
+CREATE INDEX audit_by_case ON audit (case_ref, seq);
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER answers_insert BEFORE INSERT ON answers BEGIN SELECT CASE
+    WHEN {_FROZEN.format(r="NEW")} THEN RAISE(ABORT, 'revision is completed')
+    WHEN {_SEALED.format(v="NEW.value")} THEN RAISE(ABORT, '{_NOT_SEALED}') END; END;
+CREATE TRIGGER answers_update BEFORE UPDATE ON answers BEGIN SELECT CASE
+    WHEN {_FROZEN.format(r="OLD")} AND NOT {_MAINT} THEN RAISE(ABORT, 'revision is completed')
+    WHEN {_SEALED.format(v="NEW.value")} THEN RAISE(ABORT, '{_NOT_SEALED}') END; END;
+CREATE TRIGGER answers_delete BEFORE DELETE ON answers
+WHEN {_FROZEN.format(r="OLD")} AND NOT {_MAINT}
+BEGIN SELECT RAISE(ABORT, 'revision is completed'); END;
+CREATE TRIGGER revisions_insert BEFORE INSERT ON revisions
+WHEN NEW.judgement IS NOT NULL AND ({_SEALED.format(v="NEW.judgement")})
+BEGIN SELECT RAISE(ABORT, '{_NOT_SEALED}'); END;
+CREATE TRIGGER revisions_update BEFORE UPDATE ON revisions BEGIN SELECT CASE
+    WHEN OLD.status = 'completed' AND NOT {_MAINT} THEN RAISE(ABORT, 'revision is completed')
+    WHEN NEW.judgement IS NOT OLD.judgement AND NEW.judgement IS NOT NULL AND ({_SEALED.format(v="NEW.judgement")})
+        THEN RAISE(ABORT, '{_NOT_SEALED}') END; END;
+CREATE TRIGGER revisions_delete BEFORE DELETE ON revisions WHEN NOT {_MAINT}
+BEGIN SELECT RAISE(ABORT, 'assessments are deleted only with screening cases delete'); END;
+CREATE TRIGGER results_insert BEFORE INSERT ON results WHEN {_SEALED.format(v="NEW.result")}
+BEGIN SELECT RAISE(ABORT, '{_NOT_SEALED}'); END;
+CREATE TRIGGER results_update BEFORE UPDATE ON results BEGIN SELECT CASE
+    WHEN NOT {_MAINT} THEN RAISE(ABORT, 'results are never rewritten')
+    WHEN {_SEALED.format(v="NEW.result")} THEN RAISE(ABORT, '{_NOT_SEALED}') END; END;
+CREATE TRIGGER results_delete BEFORE DELETE ON results WHEN NOT {_MAINT}
+BEGIN SELECT RAISE(ABORT, 'results are never deleted, except with their assessment'); END;
+CREATE TRIGGER assessments_delete BEFORE DELETE ON assessments WHEN NOT {_MAINT}
+BEGIN SELECT RAISE(ABORT, 'assessments are deleted only with screening cases delete'); END;
+"""
+
+
+def sealed_trigger(table: str, column: str) -> str:
+    """``CREATE TRIGGER IF NOT EXISTS`` refusing an unsealed ``table.column`` on INSERT, for tables made elsewhere.
+
+    The batch re-scorer creates ``rescore_results`` itself; running this in the
+    same transaction gives its encrypted column the guarantee the store's own
+    tables have.
+    """
+    if not (table.replace("_", "").isalnum() and column.replace("_", "").isalnum()):
+        raise ValueError("table and column are plain identifiers")
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_{column}_sealed BEFORE INSERT ON {table}"
+        f" WHEN {_SEALED.format(v='NEW.' + column)} BEGIN SELECT RAISE(ABORT, '{_NOT_SEALED}'); END"
+    )
 
 
 def default_store_path() -> Path:
@@ -146,13 +241,25 @@ def ensure_private_dir(path: Path) -> None:
             raise StoreError(f"cannot create the store directory {path} ({exc.strerror})") from None
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, keyring: Keyring | None = None) -> sqlite3.Connection:
     """Open (creating if needed) the store at ``path`` with the durable, private settings.
+
+    The keyring (default: the process's, ``crypto.default_keyring``) is checked
+    against the keys the store is sealed with; ``encode``/``decode`` without a
+    keyring then use the same one.
 
     Raises:
         StoreError: the file cannot be created or opened, is not a screening store,
-            was written by a newer version, or a pragma did not take effect.
+            was written by a newer version, a pragma did not take effect, or the key
+            is missing or is not this store's.
     """
+    return open_connection(path, keyring)[0]
+
+
+def open_connection(path: Path, keyring: Keyring | None = None) -> tuple[sqlite3.Connection, Keyring]:
+    """``connect``, also returning the keyring that was checked against the store."""
+    from ._store_keys import attach_keyring
+
     ensure_private_dir(path.parent)
     with _private_umask():
         _precreate(path)
@@ -162,14 +269,15 @@ def connect(path: Path) -> sqlite3.Connection:
             raise StoreError(f"cannot open the store {path} ({exc})") from None
         try:
             _apply_pragmas(conn, path)
-            _migrate(conn, path)
+            _migrate(conn, path, keyring)
+            ring = attach_keyring(conn, path, keyring)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"cannot use the store {path} ({exc})") from None
         except BaseException:
             conn.close()
             raise
-    return conn
+    return conn, ring
 
 
 def _precreate(path: Path) -> None:
@@ -195,8 +303,13 @@ def _apply_pragmas(conn: sqlite3.Connection, path: Path) -> None:
             raise StoreError(f"the store {path} refused PRAGMA {name} (wanted {expected!r}, got {got!r})")
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Create the schema on a new file; refuse a file from a newer version or another program."""
+def _migrate(conn: sqlite3.Connection, path: Path, keyring: Keyring | None) -> None:
+    """Create the schema on a new file, upgrade a version-1 store; refuse newer or foreign files.
+
+    The upgrade from version 1 (plaintext values) seals every value under the
+    current key in the same transaction as the schema change, so a store is never
+    half upgraded.
+    """
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version == SCHEMA_VERSION:
         return
@@ -211,8 +324,11 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         if version == 0:
             if conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
                 raise StoreError(f"{path} is an SQLite database but not a screening store")
-            for statement in _statements(_SCHEMA_V1):
+            for statement in (*_statements(_SCHEMA_V1), *_statements(_SCHEMA_V2)):
                 conn.execute(statement)
+        elif version == 1:
+            _upgrade_v1(conn, keyring)
+        if version < SCHEMA_VERSION:
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
                 (SCHEMA_VERSION,),
@@ -223,6 +339,19 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _upgrade_v1(conn: sqlite3.Connection, keyring: Keyring | None) -> None:
+    """Version 1 → 2: keys, audit trail, new triggers, and every plaintext value sealed."""
+    from . import audit
+    from ._store_keys import seal_plaintext
+
+    for statement in _statements(_SCHEMA_V2):
+        conn.execute(statement)
+    ring = keyring or default_keyring()
+    sealed = seal_plaintext(conn, ring)
+    audit.append(conn, ring, [audit.Event("migrate", detail=f"schema 2, {sealed} values sealed")],
+                 actor=audit.default_actor())
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -1,12 +1,16 @@
 """Value types of the case store, the one codec every stored value passes through, result rows.
 
-May import: errors, result / stdlib.
+May import: errors, result, crypto / stdlib.
 
-``encode``/``decode`` are deliberately tiny: they are the single seam where a
-later privacy issue turns answer, judgement and result values into ciphertext
-bound to (assessment, field); nothing else writes those columns. Case
-references are checked here because the rule "never a personnummer" must hold
-for every writer, not only the CLI.
+``encode``/``decode`` are the single seam every answer, judgement and result
+value passes through: JSON, then AES-GCM bound to (assessment, field) with the
+keyring a ``Store`` was opened with, or else the process's
+(``crypto.codec_keyring``: the one the last store was opened with). Nothing else
+writes those columns, and the schema's triggers refuse a value that is not
+sealed under one of the store's active keys. ``decode`` refuses plaintext
+outright: a value that is not ciphertext was not written by us and is not
+trusted. Case references are checked here because the rule
+"never a personnummer" must hold for every writer, not only the CLI.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
+from .crypto import Keyring, aad, codec_keyring
 from .errors import StoreError
 from .result import Result
 
@@ -102,19 +107,39 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def encode(assessment_id: str, field: str, value: object) -> bytes | str:
-    """The stored form of one value; the hook for field encryption (identity JSON for now)."""
-    del assessment_id, field  # bound into the ciphertext once values are encrypted
+def encode(assessment_id: str, field: str, value: object, *, keyring: Keyring | None = None) -> bytes:
+    """The stored form of one value: JSON sealed with AES-GCM, bound to (assessment, field).
+
+    Args:
+        assessment_id: the assessment the value belongs to.
+        field: ``answer:<item id>``, ``judgement``, ``result`` or another fixed name.
+        value: text, integers, ``None``, lists and mappings of those.
+        keyring: the keys to use; default the process's (``crypto.codec_keyring``).
+
+    Raises:
+        StoreError: the value is not JSON data (the message never shows it), or the key is unusable.
+    """
     try:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):
         raise StoreError("a value could not be stored: only text, integers, null and lists of rows") from None
+    return (keyring or codec_keyring()).seal(text.encode("utf-8"), aad(assessment_id, field))
 
 
-def decode(assessment_id: str, field: str, data: bytes | str) -> object:
-    """Inverse of ``encode``."""
-    del assessment_id, field
-    return json.loads(data)
+def decode(assessment_id: str, field: str, data: bytes | str, *, keyring: Keyring | None = None) -> object:
+    """Inverse of ``encode``; a value moved from another row or assessment fails.
+
+    Raises:
+        StoreError: not ciphertext, a key the keyring lacks, or a value that was altered
+            or moved; the message names the assessment and field, never content.
+    """
+    if data.__class__ is not bytes:
+        raise StoreError(f"the stored {field} is not encrypted; refusing to trust it", assessment_id)
+    try:
+        plain = (keyring or codec_keyring()).open(data, aad(assessment_id, field), field)
+    except StoreError as exc:
+        raise StoreError(exc.message, assessment_id) from None
+    return json.loads(plain)
 
 
 def info_from_row(row: sqlite3.Row) -> AssessmentInfo:
@@ -122,7 +147,13 @@ def info_from_row(row: sqlite3.Row) -> AssessmentInfo:
 
 
 def insert_result(
-    conn: sqlite3.Connection, aid: str, revision: int, result: Result, rules_sha256: str | None
+    conn: sqlite3.Connection,
+    aid: str,
+    revision: int,
+    result: Result,
+    rules_sha256: str | None,
+    *,
+    keyring: Keyring | None = None,
 ) -> SavedResult:
     """Insert a derived result unless its key exists; the hash is over ``Result.to_json()``."""
     digest = hashlib.sha256(result.to_json().encode("utf-8")).hexdigest()
@@ -131,7 +162,7 @@ def insert_result(
         "INSERT INTO results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
         " result, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (aid, revision, result.instrument.sha256, rules, result.engine_version,
-         encode(aid, "result", result.model_dump(mode="json")), digest, now()),
+         encode(aid, "result", result.model_dump(mode="json"), keyring=keyring), digest, now()),
     )
     return SavedResult(digest, cur.rowcount == 1)
 

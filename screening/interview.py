@@ -120,6 +120,7 @@ def run_interview(
     if info.instrument_sha256 != ci.sha256:
         raise StoreError("the assessment was started on another version of the instrument", info.case_ref)
     store.lock(assessment_id)
+    store.audit("view", assessment_id, detail="interview")  # opening a case is a view, logged like one
     session = Session(store, ci, assessment_id)
     flow = _Flow(session, prompter, lang)
     last: str | None = None

@@ -32,7 +32,7 @@ from typing import Any, Literal, cast
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pydantic import RootModel
+from pydantic import ConfigDict, RootModel
 
 from ._report_context import ViewInput, build_context
 from ._report_escape import Format, clean_tree, cleaner
@@ -131,6 +131,8 @@ def looks_like_personnummer(text: str) -> bool:
 
 
 class _LabelTable(RootModel[dict[str, Text]]):
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     pass
 
 

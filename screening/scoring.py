@@ -12,6 +12,7 @@ score into an interval; they are never counted as "no".
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from .instrument import Instrument, Item
 __all__ = ["CompiledInstrument", "Evaluation"]
 
 MAX_TEXT = 20_000
+_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +112,12 @@ class CompiledInstrument:
         for key, value in answers.items():
             item = self.items.get(key)
             if item is None:
-                suggestion = expr.suggest(str(key), self.order)
+                # Echo the key only if it looks like an id: a mis-indented line of free
+                # text read as a key must not end up in an error message.
+                shown = str(key) if _ID.fullmatch(str(key)) else "(a key that is not an item id)"
+                suggestion = expr.suggest(shown, self.order) if shown == str(key) else None
                 hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-                raise AnswerError(str(key)[:64], f"no such item in {self.instrument.id}{hint}")
+                raise AnswerError(shown, f"no such item in {self.instrument.id}{hint}")
             if isinstance(value, str) and item.type == "text" and not value.strip():
                 continue  # blank free text is no answer: known() must not be satisfied by "   "
             if value is not None:

@@ -1,6 +1,6 @@
 """The case store: assessments, their answers, judgements and derived results in SQLite.
 
-May import: errors, instrument, result, scoring, _store_* / stdlib.
+May import: errors, instrument, result, scoring, crypto, audit, _store_* / stdlib.
 
 The store's one promise is that nothing acknowledged is ever lost: every write
 is its own ``BEGIN IMMEDIATE … COMMIT`` on a WAL database with
@@ -10,24 +10,27 @@ revision; completing freezes it (triggers refuse later edits) and a correction
 is a new revision that keeps the old one. Results are derived rows keyed by
 everything that produced them and are never written over the answers.
 
-Every answer, judgement and result value passes through ``_store_values.encode``/``decode``
-(identity JSON for now), the single place a later privacy issue will turn into
-encryption bound to (assessment, field).
+Privacy: every answer, judgement and result value passes through
+``_store_values.encode``/``decode`` — AES-GCM bound to (assessment, field) under
+a key kept outside the database (``crypto``). Every write also appends its
+audit record (``audit``) in the same transaction, so an action and its record
+commit or vanish together; a refused write leaves a "refused" record. Case
+references, instrument ids, dates and the assessor (staff, not the client; the
+audit trail names staff anyway) stay in clear so cases can be listed and
+audited without the key.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
-from ._store_lock import AssessmentLock, probe
-from ._store_schema import connect, default_store_path
+from . import audit as _audit
+from ._store_base import StoreBase
+from ._store_schema import default_store_path, open_connection
 from ._store_values import (
     AssessmentInfo,
     SavedResult,
@@ -38,9 +41,9 @@ from ._store_values import (
     info_from_row,
     insert_result,
     new_case_ref,
-    reason,
 )
 from ._store_values import now as _now
+from .crypto import Keyring
 from .errors import StoreError
 from .instrument import JudgementInput
 from .result import Result
@@ -64,7 +67,7 @@ FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.revision = a
 """
 
 
-class Store:
+class Store(StoreBase):
     """A case store: open one with ``Store.open(path)`` and use it as a context manager.
 
     One ``Store`` is one SQLite connection; use it from one thread. Several
@@ -72,88 +75,33 @@ class Store:
     (see ``lock``).
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn = conn
-        self.path = path
-        self._locks: dict[str, AssessmentLock] = {}
-
     # ------------------------------------------------------------------ lifecycle
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Store:
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        keyring: Keyring | None = None,
+        actor: str | None = None,
+    ) -> Store:
         """Open or create the store (default: ``default_store_path()``).
 
-        Raises:
-            StoreError: it cannot be created or opened, or is not a screening store.
-        """
-        target = Path(path).expanduser() if path is not None else default_store_path()
-        return cls(connect(target.absolute()), target.absolute())
-
-    def close(self) -> None:
-        for lock in list(self._locks.values()):
-            lock.release()
-        self._locks.clear()
-        self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def lock(self, assessment_id: str) -> None:
-        """Claim the draft for this process until ``unlock`` or ``close``.
+        Args:
+            path: the database file.
+            keyring: the keys (default: ``$SCREENING_KEY``, ``$SCREENING_KEY_FILE`` or the
+                key file in the user's config directory, created on first use).
+            actor: who the audit trail names (default ``$SCREENING_ACTOR`` or the OS user).
 
         Raises:
-            AssessmentLocked: another process or ``Store`` has it open.
+            StoreError: it cannot be created or opened, is not a screening store, or the
+                key is missing or belongs to another store.
         """
-        if assessment_id not in self._locks:
-            lock = AssessmentLock(self.path, assessment_id)
-            lock.acquire()
-            self._locks[assessment_id] = lock
-
-    def unlock(self, assessment_id: str) -> None:
-        lock = self._locks.pop(assessment_id, None)
-        if lock is not None:
-            lock.release()
-
-    # ------------------------------------------------------------------ transactions
-
-    def _commit(self) -> None:
-        """COMMIT, on its own so tests can make it fail like a disk would."""
-        self._conn.execute("COMMIT")
-
-    @contextlib.contextmanager
-    def _write(self, what: str, assessment_id: str | None = None) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE … COMMIT``; returns only after COMMIT has returned.
-
-        Any failure rolls back and becomes a ``StoreError`` saying nothing was saved,
-        so the caller can keep the value in memory and offer to try again.
-        """
-        if assessment_id is not None and assessment_id not in self._locks:
-            probe(self.path, assessment_id)
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            yield conn
-            self._commit()
-        except BaseException as exc:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"{what} was not saved ({reason(exc)}); try again", assessment_id) from None
-            raise
-
-    def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
-        try:
-            cur = self._conn.execute(sql, params)
-            cur.row_factory = sqlite3.Row
-            return cur.fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"the store could not be read ({reason(exc)})") from None
+        target = (Path(path).expanduser() if path is not None else default_store_path()).absolute()
+        conn, ring = open_connection(target, keyring)
+        store = cls(conn, target, actor=actor, keyring=ring)
+        store._given_key = keyring is not None
+        return store
 
     # ------------------------------------------------------------------ assessments
 
@@ -187,7 +135,7 @@ class Store:
         now = _now()
         path = str(Path(instrument_path).absolute()) if instrument_path is not None else None
         inst = ci.instrument
-        with self._write("the new assessment") as conn:
+        with self._write("the new assessment", event=_audit.Event("create", aid, f"{inst.id}@{inst.version}")) as conn:
             conn.execute(
                 "INSERT INTO assessments (id, case_ref, instrument_id, instrument_path, assessor, lang,"
                 " current_revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
@@ -287,10 +235,11 @@ class Store:
             StoreError: the assessment is completed or missing, or the write failed
                 (nothing was saved; the caller may try again).
         """
-        data = encode(assessment_id, f"answer:{item_id}", value)
         now = _now()
-        with self._write("the answer", assessment_id) as conn:
+        event = _audit.Event("answer", assessment_id, item_id + (" (partial)" if partial else ""))
+        with self._write("the answer", assessment_id, event) as conn:
             revision = self._draft_revision(conn, assessment_id)
+            data = encode(assessment_id, f"answer:{item_id}", value, keyring=self._keyring)
             conn.execute(
                 "INSERT INTO answers (assessment_id, revision, item_id, value, partial, answered_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (assessment_id, revision, item_id) DO UPDATE SET"
@@ -311,15 +260,20 @@ class Store:
             (assessment_id, rev),
         )
         return {
-            r["item_id"]: (decode(assessment_id, f"answer:{r['item_id']}", r["value"]), bool(r["partial"]))
+            r["item_id"]: (
+                decode(assessment_id, f"answer:{r['item_id']}", r["value"], keyring=self._keyring), bool(r["partial"])
+            )
             for r in rows
         }
 
     def set_judgement(self, assessment_id: str, judgement: JudgementInput | None) -> None:
         """Record (or clear) the assessor's level and rationale on the draft revision."""
-        data = None if judgement is None else encode(assessment_id, "judgement", judgement.model_dump())
-        with self._write("the judgement", assessment_id) as conn:
+        event = _audit.Event("judge", assessment_id, "cleared" if judgement is None else "level and rationale")
+        with self._write("the judgement", assessment_id, event) as conn:
             revision = self._draft_revision(conn, assessment_id)
+            data = None if judgement is None else encode(
+                assessment_id, "judgement", judgement.model_dump(), keyring=self._keyring
+            )
             conn.execute(
                 "UPDATE revisions SET judgement = ? WHERE assessment_id = ? AND revision = ?",
                 (data, assessment_id, revision),
@@ -333,7 +287,9 @@ class Store:
         )
         if not rows or rows[0]["judgement"] is None:
             return None
-        return JudgementInput.model_validate(decode(assessment_id, "judgement", rows[0]["judgement"]))
+        return JudgementInput.model_validate(
+            decode(assessment_id, "judgement", rows[0]["judgement"], keyring=self._keyring)
+        )
 
     # ------------------------------------------------------------------ revisions
 
@@ -346,15 +302,18 @@ class Store:
             StoreError: already completed, missing, or the write failed.
         """
         now = completed_at or _now()
-        with self._write("the completion", assessment_id) as conn:
+        with self._write("the completion", assessment_id, _audit.Event("complete", assessment_id)) as conn:
             revision = self._draft_revision(conn, assessment_id)
+            self._pending[0] = _audit.Event("complete", assessment_id, f"revision {revision}")
             conn.execute(
                 "UPDATE revisions SET status = 'completed', completed_at = ? WHERE assessment_id = ? AND revision = ?",
                 (now, assessment_id, revision),
             )
             conn.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", (now, assessment_id))
             if result is not None:
-                insert_result(conn, assessment_id, revision, result, None)
+                saved = insert_result(conn, assessment_id, revision, result, None, keyring=self._keyring)
+                self._pending.append(_audit.Event("score", assessment_id, _result_detail(revision, result),
+                                                 "stored" if saved.created else "unchanged"))
         return self.get(assessment_id)
 
     def correct(self, assessment_id: str) -> int:
@@ -365,7 +324,7 @@ class Store:
         Raises:
             StoreError: the current revision is still a draft.
         """
-        with self._write("the correction", assessment_id) as conn:
+        with self._write("the correction", assessment_id, _audit.Event("correct", assessment_id)) as conn:
             row = conn.execute(
                 "SELECT r.revision, r.status, r.instrument_version, r.instrument_sha256, r.judgement"
                 " FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.revision = a.current_revision"
@@ -391,21 +350,32 @@ class Store:
             conn.execute(
                 "UPDATE assessments SET current_revision = ?, updated_at = ? WHERE id = ?", (new, now, assessment_id)
             )
+            self._pending[0] = _audit.Event("correct", assessment_id, f"revision {new} from {old}")
         return new
 
     # ------------------------------------------------------------------ results
 
     def save_result(
-        self, assessment_id: str, result: Result, *, revision: int | None = None, rules_sha256: str | None = None
+        self,
+        assessment_id: str,
+        result: Result,
+        *,
+        revision: int | None = None,
+        rules_sha256: str | None = None,
+        action: str = "score",
     ) -> SavedResult:
         """Store a derived result unless one with the same key exists (re-scoring is a no-op).
 
         The key is (assessment, revision, instrument hash, rules hash, engine version);
-        the answers are never touched.
+        the answers are never touched. Either way one audit record (``action``:
+        ``score`` or ``rescore``; outcome ``stored`` or ``unchanged``) is written.
         """
         rev = revision if revision is not None else self.get(assessment_id).revision
         with self._write("the result") as conn:
-            return insert_result(conn, assessment_id, rev, result, rules_sha256)
+            saved = insert_result(conn, assessment_id, rev, result, rules_sha256, keyring=self._keyring)
+            self._pending.append(_audit.Event(action, assessment_id, _result_detail(rev, result),
+                                             "stored" if saved.created else "unchanged"))
+            return saved
 
     def results(self, assessment_id: str, revision: int | None = None) -> list[tuple[str, Result]]:
         """(result hash, result) for a revision (default: current), oldest first."""
@@ -415,5 +385,11 @@ class Store:
             (assessment_id, rev),
         )
         return [
-            (r["result_sha256"], Result.model_validate(decode(assessment_id, "result", r["result"]))) for r in rows
+            (r["result_sha256"], Result.model_validate(decode(assessment_id, "result", r["result"],
+                                                              keyring=self._keyring)))
+            for r in rows
         ]
+
+
+def _result_detail(revision: int, result: Result) -> str:
+    return f"revision {revision}, {result.instrument.id}@{result.instrument.version}, engine {result.engine_version}"

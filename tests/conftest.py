@@ -22,3 +22,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     """Whether this run rewrites golden files instead of comparing against them."""
     return bool(request.config.getoption("--update-goldens"))
+
+
+# --- privacy: no test may touch the real user directories or key -------------------------
+
+
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path_factory, monkeypatch):
+    """Every test gets its own config/state dirs, so none creates ~/.config/screening/key."""
+    from screening.crypto import reset_default_keyring
+
+    base = tmp_path_factory.mktemp("user")
+    for name in ("SCREENING_KEY", "SCREENING_KEY_FILE", "SCREENING_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(base / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(base / "data"))
+    reset_default_keyring()
+    yield
+    reset_default_keyring()

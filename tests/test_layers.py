@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "rules_loader": 3, "migration": 3,
     "_report_answers": 3, "_report_context": 3, "_report_escape": 3,
     "_store_lock": 3, "_store_schema": 3, "_store_values": 3, "_store_keys": 3, "crypto": 3,
+    "_crypto": 3, "_store_base": 3, "_store_delete": 3, "audit": 3, "privacy": 3,
     # L4 workflows
     "api": 4, "validate": 4, "interview": 4, "batch": 4, "rescore": 4,
     "_interview_end": 4, "_interview_group": 4, "_interview_session": 4, "_interview_terminal": 4,

@@ -199,13 +199,6 @@ def test_values_that_are_not_json_are_refused_without_echo(store, demo):
     assert store.answers(info.id) == {}
 
 
-def test_codec_is_identity_json_for_now():
-    value = [{"a": "å\u202e", "b": None, "c": 7}]
-    data = encode("id", "answer:q1", value)
-    assert isinstance(data, str)
-    assert decode("id", "answer:q1", data) == value
-
-
 def test_unknown_assessment(store):
     with pytest.raises(StoreError, match="no such assessment"):
         store.get("nope")

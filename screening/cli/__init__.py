@@ -5,14 +5,14 @@ May import: everything / typer.
 This is the only place where exceptions become messages and exit codes:
 ``ScreeningError`` → its located message on stderr and exit 1; usage errors →
 exit 2; anything unexpected → a neutral message with an incident id and exit 70,
-never a traceback (tracebacks can carry answers in local variables). Commands
+never a traceback (tracebacks can carry answers in local variables); the
+incident file for support holds types and code locations only. Commands
 live in sub-modules and import the library lazily so ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
 import sys
-import uuid
 
 import typer
 from typer.exceptions import TyperException
@@ -29,14 +29,23 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-from . import _core  # noqa: E402,F401  (registers commands on `app`)
+from . import _core  # noqa: E402,F401,I001  (registers commands on `app`; this order is --help's order)
+from . import _audit  # noqa: E402,F401
 from . import _report  # noqa: E402,F401
 from . import _interview  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and map every outcome to an exit code."""
+    from ..privacy import install
+
+    install()  # log records and warnings carry allow-listed fields only
+    sys.excepthook = _excepthook  # anything escaping run() still gets no traceback
     sys.exit(run(argv))
+
+
+def _excepthook(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+    _incident(exc)
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -63,11 +72,23 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _incident(exc: BaseException) -> int:
-    """Report an unexpected failure without its details: they may hold personal data."""
-    incident = uuid.uuid4().hex[:12]
+    """Report an unexpected failure without its details: they may hold personal data.
+
+    Support gets an owner-only incident file with the exception's type and code
+    locations (never its message or any value): see ``screening.privacy``.
+    """
+    from ..privacy import new_incident_id, write_incident
+
+    incident = new_incident_id()
+    path = None
+    try:
+        incident, path = write_incident(exc, incident)
+    except Exception:  # noqa: BLE001 - the message below must still be shown
+        path = None
+    where = f" Detaljer för support / details for support: {path}" if path else ""
     typer.echo(
         f"Ett oväntat fel inträffade (incident {incident}). / An unexpected error occurred "
-        f"(incident {incident}). Error type: {type(exc).__name__}.",
+        f"(incident {incident}). Error type: {type(exc).__name__}.{where}",
         err=True,
     )
     return 70

@@ -1,4 +1,4 @@
-"""Interview commands: ``interview`` (start or resume) and ``cases`` (list assessments).
+"""Interview commands: ``interview`` (start or resume) and ``cases`` (list assessments; ``cases delete``).
 
 May import: the library / typer.
 
@@ -6,6 +6,8 @@ The command opens the store, claims the draft (``AssessmentLocked`` if another
 process has it), finds the pinned instrument version, and runs the interview
 in the terminal. Ctrl-C exits 130 with a calm message; a quick-hide exits 0
 with a neutral one. Everything acknowledged on screen is already committed.
+The assessor (``--assessor``, else the OS user) is the actor the audit trail
+names; a completed interview prints the audit checkpoint to keep.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def interview_cmd(
     if case is not None:
         check_case_ref(case)
     ruleset = _load_rules(rules, home)
-    with Store.open(store) as st:
+    with Store.open(store, actor=assessor) as st:
         if resume:
             info = _pick_draft(st, target or case)
             from .._interview_session import load_pinned
@@ -191,12 +193,15 @@ def _run(
         typer.echo(say("quit", lang, ref=_safe(info.case_ref)))
         return 0
     if report is not None and outcome.result is not None:
-        _write_report(outcome.result, ci, info, report, fmt, lang)
+        _write_report(st, outcome.result, ci, info, report, fmt, lang)
+    point = st.checkpoint()
+    typer.echo(("Granskningsloggens kontrollpunkt (spara den): " if lang == "sv" else
+                "Audit trail checkpoint (keep it): ") + str(point))
     return 0
 
 
 def _write_report(
-    result: Result, ci: CompiledInstrument, info: AssessmentInfo, path: Path, fmt: str, lang: str
+    st: Store, result: Result, ci: CompiledInstrument, info: AssessmentInfo, path: Path, fmt: str, lang: str
 ) -> None:
     """Render the report with ``screening.report`` if this version has it; write it 0600."""
     from .._interview_texts import say
@@ -210,6 +215,7 @@ def _write_report(
     case = CaseInfo(reference=info.case_ref, assessor=result.judgement.assessor if result.judgement else info.assessor)
     text = render_report(result, instrument=ci, fmt=fmt, lang=lang, case=case)
     write_private(path, text)
+    st.audit("report", info.id, detail=f"case-file {fmt}")
     typer.echo(say("report_written", lang, path=_safe(str(path))))
 
 
@@ -219,8 +225,19 @@ def _safe(text: str) -> str:
     return safe_text(text)
 
 
-@app.command("cases")
+cases_app = typer.Typer(
+    name="cases",
+    help="List assessments (never answers); `cases delete REF` removes a case.",
+    invoke_without_command=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(cases_app)
+
+
+@cases_app.callback()
 def cases_cmd(
+    ctx: typer.Context,
     store: StoreOption = None,
     status: Annotated[StatusFilter | None, typer.Option("--status", help="Only drafts or only completed.")] = None,
     instrument: Annotated[str | None, typer.Option("--instrument", help="Only this instrument id.")] = None,
@@ -229,6 +246,8 @@ def cases_cmd(
     """List assessments: case reference, instrument, status and dates (never answers)."""
     from ..store import Store
 
+    if ctx.invoked_subcommand is not None:
+        return
     sv = lang is Lang.sv
     header = ("Referens", "Instrument", "Status", "Rev", "Påbörjad", "Ändrad") if sv else (
         "Reference", "Instrument", "Status", "Rev", "Started", "Changed")
@@ -239,6 +258,7 @@ def cases_cmd(
              a.created_at[:16].replace("T", " "), a.updated_at[:16].replace("T", " "))
             for a in st.list_assessments(status=status.value if status else None, instrument_id=instrument)
         ]
+        st.audit("list", detail=f"{len(rows)} assessments")
     if not rows:
         typer.echo("Inga bedömningar." if sv else "No assessments.")
         return

@@ -1,0 +1,271 @@
+"""Which keys a store is sealed with: attaching a keyring, the v1 upgrade, re-encryption, retirement.
+
+May import: errors, crypto, _store_values / stdlib (sqlite3).
+
+A store lists the key ids it is sealed with in ``store_keys``; the schema's
+triggers accept a value only under an *active* one. That list is what lets us
+say "this store needs key 3f9a…, and your key file has 71c2…" instead of
+failing on the first answer, and what makes a stale process (one that loaded
+the key file before a rotation finished) fail loudly instead of writing values
+nobody can open later.
+
+Key rotation (``rekey`` then ``retire``), and why a crash at any point is safe:
+
+1. The caller first writes the key file with the new key as ``key`` and the old
+   one as ``old`` (atomic rename, fsynced): both open values from now on.
+2. ``register`` marks the new key active in the store.
+3. ``rekey`` re-encrypts values in short transactions (``REKEY_BATCH`` rows),
+   walking each table in primary-key order. Every value carries its key id, so
+   a store that is half re-encrypted is still fully readable, and running the
+   rotation again continues where it stopped.
+4. ``retire`` runs in one ``BEGIN IMMEDIATE`` transaction: it re-encrypts any
+   value still under an old key (a process that had not seen the new key file
+   may have written one meanwhile; no writer can run during this transaction),
+   then marks the old keys retired, so the triggers refuse them from then on.
+5. Only after every store is done does the caller drop the old key from the
+   key file (keeping its audit MAC key). A crash before that leaves an ``old``
+   line that is merely unnecessary; the next ``screening key rotate`` finishes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._store_values import decode, encode, now
+from .crypto import FORMAT, HEADER, Keyring, default_keyring, reset_default_keyring
+from .errors import StoreError
+
+__all__ = [
+    "REKEY_BATCH",
+    "Sealed",
+    "attach_keyring",
+    "current_is_active",
+    "register",
+    "rekey",
+    "retire",
+    "seal_plaintext",
+    "sealed_columns",
+]
+
+REKEY_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """One encrypted column: its table, primary key, and how a row names its field."""
+
+    table: str
+    column: str
+    key: tuple[str, ...]
+    field: str  # a fixed field name, or "answer:" + the item id column
+
+    def field_of(self, row: sqlite3.Row) -> str:
+        return f"answer:{row['item_id']}" if self.field == "answer:" else self.field
+
+
+_COLUMNS = (
+    Sealed("answers", "value", ("assessment_id", "revision", "item_id"), "answer:"),
+    Sealed("revisions", "judgement", ("assessment_id", "revision"), "judgement"),
+    Sealed("results", "result", ("assessment_id", "revision", "instrument_sha256", "rules_sha256", "engine_version"),
+           "result"),
+    # The batch re-scorer's compact outcomes (its own table, created when first needed).
+    Sealed("rescore_results", "outcome",
+           ("assessment_id", "revision", "instrument_sha256", "rules_sha256", "engine_version"), "rescore"),
+)
+
+
+def sealed_columns(conn: sqlite3.Connection) -> list[Sealed]:
+    """The encrypted columns of the tables this store has."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    return [c for c in _COLUMNS if c.table in tables]
+
+
+def _keys(conn: sqlite3.Connection) -> dict[bytes, str]:
+    return {bytes(kid): state for kid, state in conn.execute("SELECT kid, state FROM store_keys")}
+
+
+def register(conn: sqlite3.Connection, kid: bytes) -> None:
+    """Mark ``kid`` active (inside the caller's write transaction)."""
+    conn.execute(
+        "INSERT INTO store_keys (kid, state, added_at) VALUES (?, 'active', ?) ON CONFLICT (kid) DO NOTHING",
+        (kid, now()),
+    )
+
+
+def current_is_active(conn: sqlite3.Connection, keyring: Keyring) -> bool:
+    row = conn.execute("SELECT state FROM store_keys WHERE kid = ?", (keyring.current_kid,)).fetchone()
+    return row is not None and row[0] == "active"
+
+
+def attach_keyring(conn: sqlite3.Connection, path: Path, given: Keyring | None) -> Keyring:
+    """The keyring to use with this store, checked against the keys the store is sealed with.
+
+    Without ``given``, the process's default keyring; a key file is created only
+    for a store that has no keys yet, so a missing or wrong key file is reported
+    instead of silently starting a second key. A cached keyring that a rotation
+    in another process has made stale is reloaded once.
+
+    Raises:
+        StoreError: no usable key, a key this store does not know while it is sealed
+            with another, or a key that was retired for this store.
+    """
+    for attempt in (1, 2):
+        keys = _keys(conn)
+        if given is not None:
+            ring = given
+        else:
+            try:
+                ring = default_keyring(create=not keys)
+            except StoreError as exc:
+                if not keys:
+                    raise
+                needed = ", ".join(k.hex() for k, s in keys.items() if s == "active")
+                raise StoreError(f"{exc.message}; the store {path} is encrypted with key {needed}: restore the "
+                                 "key file that belongs to it (or point SCREENING_KEY_FILE at it)") from None
+        state = keys.get(ring.current_kid)
+        active = [k for k, s in keys.items() if s == "active"]
+        problem: str | None = None
+        if state == "retired":
+            problem = (f"the key {ring.current_kid.hex()} from {ring.source} was retired for the store {path} "
+                       "by a key rotation; use the rotated key file")
+        elif state is None and active and not any(ring.can_open(k) for k in active):
+            problem = (f"the store {path} is encrypted with key {', '.join(k.hex() for k in active)}, which "
+                       f"{ring.source} does not have (it has {ring.current_kid.hex()}); use the key file that "
+                       "belongs to this store")
+        if problem is None:
+            if state is None:
+                _write(conn, functools.partial(register, conn, ring.current_kid))
+            return ring
+        if given is not None or attempt == 2:
+            raise StoreError(problem)
+        reset_default_keyring()  # another process may have rotated the key file: read it again
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _write(conn: sqlite3.Connection, action: Callable[[], None]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        action()
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def seal_plaintext(conn: sqlite3.Connection, keyring: Keyring) -> int:
+    """Encrypt every plaintext value of a version-1 store (inside the upgrade's transaction).
+
+    Returns:
+        How many values were sealed.
+    """
+    register(conn, keyring.current_kid)
+    conn.execute("INSERT INTO maintenance (reason) VALUES ('migrate')")
+    sealed = 0
+    for col in sealed_columns(conn):
+        cur = conn.execute(
+            f"SELECT {', '.join(col.key)}, {col.column} AS v FROM {col.table}"
+            f" WHERE {col.column} IS NOT NULL AND typeof({col.column}) = 'text'"
+        )
+        cur.row_factory = sqlite3.Row
+        for row in cur.fetchall():
+            value = json.loads(row["v"])
+            data = encode(row["assessment_id"], col.field_of(row), value, keyring=keyring)
+            _update(conn, col, row, data)
+            sealed += 1
+    conn.execute("DELETE FROM maintenance")
+    return sealed
+
+
+def _update(conn: sqlite3.Connection, col: Sealed, row: sqlite3.Row, data: bytes) -> None:
+    where = " AND ".join(f"{k} = ?" for k in col.key)
+    conn.execute(
+        f"UPDATE {col.table} SET {col.column} = ? WHERE {where}",
+        (data, *(row[k] for k in col.key)),
+    )
+
+
+def _stale(conn: sqlite3.Connection, col: Sealed, keyring: Keyring, after: tuple[object, ...] | None,
+           limit: int | None) -> Iterator[sqlite3.Row]:
+    """Rows of ``col`` not sealed under the current key, in key order after ``after``."""
+    keys = ", ".join(col.key)
+    sql = (f"SELECT {keys}, {col.column} AS v FROM {col.table} WHERE {col.column} IS NOT NULL"
+           f" AND substr({col.column}, 2, {HEADER - 1}) != ?")
+    params: list[object] = [keyring.current_kid]
+    if after is not None:
+        sql += f" AND ({keys}) > ({', '.join('?' * len(col.key))})"
+        params.extend(after)
+    sql += f" ORDER BY {keys}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    cur = conn.execute(sql, params)
+    cur.row_factory = sqlite3.Row
+    yield from cur.fetchall()
+
+
+def _reseal(conn: sqlite3.Connection, col: Sealed, row: sqlite3.Row, keyring: Keyring) -> None:
+    raw = row["v"]
+    if not isinstance(raw, bytes) or raw[:1] != FORMAT:
+        raise StoreError(f"the stored {col.field_of(row)} is not encrypted; refusing to trust it",
+                         row["assessment_id"])
+    field = col.field_of(row)
+    value = decode(row["assessment_id"], field, raw, keyring=keyring)
+    _update(conn, col, row, encode(row["assessment_id"], field, value, keyring=keyring))
+
+
+def rekey(conn: sqlite3.Connection, keyring: Keyring, *, batch: int = REKEY_BATCH) -> int:
+    """Re-encrypt every value not under the current key, ``batch`` rows a transaction.
+
+    Returns:
+        How many values were re-encrypted.
+
+    Raises:
+        StoreError: a value cannot be opened with any key of ``keyring``.
+    """
+    _write(conn, lambda: register(conn, keyring.current_kid))
+    done = 0
+    for col in sealed_columns(conn):
+        after: tuple[object, ...] | None = None
+        while True:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = list(_stale(conn, col, keyring, after, batch))
+                conn.execute("INSERT INTO maintenance (reason) VALUES ('rekey')")
+                for row in rows:
+                    _reseal(conn, col, row, keyring)
+                conn.execute("DELETE FROM maintenance")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            done += len(rows)
+            if len(rows) < batch:
+                break
+            after = tuple(rows[-1][k] for k in col.key)
+    return done
+
+
+def retire(conn: sqlite3.Connection, keyring: Keyring) -> tuple[int, list[bytes]]:
+    """Re-encrypt stragglers and retire every other key, in one write transaction (call inside one).
+
+    Returns:
+        (values re-encrypted now, key ids retired).
+    """
+    conn.execute("INSERT INTO maintenance (reason) VALUES ('rekey')")
+    late = 0
+    for col in sealed_columns(conn):
+        for row in _stale(conn, col, keyring, None, None):
+            _reseal(conn, col, row, keyring)
+            late += 1
+    conn.execute("DELETE FROM maintenance")
+    old = [k for k, s in _keys(conn).items() if s == "active" and k != keyring.current_kid]
+    conn.executemany(
+        "UPDATE store_keys SET state = 'retired', retired_at = ? WHERE kid = ?", [(now(), k) for k in old]
+    )
+    return late, old

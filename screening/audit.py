@@ -1,0 +1,383 @@
+"""The audit trail: who did what to which case, when, and with what outcome — never answer content.
+
+May import: errors, crypto / stdlib (sqlite3, hmac, logging).
+
+Every create, answer, judgement, completion, score, re-score, correction, view,
+report, export and delete writes one record in the store's ``audit`` table, in
+the *same transaction* as the action itself: an action without its record (or a
+record of something that did not happen) cannot be committed. A record holds
+the actor (staff: the assessor or the OS user), the time, the action, the
+assessment's random id and case pseudonym, a detail that names *which* item,
+revision or format — never what was answered — and the outcome. The pseudonym
+stays after the case is deleted: the log must still show who saw it.
+
+Tamper evidence: records are numbered 1, 2, 3 … and chained with
+HMAC-SHA256 under an audit key derived from the store key (``crypto``), which
+is not in the database. Triggers refuse UPDATE and DELETE from the program;
+someone who edits the raw file is caught by ``verify``: an edited, inserted or
+reordered record breaks its MAC, a deleted one leaves a gap. Removing records
+from the *end* leaves a valid shorter chain, so ``verify`` also takes a
+``Checkpoint`` — the record count and the first 8 bytes of the last MAC, printed
+for the caseworker (report footers, ``screening audit verify``) — and reports a
+trail that ends before it. Without the key a checkpoint cannot be forged.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .crypto import Keyring, default_keyring
+from .errors import StoreError
+
+__all__ = [
+    "ACTIONS",
+    "Checkpoint",
+    "Event",
+    "Record",
+    "Verification",
+    "append",
+    "checkpoint",
+    "default_actor",
+    "extract",
+    "record",
+    "record_many",
+    "verify",
+]
+
+ACTIONS = frozenset({
+    "create", "answer", "judge", "complete", "score", "rescore", "correct", "view", "report", "export",
+    "delete", "list", "extract", "rekey", "migrate",
+})
+_WORD = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_PNR = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CHECKPOINT = re.compile(r"([0-9]{1,12}):([0-9a-f]{16})")
+_log = logging.getLogger("screening.audit")
+
+
+class _Target(Protocol):
+    """A ``Store`` (anything with its connection, keyring and actor)."""
+
+    @property
+    def connection(self) -> sqlite3.Connection: ...
+
+    @property
+    def keyring(self) -> Keyring: ...
+
+    @property
+    def actor(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened, before it is numbered and chained.
+
+    Attributes:
+        action: one of ``ACTIONS``.
+        assessment: the assessment id, if the action concerns one.
+        detail: which item, revision or format; never content.
+        outcome: ``ok``, ``refused``, ``failed``, ``stored``, ``unchanged``, ``changed`` …
+        case_ref: the pseudonym; looked up from ``assessment`` when omitted.
+    """
+
+    action: str
+    assessment: str | None = None
+    detail: str = ""
+    outcome: str = "ok"
+    case_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A stored audit record."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    assessment: str | None
+    case_ref: str | None
+    detail: str
+    outcome: str
+    kid: bytes
+    mac: bytes
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The trail's length and the start of its last MAC: ``"1234:3f9a1c2b7e4d5a6f"``."""
+
+    count: int
+    mac_prefix: str
+
+    def __str__(self) -> str:
+        return f"{self.count}:{self.mac_prefix}"
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        """Raises: StoreError: not ``N:16 hex digits``."""
+        match = _CHECKPOINT.fullmatch(text.strip().lower())
+        if match is None:
+            raise StoreError("a checkpoint looks like 1234:3f9a1c2b7e4d5a6f (record count and 16 hex digits)")
+        return cls(int(match[1]), match[2])
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What ``verify`` found: ``ok``, or the first bad record and why."""
+
+    count: int
+    ok: bool
+    first_bad: int | None = None
+    reason: str | None = None
+    checkpoint: Checkpoint | None = None
+
+
+# ---------------------------------------------------------------------- checks
+
+
+def default_actor() -> str:
+    """``$SCREENING_ACTOR``, else the OS login name, else ``unknown``."""
+    name = os.environ.get("SCREENING_ACTOR")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (OSError, KeyError):
+            name = "unknown"
+    return clean_actor(name)
+
+
+def clean_actor(name: str) -> str:
+    """An actor name as recorded: control characters removed, at most 100 characters.
+
+    Raises:
+        StoreError: it looks like a personal identity number (the actor is staff).
+    """
+    text = _CONTROL.sub("", name).strip()[:100] or "unknown"
+    if _PNR.search(text):
+        raise StoreError("the actor looks like a personal identity number; use a staff id or name")
+    return text
+
+
+def _check(event: Event) -> None:
+    if event.action not in ACTIONS:
+        raise StoreError(f"unknown audit action {event.action!r}")
+    if not _WORD.fullmatch(event.outcome):
+        raise StoreError("an audit outcome is a short lower-case word")
+    if len(event.detail) > 200 or _CONTROL.search(event.detail) or _PNR.search(event.detail):
+        raise StoreError("an audit detail names an item, revision or format, never content")
+
+
+# ---------------------------------------------------------------------- writing
+
+
+def _genesis(conn: sqlite3.Connection) -> bytes:
+    row = conn.execute("SELECT value FROM store_meta WHERE name = 'store_id'").fetchone()
+    store_id = bytes(row[0]) if row and isinstance(row[0], bytes) else b""
+    return hashlib.sha256(b"screening-audit/v1|" + store_id).digest()
+
+
+def _canonical(seq: int, at: str, actor: str, event: Event, case_ref: str | None, kid: bytes) -> bytes:
+    fields = [seq, at, actor, event.action, event.assessment, case_ref, event.detail, event.outcome, kid.hex()]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _mac(key: bytes, prev: bytes, body: bytes) -> bytes:
+    return hmac.new(key, prev + body, hashlib.sha256).digest()
+
+
+def append(conn: sqlite3.Connection, keyring: Keyring, events: Sequence[Event], *, actor: str) -> Checkpoint:
+    """Number, chain and insert ``events``; the caller holds a write transaction (``BEGIN IMMEDIATE``).
+
+    Raises:
+        StoreError: a malformed event (unknown action, content-like detail).
+        sqlite3.Error: the insert failed; the caller's transaction must roll back.
+    """
+    from ._store_values import now
+
+    if not conn.in_transaction:
+        raise StoreError("audit records are appended inside the action's own transaction")
+    key = keyring.audit_key()
+    assert key is not None
+    kid = keyring.current_kid
+    row = conn.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (int(row[0]), bytes(row[1])) if row else (0, _genesis(conn))
+    at = now()
+    rows = []
+    for event in events:
+        _check(event)
+        case_ref = event.case_ref
+        if case_ref is None and event.assessment is not None:
+            found = conn.execute("SELECT case_ref FROM assessments WHERE id = ?", (event.assessment,)).fetchone()
+            case_ref = found[0] if found else None
+        seq += 1
+        prev = _mac(key, prev, _canonical(seq, at, actor, event, case_ref, kid))
+        rows.append((seq, at, actor, event.action, event.assessment, case_ref, event.detail, event.outcome, kid, prev))
+        _log.debug("audit", extra={"event": f"audit.{event.action}", "case": case_ref, "outcome": event.outcome})
+    conn.executemany(
+        "INSERT INTO audit (seq, at, actor, action, assessment, case_ref, detail, outcome, kid, mac)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return Checkpoint(seq, prev[:8].hex())
+
+
+def _resolve(
+    target: _Target | sqlite3.Connection, keyring: Keyring | None, actor: str | None
+) -> tuple[sqlite3.Connection, Keyring, str]:
+    if isinstance(target, sqlite3.Connection):
+        return target, keyring or default_keyring(), clean_actor(actor) if actor else default_actor()
+    return target.connection, keyring or target.keyring, clean_actor(actor) if actor else target.actor
+
+
+def record_many(
+    target: _Target | sqlite3.Connection,
+    events: Iterable[Event],
+    *,
+    actor: str | None = None,
+    keyring: Keyring | None = None,
+) -> Checkpoint:
+    """Append several records at once (the batch re-scorer: one call per chunk, inside its transaction).
+
+    With a connection already in a transaction the records join it (and commit or
+    roll back with it); otherwise they get their own ``BEGIN IMMEDIATE … COMMIT``.
+
+    Raises:
+        StoreError: a malformed event, or the records could not be written.
+    """
+    conn, ring, who = _resolve(target, keyring, actor)
+    batch = list(events)
+    if conn.in_transaction:
+        return append(conn, ring, batch, actor=who)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        point = append(conn, ring, batch, actor=who)
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise StoreError(f"the audit record was not saved ({exc})") from None
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return point
+
+
+def record(
+    target: _Target | sqlite3.Connection,
+    *,
+    action: str,
+    assessment: str | None = None,
+    outcome: str = "ok",
+    actor: str | None = None,
+    detail: str = "",
+    keyring: Keyring | None = None,
+) -> Checkpoint:
+    """Append one audit record (see ``record_many``); returns the new checkpoint.
+
+    Args:
+        target: a ``Store`` or a store connection (``_store_schema.connect``).
+        action: one of ``ACTIONS``.
+        assessment: the assessment id; its pseudonym is looked up.
+        outcome: a short word (``ok``, ``refused``, ``unchanged`` …).
+        actor: who; default the store's actor or ``default_actor()``.
+        detail: which item, revision or format — never content.
+        keyring: default the store's or the process's keyring.
+    """
+    event = Event(action, assessment, detail, outcome)
+    return record_many(target, [event], actor=actor, keyring=keyring)
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def _conn_of(target: _Target | sqlite3.Connection) -> sqlite3.Connection:
+    return target if isinstance(target, sqlite3.Connection) else target.connection
+
+
+def _rows(conn: sqlite3.Connection, where: str = "", params: tuple[object, ...] = ()) -> Iterator[Record]:
+    cur = conn.execute(
+        "SELECT seq, at, actor, action, assessment, case_ref, detail, outcome, kid, mac FROM audit"
+        + where + " ORDER BY seq",
+        params,
+    )
+    for row in cur:
+        yield Record(int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], bytes(row[8]),
+                     bytes(row[9]))
+
+
+def extract(target: _Target | sqlite3.Connection, case_ref: str) -> list[Record]:
+    """Every record about one case pseudonym, in order (a log extract; nothing to decrypt)."""
+    return list(_rows(_conn_of(target), " WHERE case_ref = ?", (case_ref,)))
+
+
+def checkpoint(target: _Target | sqlite3.Connection) -> Checkpoint:
+    """The current checkpoint (``0:`` and zeros for an empty trail)."""
+    row = _conn_of(target).execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    return Checkpoint(int(row[0]), bytes(row[1])[:8].hex()) if row else Checkpoint(0, "0" * 16)
+
+
+def verify(
+    target: _Target | sqlite3.Connection,
+    *,
+    keyring: Keyring | None = None,
+    against: Checkpoint | None = None,
+) -> Verification:
+    """Recompute the chain from record 1; report the first record that does not fit.
+
+    Args:
+        target: a ``Store`` or a store connection.
+        keyring: default the store's or the process's; needs the audit key of every
+            key that wrote records (retired keys keep theirs in the key file).
+        against: a checkpoint kept outside the store; a trail that ends before it,
+            or whose record at that number differs, was cut or rewritten.
+    """
+    conn = _conn_of(target)
+    ring = keyring or (default_keyring() if isinstance(target, sqlite3.Connection) else target.keyring)
+    prev = _genesis(conn)
+    expected = 1
+    at_checkpoint: bytes | None = None
+
+    def bad(seq: int, reason: str) -> Verification:
+        return Verification(expected - 1, False, seq, reason)
+
+    try:
+        for rec in _rows(conn):
+            if rec.seq != expected:
+                return bad(expected, f"record {expected} is missing: records were deleted or renumbered")
+            key = ring.audit_key(rec.kid)
+            if key is None:
+                return bad(rec.seq, f"record {rec.seq} was made with key {rec.kid.hex()}, which "
+                                    f"{ring.source} does not have; it cannot be verified")
+            event = Event(rec.action, rec.assessment, rec.detail, rec.outcome)
+            mac = _mac(key, prev, _canonical(rec.seq, rec.at, rec.actor, event, rec.case_ref, rec.kid))
+            if not hmac.compare_digest(mac, rec.mac):
+                return bad(rec.seq, f"record {rec.seq} does not match its MAC: it, or the order of records, "
+                                    "was changed")
+            if against is not None and rec.seq == against.count:
+                at_checkpoint = rec.mac
+            prev = rec.mac
+            expected += 1
+    except sqlite3.Error as exc:
+        raise StoreError(f"the audit trail could not be read ({exc})") from None
+    count = expected - 1
+    last = Checkpoint(count, prev[:8].hex()) if count else Checkpoint(0, "0" * 16)
+    if against is not None and against.count:
+        if against.count > count:
+            return Verification(count, False, count + 1, f"the trail ends at record {count}, but the checkpoint "
+                                f"{against} names record {against.count}: records were removed from the end", last)
+        if at_checkpoint is None or at_checkpoint[:8].hex() != against.mac_prefix:
+            return Verification(count, False, against.count, f"record {against.count} does not match the "
+                                f"checkpoint {against}: the trail was rewritten", last)
+    return Verification(count, True, checkpoint=last)

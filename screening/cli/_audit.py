@@ -1,0 +1,203 @@
+"""Accountability commands: ``audit verify``/``audit show``, ``cases delete``, ``key show``/``key rotate``.
+
+May import: the library / typer.
+
+What each prints is safe to show on a shared screen: pseudonyms, ids, dates,
+actions and outcomes, key ids (never keys), and never an answer. ``audit
+verify`` ends with the checkpoint to keep outside the store; given an older
+checkpoint it also catches records cut from the end.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import app
+from ._interview import Lang, StoreOption, cases_app
+
+audit_app = typer.Typer(
+    name="audit", help="The audit trail: verify it, or show one case's log extract.", no_args_is_help=True,
+    add_completion=False, rich_markup_mode=None,
+)
+key_app = typer.Typer(
+    name="key", help="The encryption key: where it is, and rotation.", no_args_is_help=True,
+    add_completion=False, rich_markup_mode=None,
+)
+app.add_typer(audit_app)
+app.add_typer(key_app)
+
+CaseArgument = Annotated[str, typer.Argument(metavar="REF", help="Case reference (pseudonym).")]
+LangOption = Annotated[Lang, typer.Option("--lang")]
+
+
+class ShowFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _t(lang: Lang, sv: str, en: str) -> str:
+    return sv if lang is Lang.sv else en
+
+
+@audit_app.command("verify")
+def verify_cmd(
+    store: StoreOption = None,
+    checkpoint: Annotated[
+        str | None, typer.Option("--checkpoint", help="A checkpoint kept earlier (N:hex), to catch a cut-off end.")
+    ] = None,
+    lang: LangOption = Lang.sv,
+) -> None:
+    """Check the audit trail's HMAC chain; name the first record that was edited, deleted or reordered."""
+    from ..audit import Checkpoint, verify
+    from ..errors import StoreError
+    from ..store import Store
+
+    against = Checkpoint.parse(checkpoint) if checkpoint is not None else None
+    with Store.open(store) as st:
+        result = verify(st, against=against)
+    if not result.ok:
+        raise StoreError(_t(lang, "granskningsloggen är inte intakt: ", "the audit trail is not intact: ")
+                         + (result.reason or ""))
+    typer.echo(_t(lang, f"Granskningsloggen: {result.count} poster, kedjan är obruten.",
+                  f"Audit trail: {result.count} records, the chain is intact."))
+    typer.echo(_t(lang, "Kontrollpunkt (spara den utanför datorn): ", "Checkpoint (keep it off this computer): ")
+               + str(result.checkpoint))
+
+
+@audit_app.command("show")
+def show_cmd(
+    case: Annotated[str, typer.Option("--case", metavar="REF", help="Case reference (pseudonym).")],
+    store: StoreOption = None,
+    fmt: Annotated[ShowFormat, typer.Option("--format", help="text, or json for other systems.")] = ShowFormat.text,
+    lang: LangOption = Lang.sv,
+) -> None:
+    """The log extract for one case: who did what and when (no answers; works after deletion too)."""
+    from ..audit import Event, extract, record_many
+    from ..present import safe_text
+    from ..store import Store, check_case_ref
+
+    check_case_ref(case)
+    with Store.open(store) as st:
+        records = extract(st, case)
+        record_many(st, [Event("extract", None, "log extract", "ok", case_ref=case)])
+    if fmt is ShowFormat.json:
+        rows = [{"seq": r.seq, "at": r.at, "actor": r.actor, "action": r.action, "assessment": r.assessment,
+                 "case": r.case_ref, "detail": r.detail, "outcome": r.outcome} for r in records]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not records:
+        typer.echo(_t(lang, "Inga poster för det fallet.", "No records for that case."))
+        return
+    header = _t(lang, "Nr|Tid (UTC)|Vem|Åtgärd|Detalj|Utfall", "No|Time (UTC)|Who|Action|Detail|Outcome").split("|")
+    rows_text = [(str(r.seq), r.at[:19].replace("T", " "), safe_text(r.actor), r.action, safe_text(r.detail),
+                  r.outcome) for r in records]
+    widths = [max(len(row[i]) for row in [header, *rows_text]) for i in range(len(header))]
+    for row in [header, *rows_text]:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@cases_app.command("delete")
+def delete_cmd(
+    case: CaseArgument,
+    store: StoreOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    lang: LangOption = Lang.sv,
+) -> None:
+    """Delete every assessment of a case, its answers and results; the audit trail keeps only the pseudonym."""
+    from ..errors import StoreError
+    from ..store import Store, check_case_ref
+
+    check_case_ref(case)
+    with Store.open(store) as st:
+        found = st.find(case)
+        if not found:
+            raise StoreError(_t(lang, "ingen bedömning har den referensen", "no assessment with this case reference"),
+                             case)
+        if not yes:
+            typer.confirm(
+                _t(lang, f"Radera {len(found)} bedömning(ar) för {case}? Det går inte att ångra.",
+                   f"Delete {len(found)} assessment(s) of {case}? This cannot be undone."),
+                abort=True,
+            )
+        for info in found:
+            st.delete_assessment(info.id, compact=False)
+        clean = st.scrub()
+    typer.echo(_t(lang, f"Raderade {len(found)} bedömning(ar) för {case}; granskningsloggen behåller bara pseudonymen.",
+                  f"Deleted {len(found)} assessment(s) of {case}; the audit trail keeps only the pseudonym."))
+    if not clean:
+        typer.echo(_t(lang, "Obs: ett annat program har databasen öppen, så gamla sidor kan ligga kvar i WAL-filen "
+                      "tills det stängs; kör kommandot igen då.",
+                      "Note: another program has the store open, so old pages may stay in the WAL file until it "
+                      "closes; run the command again then."), err=True)
+
+
+@key_app.command("show")
+def key_show_cmd(lang: LangOption = Lang.sv) -> None:
+    """Where the key comes from and its id (never the key itself)."""
+    from ..crypto import default_keyring, key_source
+
+    kind, path = key_source()
+    ring = default_keyring(create=False)  # showing never makes a key
+    where = "SCREENING_KEY" if kind == "env" else str(path)
+    typer.echo(_t(lang, f"Nyckel från: {where}", f"Key from: {where}"))
+    typer.echo(_t(lang, f"Nyckel-id: {ring.current_kid.hex()}", f"Key id: {ring.current_kid.hex()}"))
+    for kid in ring.old_kids:
+        typer.echo(_t(lang, f"Tidigare nyckel (rotation pågår): {kid.hex()}",
+                      f"Old key (rotation running): {kid.hex()}"))
+    for kid in ring.retired_kids:
+        typer.echo(_t(lang, f"Pensionerad (bara för granskningsloggen): {kid.hex()}",
+                      f"Retired (audit trail only): {kid.hex()}"))
+
+
+@key_app.command("rotate")
+def key_rotate_cmd(
+    stores: Annotated[
+        list[Path] | None,
+        typer.Option("--store", help="A store sealed with this key (repeatable); default the default store."),
+    ] = None,
+    keep_old: Annotated[
+        bool, typer.Option("--keep-old", help="Keep the old key until another rotate (other stores still use it).")
+    ] = False,
+    lang: LangOption = Lang.sv,
+) -> None:
+    """Make a new key, re-encrypt every value of the stores with it, then retire the old key.
+
+    Crash-safe: the key file keeps the old key until every store is done, each
+    value names its key, and running the command again finishes the job. Every
+    store that uses this key file must be named, or it can no longer be read.
+    """
+    from ..crypto import key_source, load_key_file, reset_default_keyring, write_key_file
+    from ..errors import StoreError
+    from ..store import Store, default_store_path
+
+    kind, path = key_source()
+    if kind == "env" or path is None:
+        raise StoreError("the key comes from SCREENING_KEY; rotation rewrites a key file. Set SCREENING_KEY_FILE "
+                         "(or unset SCREENING_KEY) to rotate")
+    ring = load_key_file(path)
+    if ring.old_kids:
+        typer.echo(_t(lang, "En tidigare rotation avslutas (ingen ny nyckel skapas).",
+                      "Finishing an earlier rotation (no new key is made)."))
+    else:
+        ring = ring.rotated()
+        write_key_file(ring, path)
+    reset_default_keyring()
+    for target in stores or [default_store_path()]:
+        if not target.exists():
+            typer.echo(_t(lang, f"{target}: finns inte, hoppas över.", f"{target}: does not exist, skipped."))
+            continue
+        with Store.open(target, keyring=ring) as st:
+            moved = st.rekey()
+            late, retired = st.retire_keys()
+        typer.echo(_t(lang, f"{target}: {moved + late} värden omkrypterade, {len(retired)} nycklar pensionerade.",
+                      f"{target}: {moved + late} values re-encrypted, {len(retired)} key(s) retired."))
+    if not keep_old:
+        write_key_file(ring.retire_old(), path)
+        reset_default_keyring()
+    typer.echo(_t(lang, f"Ny nyckel: {ring.current_kid.hex()} i {path}.",
+                  f"New key: {ring.current_kid.hex()} in {path}."))
