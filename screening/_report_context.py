@@ -41,6 +41,7 @@ class ViewInput:
     protected_identity: bool
     notices: tuple[str, ...]
     engine_version: str
+    audit_checkpoint: str | None = None
 
 
 class Words:
@@ -90,6 +91,7 @@ def build_context(view: ViewInput, labels: Labels) -> dict[str, Any]:
             "version": r.instrument.version,
             "sha256": r.instrument.sha256,
             "footer": w("footer", version=view.engine_version, engine=r.engine_version),
+            "checkpoint": w("footer_checkpoint", checkpoint=view.audit_checkpoint) if view.audit_checkpoint else "",
         },
         "outcome": _outcome(r, view.ci, w, level),
         "completeness": _completeness(r, view.ci, w, full=view.profile == "case-file"),

@@ -93,12 +93,15 @@ class CaseInfo:
         assessed_at: ISO date-time of the assessment; defaults to the result's.
         protected_identity: the person has protected personal data
             (skyddade personuppgifter): protected items are shown in no profile.
+        audit_checkpoint: the store's audit checkpoint (``N:hex``) when the report
+            was written, printed in the footer so a truncated trail can be detected.
     """
 
     reference: str
     assessor: str | None = None
     assessed_at: str | None = None
     protected_identity: bool = False
+    audit_checkpoint: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.reference, str) or not self.reference.strip():
@@ -111,6 +114,8 @@ class CaseInfo:
             )
         if self.assessor is not None and len(self.assessor) > 200:
             raise ReportError("at most 200 characters", "case.assessor")
+        if self.audit_checkpoint is not None and not re.fullmatch(r"[0-9]{1,12}:[0-9a-f]{16}", self.audit_checkpoint):
+            raise ReportError("expected an audit checkpoint such as 42:0123456789abcdef", "case.audit_checkpoint")
         if self.assessed_at is not None and not _is_iso_time(self.assessed_at):
             raise ReportError("expected an ISO date or date-time such as 2025-03-14T09:30", "case.assessed_at")
 
@@ -239,6 +244,7 @@ def report_context(
         protected_identity=protected,
         notices=tuple(notices),
         engine_version=__version__,
+        audit_checkpoint=case.audit_checkpoint if case else None,
     )
     raw = build_context(view, table)
     cleaned = clean_tree(raw, cleaner(cast(Format, fmt)), _IDENTIFIERS)

@@ -212,7 +212,11 @@ def _write_report(
     except ImportError:
         typer.echo(say("report_unavailable", lang), err=True)
         return
-    case = CaseInfo(reference=info.case_ref, assessor=result.judgement.assessor if result.judgement else info.assessor)
+    case = CaseInfo(
+        reference=info.case_ref,
+        assessor=result.judgement.assessor if result.judgement else info.assessor,
+        audit_checkpoint=str(st.checkpoint()),
+    )
     text = render_report(result, instrument=ci, fmt=fmt, lang=lang, case=case)
     write_private(path, text)
     st.audit("report", info.id, detail=f"case-file {fmt}")
