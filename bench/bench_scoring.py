@@ -141,7 +141,8 @@ tables:
     rules:
       - {id: info, when: "level >= 'low'", refer: [information], reason: {sv: I, en: I}}
       - {id: support, when: "level >= 'moderate'", refer: [rvc], urgency: within_days, reason: {sv: S, en: S}}
-      - {id: protect, when: "level >= 'high'", refer: [skyddat_boende, police], urgency: immediate, reason: {sv: P, en: P}}
+      - {id: protect, when: "level >= 'high'", refer: [skyddat_boende, police], urgency: immediate,
+         reason: {sv: P, en: P}}
       - {id: care, when: "fired('strangulation')", refer: [healthcare], urgency: immediate, reason: {sv: H, en: H}}
 """
 
@@ -278,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     children = [n % 3 == 0 for n in range(len(sets))]
     paired = list(zip(sets, children, strict=True))
     for answers, kids in paired[:20_000]:
-        (score, final), services = hand_written_referrals(answers, kids)
+        (_, final), services = hand_written_referrals(answers, kids)
         summary, got = summarize_referrals(rci, rules, answers, {"children_in_household": kids})
         if (summary[0], got) != (final, services):
             raise SystemExit(f"summarize_referrals disagrees: {summary} {got} vs {final} {services}")

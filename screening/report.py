@@ -138,7 +138,6 @@ def looks_like_personnummer(text: str) -> bool:
 class _LabelTable(RootModel[dict[str, Text]]):
     model_config = ConfigDict(hide_input_in_errors=True)
 
-    pass
 
 
 def _package_reports() -> Path:

@@ -145,10 +145,10 @@ class _StrictLoader(yaml.SafeLoader):
         event = self._peek()
         if isinstance(event, yaml.AliasEvent):
             self.get_event()  # type: ignore[no-untyped-call]
-            self.flag(event.start_mark, "an alias (*…) is not allowed")  # the name may be personal text
+            self.flag(event.start_mark, "an alias (*...) is not allowed")  # the name may be personal text
             return ScalarNode("tag:yaml.org,2002:null", "")  # placeholder; we raise
         if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
-            self.flag(event.start_mark, "an anchor (&…) is not allowed")
+            self.flag(event.start_mark, "an anchor (&...) is not allowed")
             event.anchor = None  # never registered, so never shared
         tag: str | None = getattr(event, "tag", None)
         if tag is not None:

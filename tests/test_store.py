@@ -16,7 +16,6 @@ from helpers import DEMO, compile_instrument, python_env
 from screening import AssessmentLocked, StoreError, assess, load_instrument_file
 from screening import _store_schema as schema
 from screening._store_lock import lock_dir
-from screening._store_values import decode, encode
 from screening.instrument import JudgementInput
 from screening.store import Store, check_case_ref, default_store_path, new_case_ref
 

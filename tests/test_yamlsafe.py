@@ -89,10 +89,11 @@ def test_anchor_alias_and_merge_key_are_rejected_at_their_position() -> None:
     text = "base: &b {x: 1}\nother: *b\nthird:\n  <<: *b\n"
     issues = issues_of(text)
     found = {(i.line, i.column): i.message for i in issues}
-    assert found[(1, 7)] == "anchor '&b' is not allowed"
-    assert found[(2, 8)] == "alias '*b' is not allowed"
+    # The anchor's name is not repeated: an unquoted answer like "&Anna …" is read as one.
+    assert found[(1, 7)] == "an anchor (&...) is not allowed"
+    assert found[(2, 8)] == "an alias (*...) is not allowed"
     assert found[(4, 3)] == "merge key '<<' is not allowed"
-    assert found[(4, 7)] == "alias '*b' is not allowed"
+    assert found[(4, 7)] == "an alias (*...) is not allowed"
 
 
 def test_anchor_alone_is_rejected() -> None:
@@ -107,7 +108,7 @@ def test_alias_bomb_is_rejected() -> None:
         rows.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     bomb = "\n".join(rows) + "\n"
     issues = issues_of(bomb)
-    assert any(i.message.startswith("alias '*h'") for i in issues)
+    assert any(i.message == "an alias (*...) is not allowed" for i in issues)
     assert len(issues) == 9 + 8 * 9  # every anchor and alias, none expanded
 
 
@@ -168,7 +169,7 @@ def test_python_tags_are_rejected_without_side_effect(tmp_path: Path) -> None:
     )
     issues = issues_of(text)
     assert [where(i) for i in issues] == [(1, 4), (2, 4), (3, 4)]
-    assert "'!!python/object/apply:os.system' is not allowed" in issues[0].message
+    assert issues[0].message == "an explicit tag is not allowed"
     assert not canary.exists()
 
 
