@@ -1,6 +1,6 @@
 """The instrument format: frozen, strict pydantic models of one instrument version.
 
-May import: errors / pydantic.
+May import: errors, migration_spec / pydantic.
 
 These models say what an instrument *is* (items, scales, scores, bands, critical
 rules, policies, golden vectors). They hold no runtime state; cross-references

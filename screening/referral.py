@@ -176,6 +176,9 @@ class CompiledRuleSet:
                 for _, source in ct.derive:
                     names |= source.names
             reads = {n for n in names if n in ci.items}
+            if any("fired(" in rule.when for ct in self.tables_for(ci) for rule, _ in ct.rules):
+                # fired('x') reads which critical rules held: key on the answers they read.
+                reads |= {n for _, cond, _ in ci.critical for n in cond.names if n in ci.items}
             if ci.instrument.own_view:
                 reads.add(ci.instrument.own_view.item)
             scores = tuple(i for i, score in enumerate(ci.instrument.scores) if score.id in names)

@@ -31,6 +31,7 @@ app = typer.Typer(
 
 from . import _core  # noqa: E402,F401,I001  (registers commands on `app`; this order is --help's order)
 from . import _audit  # noqa: E402,F401
+from . import _rescore  # noqa: E402,F401
 from . import _report  # noqa: E402,F401
 from . import _interview  # noqa: E402,F401
 

@@ -1,0 +1,154 @@
+"""JSON Lines in and out for the re-scorer: records by byte range, output written privately.
+
+May import: errors, files, batch / stdlib.
+
+Input is read by byte ranges of whole lines, so a worker process can read its own
+share of a large file without the parent sending the records through a pipe.
+Output (one re-scored assessment per line, with its migrated answers) holds
+personal data: it is written to a 0600 temporary file in the target directory,
+fsynced, renamed over the target and the directory fsynced — a crash leaves
+the old file or none, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from .errors import ScreeningError
+from .files import FileWriteError
+
+__all__ = ["PrivateLines", "line_ranges", "output_line", "read_range"]
+
+# A line this long is not an assessment; refuse it instead of reading it into memory.
+MAX_LINE = 16 * 1024 * 1024
+
+
+def line_ranges(path: Path, lines: int) -> Iterator[tuple[int, int, int]]:
+    """``(start byte, end byte, number of the first line)`` for every ``lines`` lines."""
+    try:
+        with open(path, "rb") as fh:
+            start, first, count = 0, 1, 0
+            for _ in fh:
+                count += 1
+                if count == lines:
+                    end = fh.tell()
+                    yield start, end, first
+                    start, first, count = end, first + lines, 0
+            end = fh.tell()
+            if count:
+                yield start, end, first
+    except OSError as exc:
+        raise ScreeningError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def read_range(path: Path, start: int, end: int, first: int) -> Iterator[tuple[int, object]]:
+    """``(line number, parsed JSON or an error text)`` for the lines in ``[start, end)``."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            number = first
+            while fh.tell() < end:
+                raw = fh.readline(MAX_LINE + 1)
+                if not raw:
+                    break
+                if len(raw) > MAX_LINE:
+                    yield number, ValueError("the line is too long")
+                    fh.readline()  # skip the rest
+                elif raw.strip():
+                    try:
+                        yield number, json.loads(raw)
+                    except ValueError:
+                        yield number, ValueError("not a JSON object")
+                number += 1
+    except OSError as exc:
+        raise ScreeningError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def output_line(item: Any) -> dict[str, Any]:
+    """The output record: the input shape, under the target version, with the new outcome.
+
+    ``result`` is the new outcome, ``previous`` the one compared with, so the file
+    can be fed back as input for the next version.
+    """
+    from .batch import Failed
+
+    if isinstance(item, Failed):
+        return {"id": item.record_id, "case": item.case, "error": item.reason, "stage": item.stage}
+    rec = item.record
+    line: dict[str, Any] = {
+        "id": rec.id,
+        "case": rec.case,
+        "instrument": {"id": rec.instrument, "version": item.target.instrument.version, "sha256": item.target.sha256},
+        "answers": dict(item.answers),
+        "result": item.new.to_json(),
+        "previous": item.old.to_json(),
+        "change": item.change,
+    }
+    if rec.judgement is not None and not item.judgement_dropped:
+        line["judgement"] = rec.judgement.model_dump()
+    if rec.facts:
+        line["facts"] = dict(rec.facts)
+    if rec.revision != 1:
+        line["revision"] = rec.revision
+    return line
+
+
+class PrivateLines:
+    """Write lines to ``path`` atomically and owner-only; nothing appears until ``close``."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise FileWriteError(str(self.path), "is a directory")
+        self.temp = self.path.parent / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise FileWriteError(str(self.path), exc.strerror or type(exc).__name__) from None
+        self.fh = os.fdopen(fd, "w", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
+
+    def close(self) -> None:
+        """Make the file durable and give it its final name."""
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            self.temp.replace(self.path)
+        except OSError as exc:
+            self.discard()
+            raise FileWriteError(str(self.path), exc.strerror or type(exc).__name__) from None
+        try:
+            fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError:  # pragma: no cover - some file systems refuse to sync a directory
+            pass
+
+    def discard(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+        with contextlib.suppress(OSError):
+            self.temp.unlink()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()

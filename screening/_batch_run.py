@@ -1,0 +1,466 @@
+"""Run a re-score over a store or a JSON Lines file: chunks, worker processes, writes, progress.
+
+May import: errors, loader, rules_loader, engine, batch, _batch_* , _store_schema / stdlib.
+
+One unit of work is a *chunk*: a range of store rowids or of file bytes. A chunk
+is read, migrated and scored by one process — the parent itself with ``jobs=1``,
+else a worker (``python -m screening._batch_worker``) that loads the instruments
+and rules once and reads its chunks itself — and comes back as JSON: rows to
+store, diff entries, output lines. Only the parent writes, one transaction per
+chunk. Workers talk JSON over pipes (no pickle); requests are a few bytes, so
+the pipes cannot fill up in both directions at once.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import select
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ._batch_diff import DiffBuilder, entry
+from ._batch_jsonl import PrivateLines, line_ranges, output_line, read_range
+from ._batch_store import (
+    CACHE_KIB,
+    CHUNK,
+    Filters,
+    Row,
+    chunks,
+    ensure_table,
+    make_row,
+    open_reader,
+    read_chunk,
+    write_rows,
+)
+from ._version import __version__ as ENGINE_VERSION
+from .batch import Failed, Rescorer
+from .errors import ScreeningError
+
+__all__ = ["RunConfig", "RunSummary", "build_rescorer", "run_jsonl", "run_store"]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a worker needs to rebuild the same ``Rescorer`` (plain JSON data)."""
+
+    instrument: str | None = None
+    to: str | None = None
+    rules: str | None = "stockholm"
+    home: str | None = None
+    filters: dict[str, str | None] = field(default_factory=dict)
+    output: bool = False
+    full_results: str = "none"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunConfig:
+        return cls(**data)
+
+
+@dataclass
+class RunSummary:
+    """What a run did: the diff and whether any record failed (exit code 1)."""
+
+    diff: dict[str, Any]
+    failed: int
+    stored: int
+    targets: dict[str, Any]
+    rules: Any
+
+
+def build_rescorer(config: RunConfig) -> Rescorer:
+    """The ``Rescorer`` for a run (loads the target version and the rule set once).
+
+    Raises:
+        SpecError: the instrument, version or rule set cannot be loaded.
+    """
+    from .loader import load_instrument
+    from .rules_loader import load_rules
+
+    target = None
+    if config.instrument is not None:
+        ref = config.instrument + (f"@{config.to}" if config.to else "")
+        target = load_instrument(ref, config.home)
+    rules = load_rules(config.rules, config.home) if config.rules else None
+    full: Literal["changed", "none"] = "changed" if config.full_results == "changed" else "none"
+    return Rescorer(target, rules, home=config.home, full_results=full)
+
+
+def _key_for(rescorer: Rescorer) -> Callable[[str], tuple[str, str, str] | None]:
+    rules_sha = rescorer.rules.sha256 if rescorer.rules is not None else ""
+
+    def key(instrument_id: str) -> tuple[str, str, str] | None:
+        try:
+            return (rescorer.target_for(instrument_id).sha256, rules_sha, ENGINE_VERSION)
+        except Exception:  # noqa: BLE001 - the record fails on its own later, with a reason
+            return None
+
+    return key
+
+
+def process(
+    rescorer: Rescorer, records: Iterable[Any], output: bool, done: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Re-score records; the JSON-able response of one chunk.
+
+    ``rows`` are the rows to store; ``entries`` the diff entries of changed and
+    failed assessments; ``tally`` counts the unchanged ones per (instrument,
+    version, old level, new level) — most of a large run, so they travel as counts.
+    Assessments in ``done`` already have a row under this run's key and get none.
+    """
+    rules_sha = rescorer.rules.sha256 if rescorer.rules is not None else ""
+    rows: list[Row] = []
+    entries, lines = [], []
+    tally: collections.Counter[tuple[str, str, int | None, int | None]] = collections.Counter()
+    for rec in records:
+        item = rescorer.one(rec) if not isinstance(rec, Failed) else rec
+        if isinstance(item, Failed):
+            entries.append(entry(item))
+        else:
+            if item.record.id not in done:
+                rows.append(make_row(item, rules_sha, ENGINE_VERSION))
+            if item.change == "unchanged":
+                tally[(item.record.instrument, item.target.instrument.version, item.old_rank, item.new_rank)] += 1
+            else:
+                entries.append(entry(item))
+        if output:
+            lines.append(output_line(item))
+    return {
+        "rows": rows,
+        "entries": entries,
+        "tally": [[*key, n] for key, n in tally.items()],
+        "output": lines if output else None,
+    }
+
+
+def process_range(rescorer: Rescorer, conn: Any, lo: int, hi: int, config: RunConfig) -> dict[str, Any]:
+    records, done = read_chunk(conn, lo, hi, Filters(**config.filters), _key_for(rescorer))
+    return process(rescorer, records, config.output, done)
+
+
+def process_lines(
+    rescorer: Rescorer, path: Path, start: int, end: int, first: int, config: RunConfig
+) -> dict[str, Any]:
+    from .batch import StoredAssessment
+
+    def records() -> Iterator[Any]:
+        for number, data in read_range(path, start, end, first):
+            if isinstance(data, ValueError):
+                yield Failed(f"line {number}", "?", str(data), "record")
+                continue
+            try:
+                yield StoredAssessment.from_json(data)
+            except ValueError as exc:
+                yield Failed(f"line {number}", "?", str(exc), "record")
+
+    return process(rescorer, records(), config.output)
+
+
+# ---------------------------------------------------------------------------- workers
+
+
+class _Pool:
+    """Worker processes, with the parent as the last worker when it has nothing else to do.
+
+    With ``jobs`` processes in all, ``jobs - 1`` are workers and the parent is the
+    last: on a machine with ``jobs`` cores nobody waits for a core. Each worker has
+    two chunks queued; the parent first takes in whatever a worker has finished
+    (parsing it and writing its rows is the parent's job anyway), and scores a chunk
+    itself only when no response is waiting, so the workers are never kept waiting.
+    """
+
+    def __init__(self, jobs: int, config: RunConfig, store: Path | None) -> None:
+        env = dict(os.environ)
+        # Workers must import this very `screening`, installed or not.
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "screening._batch_worker"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            )
+            for _ in range(jobs - 1)
+        ]
+        self.buffers = {proc.pid: bytearray() for proc in self.procs}
+        self.queued = dict.fromkeys(self.procs, 0)
+        init = {"config": config.to_json(), "store": None if store is None else str(store)}
+        for proc in self.procs:
+            self._send(proc, init)
+            self.queued[proc] = 1
+        while any(self.queued.values()):
+            self._poll(None)
+
+    def _send(self, proc: subprocess.Popen[bytes], data: dict[str, Any]) -> None:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(json.dumps(data).encode("utf-8") + b"\n")
+            proc.stdin.flush()
+        except OSError:
+            raise ScreeningError("a re-score worker stopped; nothing of its chunk was stored, run again") from None
+
+    def _poll(self, timeout: float | None) -> list[dict[str, Any]]:
+        """The responses that are complete, waiting up to ``timeout`` seconds for one (``None``: until one is)."""
+        busy = {proc.stdout.fileno(): proc for proc in self.procs if self.queued[proc] and proc.stdout is not None}
+        out: list[dict[str, Any]] = []
+        if not busy:
+            return out
+        ready, _, _ = select.select(list(busy), [], [], timeout)
+        for fd in ready:
+            proc = busy[fd]
+            buffer = self.buffers[proc.pid]
+            # A worker writes a response in one go, so once it has begun, read to its end:
+            # the pipe holds 64 KiB and the worker waits until we take the rest.
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise ScreeningError("a re-score worker stopped; nothing of its chunk was stored, run again")
+                buffer += chunk
+                if chunk.endswith(b"\n"):
+                    break
+            while (end := buffer.find(b"\n")) >= 0:
+                data = json.loads(bytes(buffer[:end]))
+                del buffer[: end + 1]
+                if "error" in data:
+                    raise ScreeningError(f"a re-score worker failed: {data['error']}")
+                self.queued[proc] -= 1
+                out.append(dict(data))
+        return out
+
+    def map(
+        self, tasks: Iterable[dict[str, Any]], local: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        """Every task's response, in no particular order (the diff and the rows do not depend on it)."""
+        todo = iter(tasks)
+
+        def refill() -> None:
+            for proc in self.procs:
+                while self.queued[proc] < 2:
+                    task = next(todo, None)
+                    if task is None:
+                        return
+                    self._send(proc, task)
+                    self.queued[proc] += 1
+
+        refill()
+        while True:
+            done = self._poll(0)
+            yield from done
+            refill()
+            if done:
+                continue
+            task = next(todo, None)
+            if task is not None:
+                yield local(task)
+                continue
+            if not any(self.queued.values()):
+                return
+            yield from self._poll(None)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.stdin is not None and not proc.stdin.closed:
+                proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a hung worker
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+class _Progress:
+    """A one-line progress bar on a terminal (stderr); silent when stderr is not a terminal."""
+
+    def __init__(self, total: int, enabled: bool | None = None) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        if self.enabled:
+            share = min(self.done / self.total, 1.0)
+            bar = "#" * int(share * 30)
+            sys.stderr.write(f"\r[{bar:<30}] {share:4.0%}")
+            sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+def _consume(
+    responses: Iterable[dict[str, Any]],
+    builder: DiffBuilder,
+    top: dict[tuple[str, str], int],
+    write: Callable[[list[Any]], int] | None,
+    out: PrivateLines | None,
+    progress: _Progress,
+) -> None:
+    for response in responses:
+        if write is not None:
+            builder.stored += write(response["rows"])
+        for item in response["entries"]:
+            builder.add(item, top)
+        for inst, version, old, new, n in response["tally"]:
+            builder.tally(inst, version, old, new, n)
+        if out is not None:
+            for line in response["output"] or ():
+                out.write(line)
+        progress.step()
+
+
+def _finish(
+    builder: DiffBuilder, rescorer: Rescorer, applied: bool, seen: set[str]
+) -> RunSummary:
+    targets = {inst: rescorer.target_for(inst) for inst in sorted(seen)}  # each one scored a record
+    rules = rescorer.rules
+    info = None
+    if rules is not None:
+        info = {"id": rules.ruleset.id, "version": rules.ruleset.version, "sha256": rules.sha256}
+    diff = builder.finish(targets, applied=applied, rules=info, engine_version=ENGINE_VERSION)
+    return RunSummary(diff, builder.counts["failed"], builder.stored, targets, rules)
+
+
+class _Seen(DiffBuilder):
+    """A builder that also remembers which instruments and target top levels it met."""
+
+    def __init__(self, rescorer: Rescorer, limit: int) -> None:
+        super().__init__(limit)
+        self.rescorer = rescorer
+        self.instruments: set[str] = set()
+        self.tops: dict[tuple[str, str], int] = {}
+
+    def _meet(self, instrument: str) -> None:
+        if instrument not in self.instruments:
+            self.instruments.add(instrument)
+            ci = self.rescorer.target_for(instrument)
+            self.tops[(ci.instrument.id, ci.instrument.version)] = len(ci.levels) - 1
+
+    def add(self, item: Any, top: Any = None) -> None:
+        if item["kind"] == "rescored":
+            self._meet(item["instrument"])
+        super().add(item, self.tops)
+
+    def tally(self, instrument: str, version: str, old: int | None, new: int | None, n: int) -> None:
+        self._meet(instrument)
+        super().tally(instrument, version, old, new, n)
+
+
+def run_store(
+    path: Path,
+    config: RunConfig,
+    *,
+    apply: bool = False,
+    jobs: int = 1,
+    output: Path | None = None,
+    limit: int = 10_000,
+    progress: bool | None = None,
+    chunk: int = CHUNK,
+) -> RunSummary:
+    """Re-score the completed assessments in a store; with ``apply``, store the new rows.
+
+    Raises:
+        StoreError: the store cannot be opened, read or written (a chunk that was
+            not written is written by the next run).
+        SpecError: the instrument or rule set cannot be loaded.
+    """
+    from ._store_schema import connect
+
+    if not path.is_file():
+        raise ScreeningError(f"no store at {path}")
+    rescorer = build_rescorer(config)
+    conn = connect(path.absolute())
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # this connection only; not stored in the file
+    pool = None
+    try:
+        if apply:
+            ensure_table(conn)
+        ranges = list(chunks(conn, chunk))
+        bar = _Progress(len(ranges), progress)
+        builder = _Seen(rescorer, limit)
+        write = (lambda rows: write_rows(conn, rows)) if apply else None
+        cfg = RunConfig(**{**config.to_json(), "output": output is not None})
+        if jobs > 1:
+            conn_path = path.absolute()
+            pool = _Pool(jobs, cfg, conn_path)
+            responses: Iterable[dict[str, Any]] = pool.map(
+                ({"range": [lo, hi]} for lo, hi in ranges),
+                lambda task: process_range(rescorer, conn, task["range"][0], task["range"][1], cfg),
+            )
+        else:
+            responses = (process_range(rescorer, conn, lo, hi, cfg) for lo, hi in ranges)
+        out = PrivateLines(output) if output is not None else None
+        try:
+            _consume(responses, builder, {}, write, out, bar)
+        except BaseException:
+            if out is not None:
+                out.discard()
+            raise
+        if out is not None:
+            out.close()
+        bar.end()
+    finally:
+        if pool is not None:
+            pool.close()
+        conn.close()
+    return _finish(builder, rescorer, apply, builder.instruments)
+
+
+def run_jsonl(
+    path: Path,
+    config: RunConfig,
+    *,
+    jobs: int = 1,
+    output: Path | None = None,
+    limit: int = 10_000,
+    progress: bool | None = None,
+    chunk: int = CHUNK,
+) -> RunSummary:
+    """Re-score the assessments of a JSON Lines file (nothing is stored; ``output`` gets the results)."""
+    rescorer = build_rescorer(config)
+    cfg = RunConfig(**{**config.to_json(), "output": output is not None})
+    ranges = list(line_ranges(path, chunk))
+    bar = _Progress(len(ranges), progress)
+    builder = _Seen(rescorer, limit)
+    pool = _Pool(jobs, cfg, None) if jobs > 1 else None
+    try:
+        if pool is not None:
+            responses: Iterable[dict[str, Any]] = pool.map(
+                ({"lines": [str(path.absolute()), a, b, first]} for a, b, first in ranges),
+                lambda task: process_lines(rescorer, path, task["lines"][1], task["lines"][2], task["lines"][3], cfg),
+            )
+        else:
+            responses = (process_lines(rescorer, path, a, b, first, cfg) for a, b, first in ranges)
+        out = PrivateLines(output) if output is not None else None
+        try:
+            _consume(responses, builder, {}, None, out, bar)
+        except BaseException:
+            if out is not None:
+                out.discard()
+            raise
+        if out is not None:
+            out.close()
+        bar.end()
+    finally:
+        if pool is not None:
+            pool.close()
+    return _finish(builder, rescorer, False, builder.instruments)
+
+
+def worker_open(store: str | None) -> Any:
+    return None if store is None else open_reader(Path(store))

@@ -1,0 +1,340 @@
+"""The re-scorer's side of the case store: read completed assessments in chunks, write derived rows.
+
+May import: errors, instrument, result, _store_values, _store_schema, batch, _batch_score / stdlib (sqlite3).
+
+Reads never load the store at once: assessments are taken in ranges of rowids
+(``CHUNK`` wide), each range read with two queries (metadata, then answers in
+rowid order) plus one for the stored results to compare with. Writes are one
+``BEGIN IMMEDIATE … COMMIT`` per range with ``INSERT … ON CONFLICT DO NOTHING``
+on the result key (assessment, revision, instrument sha, rules sha, engine
+version), so a ``kill -9`` at any point loses at most the range in flight and
+the re-run fills it in: no duplicates, nothing missing.
+
+What is stored per assessment, and why: a compact row in ``rescore_results``
+(level, status, completeness, critical rules, services — about 150 bytes) for
+every re-scored assessment, and the full ``Result`` (about 10–13 kB with its
+trace) in ``results`` only when the outcome changed. A full ``Result`` for an
+unchanged assessment would say what the stored one already says and cost a
+``Result`` build plus two JSON encodings each; the compact row still records
+that it was re-scored under these versions, so a re-run finds nothing to do.
+The table is created here, on the store's own connection, until the store's
+schema takes it over (see docs/rescore.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ._batch_score import Outcome
+from ._store_values import decode, encode, now, reason
+from .crypto import Keyring, default_keyring
+from .errors import StoreError
+from .instrument import JudgementInput
+
+if TYPE_CHECKING:
+    from .batch import Rescored, StoredAssessment
+
+__all__ = [
+    "CHUNK",
+    "RESCORE_TABLE",
+    "Filters",
+    "Row",
+    "chunks",
+    "ensure_table",
+    "make_row",
+    "open_reader",
+    "read_chunk",
+    "write_rows",
+]
+
+CHUNK = 1000
+# Page cache of a re-score connection (KiB): the answers index of a large store is read
+# in random order (assessment ids are random), so a bigger cache saves many page reads.
+CACHE_KIB = 65_536
+
+RESCORE_TABLE = """
+CREATE TABLE IF NOT EXISTS rescore_results (
+    assessment_id       TEXT NOT NULL,
+    revision            INTEGER NOT NULL,
+    instrument_sha256   TEXT NOT NULL,
+    rules_sha256        TEXT NOT NULL,
+    engine_version      TEXT NOT NULL,
+    instrument_version  TEXT NOT NULL,
+    outcome             ANY NOT NULL,      -- _encode(…, 'rescore', {level, status, complete, critical, referrals})
+    result_sha256       TEXT,              -- the full Result in `results` when the outcome changed
+    created_at          TEXT NOT NULL,
+    PRIMARY KEY (assessment_id, revision, instrument_sha256, rules_sha256, engine_version),
+    FOREIGN KEY (assessment_id, revision) REFERENCES revisions (assessment_id, revision)
+) STRICT, WITHOUT ROWID
+"""
+
+Key = tuple[str, str, str]  # (instrument sha, rules sha, engine version) a re-score writes under
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which assessments to re-score; dates compare with the completion time (ISO text)."""
+
+    instrument: str | None = None
+    version: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def sql(self) -> tuple[str, tuple[object, ...]]:
+        where, params = [], []
+        # The unary "+" keeps SQLite from using the instrument index: a chunk is a rowid
+        # range, and walking every assessment of the instrument per chunk is quadratic.
+        for clause, value in (
+            ("+a.instrument_id = ?", self.instrument),
+            ("+r.instrument_version = ?", self.version),
+            ("r.completed_at >= ?", self.since),
+            ("r.completed_at < ?", self.until),
+        ):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        return "".join(f" AND {w}" for w in where), tuple(params)
+
+
+class Row(NamedTuple):
+    """One derived row to write, as JSON data; ``write_rows`` encodes it (the store's codec seam).
+
+    ``result`` is the full ``Result`` (``model_dump(mode="json")``) or ``None``;
+    ``result_sha256`` the hash of its canonical ``Result.to_json()`` text.
+    """
+
+    assessment_id: str
+    revision: int
+    instrument_sha256: str
+    rules_sha256: str
+    engine_version: str
+    instrument_version: str
+    outcome: dict[str, object]
+    result: dict[str, object] | None
+    result_sha256: str | None
+
+
+# The latest completed revision of each assessment (a correction in progress is a
+# draft; what caseworkers see is the last completed one).
+_JOIN = """
+FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.status = 'completed'
+ AND r.revision = (SELECT max(r2.revision) FROM revisions r2
+                   WHERE r2.assessment_id = a.id AND r2.status = 'completed')"""
+_RANGE = " WHERE a.rowid >= ? AND a.rowid < ?"
+_BASE = _JOIN + _RANGE
+
+
+def _fail(exc: sqlite3.Error) -> StoreError:
+    return StoreError(f"the store could not be read ({reason(exc)})")
+
+
+def ensure_table(conn: sqlite3.Connection) -> None:
+    """Create ``rescore_results`` if it is missing (its own short write transaction)."""
+    try:
+        if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'rescore_results'").fetchone():
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(RESCORE_TABLE)
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise StoreError(f"the store could not be prepared for re-scoring ({reason(exc)})") from None
+
+
+def open_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection for a worker (WAL lets it read while the parent writes)."""
+    try:
+        # Not `mode=ro`: a read-only connection cannot use the shared WAL index and rebuilds it
+        # from the WAL at every read, which gets slower with every chunk the parent writes.
+        # `query_only` refuses writes all the same.
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        return conn
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the store {path} for reading ({reason(exc)})") from None
+
+
+def chunks(conn: sqlite3.Connection, size: int = CHUNK) -> Iterator[tuple[int, int]]:
+    """Rowid ranges ``[lo, hi)`` covering every assessment, ``size`` wide."""
+    try:
+        lo, hi = conn.execute("SELECT min(rowid), max(rowid) FROM assessments").fetchone()
+    except sqlite3.Error as exc:
+        raise _fail(exc) from None
+    if lo is None:
+        return
+    for start in range(lo, hi + 1, size):
+        yield start, start + size
+
+
+_first = itemgetter(0)
+
+
+def read_chunk(
+    conn: sqlite3.Connection,
+    lo: int,
+    hi: int,
+    filters: Filters,
+    key_for: Callable[[str], Key | None],
+    keyring: Keyring | None = None,
+) -> tuple[list[StoredAssessment], set[str]]:
+    """The completed assessments with rowid in ``[lo, hi)``, and the ids already stored under this run's key.
+
+    ``result`` is the latest stored outcome that was *not* written under the key
+    this run writes (``key_for(instrument id)``), so a re-run reports the same
+    changes as the first run while storing nothing new; an assessment whose key
+    already has a row (in ``results`` or ``rescore_results``) is in the returned
+    set and gets no new row.
+    """
+    from .batch import StoredAssessment
+
+    ring = keyring or default_keyring(create=False)  # once a chunk: looking it up per value is slow
+    where, params = filters.sql()
+    try:
+        meta = conn.execute(
+            "SELECT a.id, a.case_ref, a.instrument_id, a.assessor, r.revision, r.instrument_version,"
+            " r.instrument_sha256, r.judgement, r.completed_at" + _BASE + where + " ORDER BY a.rowid",
+            (lo, hi, *params),
+        ).fetchall()
+        if not meta:
+            return [], set()
+        answers = conn.execute(
+            "SELECT ans.assessment_id, ans.item_id, ans.value" + _JOIN
+            + " JOIN answers ans ON ans.assessment_id = a.id AND ans.revision = r.revision"
+            + _RANGE + where + " ORDER BY a.rowid",
+            (lo, hi, *params),
+        )
+        by_id: dict[str, dict[str, object]] = {}
+        for aid, rows in itertools.groupby(answers, key=_first):
+            # Every value is decrypted on its own, bound to its assessment and item.
+            by_id[aid] = {item: decode(aid, f"answer:{item}", raw, keyring=ring) for _, item, raw in rows}
+        done: set[str] = set()
+        wanted = {m[0]: (m[4], key_for(m[2])) for m in meta}
+        stored = _baselines(conn, lo, hi, where, params, wanted, done, ring)
+    except sqlite3.Error as exc:
+        raise _fail(exc) from None
+    out: list[StoredAssessment] = []
+    for aid, case, inst, assessor, revision, version, sha, judgement, completed in meta:
+        judged = None
+        if judgement is not None:
+            judged = JudgementInput.model_validate(decode(aid, "judgement", judgement, keyring=ring))
+        out.append(
+            StoredAssessment(
+                id=aid, case=case, instrument=inst, version=version, answers=by_id.get(aid, {}),
+                judgement=judged, result=stored.get(aid), revision=revision, assessor=assessor,
+                completed_at=completed, sha256=sha,
+            )
+        )
+    return out, done
+
+
+def _baselines(
+    conn: sqlite3.Connection,
+    lo: int,
+    hi: int,
+    where: str,
+    params: tuple[object, ...],
+    wanted: dict[str, tuple[int, Key | None]],
+    done: set[str],
+    ring: Keyring,
+) -> dict[str, Outcome]:
+    """assessment id → the ``Outcome`` of its latest stored result outside this run's key."""
+    ids = "SELECT a.id" + _BASE + where
+    sql = (
+        "SELECT 0, y.assessment_id, y.revision, y.instrument_sha256, y.rules_sha256, y.engine_version,"
+        " y.created_at, y.result FROM results y WHERE y.assessment_id IN (" + ids + ")"
+    )
+    args: tuple[object, ...] = (lo, hi, *params)
+    if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'rescore_results'").fetchone():
+        sql += (
+            " UNION ALL SELECT 1, x.assessment_id, x.revision, x.instrument_sha256, x.rules_sha256,"
+            " x.engine_version, x.created_at, x.outcome FROM rescore_results x WHERE x.assessment_id IN (" + ids + ")"
+        )
+        args += (lo, hi, *params)
+    rows = conn.execute(sql, args).fetchall()
+    best: dict[str, tuple[str, int, object]] = {}
+    for compact, aid, revision, isha, rsha, engine, created, payload in rows:
+        want_revision, key = wanted.get(aid, (None, None))
+        if revision != want_revision:
+            continue
+        if key == (isha, rsha, engine):
+            done.add(aid)
+            continue
+        kept = best.get(aid)
+        if kept is None or (created, compact) > kept[:2]:  # newest; a compact row wins a tie
+            best[aid] = (created, compact, payload)
+    out: dict[str, Outcome] = {}
+    for aid, (_, compact, payload) in best.items():
+        data = decode(aid, "rescore" if compact else "result", payload, keyring=ring)  # type: ignore[arg-type]
+        if isinstance(data, dict):
+            try:
+                out[aid] = Outcome.from_json(data) if compact else Outcome.from_result(data)
+            except ValueError:
+                continue  # an unreadable old row: compare with a recomputation instead
+    return out
+
+
+def write_rows(
+    conn: sqlite3.Connection,
+    rows: Sequence[Sequence[Any]],
+    *,
+    commit: Callable[[], None] | None = None,
+    keyring: Keyring | None = None,
+) -> int:
+    """Insert one chunk's rows in one transaction; return how many were new.
+
+    Raises:
+        StoreError: nothing of the chunk was written (the re-run will do it).
+    """
+    if not rows:
+        return 0
+    created = now()
+    ring = keyring or default_keyring(create=False)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        cur = conn.executemany(
+            "INSERT INTO rescore_results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
+            " instrument_version, outcome, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [(r[0], r[1], r[2], r[3], r[4], r[5], encode(r[0], "rescore", r[6], keyring=ring), r[8], created)
+             for r in rows],
+        )
+        stored = cur.rowcount
+        full = [r for r in rows if r[7] is not None]
+        if full:
+            conn.executemany(
+                "INSERT INTO results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
+                " result, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(r[0], r[1], r[2], r[3], r[4], encode(r[0], "result", r[7], keyring=ring), r[8], created)
+                 for r in full],
+            )
+        (commit or (lambda: conn.execute("COMMIT")))()
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise StoreError(f"re-scored results were not saved ({reason(exc)}); run again to finish") from None
+    return stored
+
+
+def make_row(item: Rescored, rules_sha256: str, engine_version: str) -> Row:
+    """The row a ``Rescored`` is stored as."""
+    rec = item.record
+    result = digest = None
+    if item.result is not None and item.change != "unchanged":
+        result = item.result.model_dump(mode="json")
+        # The same text as Result.to_json(), without dumping the model a second time.
+        text = json.dumps(result, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Row(
+        rec.id, rec.revision, item.target.sha256, rules_sha256, engine_version, item.target.instrument.version,
+        item.new.to_json(), result, digest,
+    )

@@ -1,0 +1,53 @@
+"""A re-score worker process: ``python -m screening._batch_worker`` (started by ``_batch_run``).
+
+May import: _batch_run, _batch_store / stdlib.
+
+Protocol, one JSON object per line: the first request is ``{"config", "store"}``
+and is answered ``{"ready": true}``; then each ``{"range": [lo, hi]}`` (store
+rowids) or ``{"lines": [path, start, end, first]}`` (file bytes) is answered
+with the chunk's ``{"rows", "entries", "output"}``. End of input ends the worker.
+Any unexpected failure is answered with its error *type* only — a message or a
+traceback could carry an answer — and the worker exits.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    """Serve requests from stdin until it closes."""
+    try:
+        from ._batch_run import RunConfig, build_rescorer, process_lines, process_range, worker_open
+
+        first = json.loads(sys.stdin.readline())
+        config = RunConfig.from_json(first["config"])
+        rescorer = build_rescorer(config)
+        conn = worker_open(first.get("store"))
+        _reply({"ready": True})
+        for line in sys.stdin:
+            request = json.loads(line)
+            if "range" in request:
+                lo, hi = request["range"]
+                _reply(process_range(rescorer, conn, lo, hi, config))
+            else:
+                path, start, end, number = request["lines"]
+                _reply(process_lines(rescorer, Path(path), start, end, number, config))
+    except Exception as exc:  # noqa: BLE001 - the worker's last line of defence: the type only
+        from .errors import ScreeningError
+
+        text = str(exc) if isinstance(exc, ScreeningError) else type(exc).__name__
+        _reply({"error": text})
+        return 1
+    return 0
+
+
+def _reply(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
