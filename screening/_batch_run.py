@@ -303,6 +303,26 @@ class _Progress:
 # ---------------------------------------------------------------------------- runs
 
 
+def _drain(
+    responses: Iterable[dict[str, Any]],
+    builder: DiffBuilder,
+    write: Callable[[list[Any]], int] | None,
+    output: Path | None,
+    bar: _Progress,
+) -> None:
+    """Consume every response; the output file appears whole or not at all."""
+    out = PrivateLines(output) if output is not None else None
+    try:
+        _consume(responses, builder, {}, write, out, bar)
+    except BaseException:
+        if out is not None:
+            out.discard()
+        raise
+    if out is not None:
+        out.close()
+    bar.end()
+
+
 def _consume(
     responses: Iterable[dict[str, Any]],
     builder: DiffBuilder,
@@ -404,16 +424,7 @@ def run_store(
             )
         else:
             responses = (process_range(rescorer, conn, lo, hi, cfg) for lo, hi in ranges)
-        out = PrivateLines(output) if output is not None else None
-        try:
-            _consume(responses, builder, {}, write, out, bar)
-        except BaseException:
-            if out is not None:
-                out.discard()
-            raise
-        if out is not None:
-            out.close()
-        bar.end()
+        _drain(responses, builder, write, output, bar)
     finally:
         if pool is not None:
             pool.close()
@@ -446,16 +457,7 @@ def run_jsonl(
             )
         else:
             responses = (process_lines(rescorer, path, a, b, first, cfg) for a, b, first in ranges)
-        out = PrivateLines(output) if output is not None else None
-        try:
-            _consume(responses, builder, {}, None, out, bar)
-        except BaseException:
-            if out is not None:
-                out.discard()
-            raise
-        if out is not None:
-            out.close()
-        bar.end()
+        _drain(responses, builder, None, output, bar)
     finally:
         if pool is not None:
             pool.close()

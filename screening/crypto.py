@@ -44,6 +44,7 @@ from pathlib import Path
 
 from ._crypto import FORMAT, HEADER, KEY_BYTES, KID_BYTES, NONCE_BYTES, Keyring, aad, new_key
 from .errors import StoreError
+from .files import make_private_dirs
 
 __all__ = [
     "FORMAT",
@@ -154,15 +155,10 @@ def load_key_file(path: Path) -> Keyring:
 
 
 def _private_dir(path: Path) -> None:
-    missing = [d for d in (path, *path.parents) if not d.exists()]
-    for level in reversed(missing):
-        try:
-            level.mkdir(mode=0o700)
-            level.chmod(0o700)
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise StoreError(f"cannot create the key directory {level} ({exc.strerror})") from None
+    try:
+        make_private_dirs(path)
+    except OSError as exc:
+        raise StoreError(f"cannot create the key directory {path} ({exc.strerror})") from None
 
 
 def _create_key_file(path: Path) -> None:

@@ -90,15 +90,27 @@ def write_private(path: str | os.PathLike[str], data: str | bytes, *, make_paren
     return target
 
 
-def _make_private_dirs(directory: Path, target: Path) -> None:
-    """Create every missing level with 0700 (``mkdir(parents=True)`` gives parents the umask's mode)."""
+def make_private_dirs(directory: Path) -> None:
+    """Create every missing level of ``directory`` with 0700.
+
+    ``mkdir(parents=True)`` would give the parents the umask's mode, so each level
+    is made and chmodded in turn. Shared by reports, the key file and incident files.
+
+    Raises:
+        OSError: a level cannot be created (callers turn it into their own error).
+    """
     missing = [d for d in (directory, *directory.parents) if not d.exists()]
-    try:
-        for level in reversed(missing):
+    for level in reversed(missing):
+        try:
             level.mkdir(mode=DIR_MODE)
             level.chmod(DIR_MODE)
-    except FileExistsError:  # pragma: no cover - a concurrent creator; the write below decides
-        pass
+        except FileExistsError:  # a concurrent creator; what follows decides
+            continue
+
+
+def _make_private_dirs(directory: Path, target: Path) -> None:
+    try:
+        make_private_dirs(directory)
     except OSError as exc:
         raise FileWriteError(str(target), exc.strerror or type(exc).__name__) from None
 

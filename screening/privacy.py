@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
+from .files import make_private_dirs
+
 __all__ = [
     "ALLOWED_FIELDS",
     "PrivacyFilter",
@@ -131,16 +133,6 @@ def _version() -> str:
     return __version__
 
 
-def _private_dirs(path: Path) -> None:
-    missing = [d for d in (path, *path.parents) if not d.exists()]
-    for level in reversed(missing):
-        try:
-            level.mkdir(mode=0o700)
-            level.chmod(0o700)
-        except FileExistsError:
-            pass
-
-
 def write_incident(exc: BaseException, incident: str | None = None) -> tuple[str, Path]:
     """Write the incident file (0600, in a 0700 directory); return its id and path.
 
@@ -149,7 +141,7 @@ def write_incident(exc: BaseException, incident: str | None = None) -> tuple[str
     """
     ident = incident if incident is not None and _ID.fullmatch(incident) else new_incident_id()
     directory = incident_dir()
-    _private_dirs(directory)
+    make_private_dirs(directory)
     path = directory / f"{ident}.log"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
