@@ -24,6 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
+from ._pnr import looks_like_personnummer
 from .crypto import Keyring, aad, codec_keyring
 from .errors import StoreError
 from .result import Result
@@ -45,8 +46,6 @@ __all__ = [
 Status = Literal["draft", "completed"]
 
 _REF = re.compile(r"[\w.-]{1,64}")
-# Swedish personnummer / samordningsnummer: YYMMDD-NNNN or YYYYMMDDNNNN, with or without - or +.
-_PERSONNUMMER = re.compile(r"[0-9]{6}[-+]?[0-9]{4}|[0-9]{8}[-+]?[0-9]{4}")
 
 
 
@@ -87,7 +86,7 @@ def check_case_ref(ref: str) -> str:
         StoreError: the reference is empty, too long, has odd characters, or contains
             what looks like a personnummer or samordningsnummer.
     """
-    if _PERSONNUMMER.search(ref):
+    if looks_like_personnummer(ref):
         raise StoreError(
             "the case reference looks like a personal identity number; use a pseudonym, "
             "or leave it out to get a random reference"

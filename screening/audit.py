@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ._pnr import looks_like_personnummer
 from .crypto import Keyring, default_keyring
 from .errors import StoreError
 
@@ -59,7 +60,6 @@ ACTIONS = frozenset({
     "delete", "list", "extract", "rekey", "migrate",
 })
 _WORD = re.compile(r"[a-z][a-z0-9-]{0,31}")
-_PNR = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CHECKPOINT = re.compile(r"([0-9]{1,12}):([0-9a-f]{16})")
 _log = logging.getLogger("screening.audit")
@@ -164,7 +164,7 @@ def clean_actor(name: str) -> str:
         StoreError: it looks like a personal identity number (the actor is staff).
     """
     text = _CONTROL.sub("", name).strip()[:100] or "unknown"
-    if _PNR.search(text):
+    if looks_like_personnummer(text):
         raise StoreError("the actor looks like a personal identity number; use a staff id or name")
     return text
 
@@ -174,7 +174,7 @@ def _check(event: Event) -> None:
         raise StoreError(f"unknown audit action {event.action!r}")
     if not _WORD.fullmatch(event.outcome):
         raise StoreError("an audit outcome is a short lower-case word")
-    if len(event.detail) > 200 or _CONTROL.search(event.detail) or _PNR.search(event.detail):
+    if len(event.detail) > 200 or _CONTROL.search(event.detail) or looks_like_personnummer(event.detail):
         raise StoreError("an audit detail names an item, revision or format, never content")
 
 

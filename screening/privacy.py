@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
+from ._pnr import looks_like_personnummer
 from .files import make_private_dirs
 
 __all__ = [
@@ -53,7 +54,6 @@ _PATTERNS = {
     "instrument": re.compile(r"[a-z][a-z0-9-]{0,63}(@[0-9]+\.[0-9]+\.[0-9]+)?"),
     "outcome": re.compile(r"[a-z][a-z-]{0,31}"),
 }
-_PNR = re.compile(r"[0-9]{6}[-+]?[0-9]{4}")
 _ID = re.compile(r"[0-9a-f]{12}")
 # Every attribute a LogRecord has by itself; anything else came in through ``extra``.
 _STANDARD = frozenset(vars(logging.LogRecord("n", logging.INFO, "p", 1, "m", None, None))) | {"message", "asctime"}
@@ -158,7 +158,7 @@ def write_incident(exc: BaseException, incident: str | None = None) -> tuple[str
 
 def _clean(field: str, value: object) -> str:
     text = value if isinstance(value, str) else ""
-    if _PATTERNS[field].fullmatch(text) and not _PNR.search(text):
+    if _PATTERNS[field].fullmatch(text) and not looks_like_personnummer(text):
         return text
     return "<redacted>"
 

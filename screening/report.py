@@ -34,6 +34,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import ConfigDict, RootModel
 
+from ._pnr import looks_like_personnummer
 from ._report_context import ViewInput, build_context
 from ._report_escape import Format, clean_tree, cleaner
 from ._version import __version__
@@ -67,7 +68,6 @@ _IDENTIFIERS = frozenset({"profile", "status", "state", "type", "urgency", "kind
 _PLAIN_SUFFIXES = (".md.j2", ".txt.j2")
 # YYMMDD-XXXX, YYMMDD+XXXX, YYYYMMDD-XXXX and the same without separator; day 61–91
 # is a samordningsnummer. Digits next to the match must not be digits.
-_PNR = re.compile(r"(?<!\d)(?:\d{2})?\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])[-+ ]?\d{4}(?!\d)")
 
 
 class ReportError(ScreeningError):
@@ -130,9 +130,6 @@ def _is_iso_time(text: str) -> bool:
     return True
 
 
-def looks_like_personnummer(text: str) -> bool:
-    """Whether ``text`` contains something shaped like a personnummer or samordningsnummer."""
-    return _PNR.search(text) is not None
 
 
 class _LabelTable(RootModel[dict[str, Text]]):

@@ -29,7 +29,7 @@ PACKAGE = REPO / "screening"
 
 LAYERS: dict[str, int] = {
     # L0 core
-    "errors": 0, "expr": 0, "_compile": 0, "_functions": 0, "_version": 0, "_texts": 1,
+    "errors": 0, "_pnr": 0, "expr": 0, "_compile": 0, "_functions": 0, "_version": 0, "_texts": 1,
     # L1 spec and record models (pydantic), and their cross-reference checks
     "instrument": 1, "result": 1, "checks": 1, "rules": 1, "migration_spec": 1,
     # L2 pure engine
