@@ -2,13 +2,16 @@
 
 May import: errors, loader, rules_loader, engine, batch, _batch_* , _store_schema / stdlib.
 
-One unit of work is a *chunk*: a range of store rowids or of file bytes. A chunk
-is read, migrated and scored by one process — the parent itself with ``jobs=1``,
-else a worker (``python -m screening._batch_worker``) that loads the instruments
-and rules once and reads its chunks itself — and comes back as JSON: rows to
-store, diff entries, output lines. Only the parent writes, one transaction per
-chunk. Workers talk JSON over pipes (no pickle); requests are a few bytes, so
-the pipes cannot fill up in both directions at once.
+One unit of work is a *chunk*: a range of assessment ids or of file bytes. A
+chunk is read, migrated, scored and (with ``--apply``) written by one process —
+the parent itself with ``jobs=1``, else a worker (``python -m
+screening._batch_worker``) that loads the instruments and rules once and opens
+the store itself — in one transaction per chunk; what comes back as JSON is
+only what the diff needs: diff entries, counts, output lines. Writing in the
+worker keeps the rows off the pipes (serialising them for the parent cost more
+than writing them); SQLite's lock takes the chunks' short write transactions in
+turn. Workers talk JSON over pipes (no pickle); requests are a few bytes, so the
+pipes cannot fill up in both directions at once.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from typing import Any, Literal
 
 from ._batch_diff import DiffBuilder, entry
 from ._batch_jsonl import PrivateLines, line_ranges, output_line, read_range
+from ._batch_score import Outcome
 from ._batch_store import (
-    CACHE_KIB,
     CHUNK,
     Filters,
     Row,
@@ -35,6 +38,7 @@ from ._batch_store import (
     ensure_table,
     make_row,
     open_reader,
+    open_writer,
     read_chunk,
     write_rows,
 )
@@ -42,7 +46,7 @@ from ._version import __version__ as ENGINE_VERSION
 from .batch import Failed, Rescorer
 from .errors import ScreeningError
 
-__all__ = ["RunConfig", "RunSummary", "build_rescorer", "run_jsonl", "run_store"]
+__all__ = ["Context", "RunConfig", "RunSummary", "build_rescorer", "run_jsonl", "run_store"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class RunConfig:
     filters: dict[str, str | None] = field(default_factory=dict)
     output: bool = False
     full_results: str = "none"
+    apply: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,16 +111,38 @@ def _key_for(rescorer: Rescorer) -> Callable[[str], tuple[str, str, str] | None]
     return key
 
 
-def process(
-    rescorer: Rescorer, records: Iterable[Any], output: bool, done: set[str] | frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """Re-score records; the JSON-able response of one chunk.
+@dataclass
+class Context:
+    """One process's side of a run: the re-scorer, its store connection and caches, reused chunk after chunk."""
 
-    ``rows`` are the rows to store; ``entries`` the diff entries of changed and
-    failed assessments; ``tally`` counts the unchanged ones per (instrument,
+    rescorer: Rescorer
+    config: RunConfig
+    conn: Any = None  # sqlite3.Connection to the store, or None for JSON Lines
+    texts: dict[Outcome, bytes] = field(default_factory=dict)  # outcome → its stored JSON text
+
+    @classmethod
+    def open(cls, config: RunConfig, store: str | None) -> Context:
+        """A worker's context: its own ``Rescorer`` and connection (writable with ``apply``)."""
+        conn = None
+        if store is not None:
+            conn = open_writer(Path(store)) if config.apply else open_reader(Path(store))
+        return cls(build_rescorer(config), config, conn)
+
+
+def process(
+    ctx: Context, records: Iterable[Any], done: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Re-score records and, with ``apply``, store their rows; the JSON-able response of one chunk.
+
+    ``stored`` is how many rows were new; ``entries`` the diff entries of changed
+    and failed assessments; ``tally`` counts the unchanged ones per (instrument,
     version, old level, new level) — most of a large run, so they travel as counts.
     Assessments in ``done`` already have a row under this run's key and get none.
+
+    Raises:
+        StoreError: the chunk's rows could not be written (none of them were).
     """
+    rescorer, output, store = ctx.rescorer, ctx.config.output, ctx.config.apply and ctx.conn is not None
     rules_sha = rescorer.rules.sha256 if rescorer.rules is not None else ""
     rows: list[Row] = []
     entries, lines = [], []
@@ -125,8 +152,8 @@ def process(
         if isinstance(item, Failed):
             entries.append(entry(item))
         else:
-            if item.record.id not in done:
-                rows.append(make_row(item, rules_sha, ENGINE_VERSION))
+            if store and item.record.id not in done:
+                rows.append(make_row(item, rules_sha, ENGINE_VERSION, ctx.texts))
             if item.change == "unchanged":
                 tally[(item.record.instrument, item.target.instrument.version, item.old_rank, item.new_rank)] += 1
             else:
@@ -134,21 +161,19 @@ def process(
         if output:
             lines.append(output_line(item))
     return {
-        "rows": rows,
+        "stored": write_rows(ctx.conn, rows) if rows else 0,
         "entries": entries,
         "tally": [[*key, n] for key, n in tally.items()],
         "output": lines if output else None,
     }
 
 
-def process_range(rescorer: Rescorer, conn: Any, lo: int, hi: int, config: RunConfig) -> dict[str, Any]:
-    records, done = read_chunk(conn, lo, hi, Filters(**config.filters), _key_for(rescorer))
-    return process(rescorer, records, config.output, done)
+def process_range(ctx: Context, lo: str, hi: str | None) -> dict[str, Any]:
+    records, done = read_chunk(ctx.conn, lo, hi, Filters(**ctx.config.filters), _key_for(ctx.rescorer))
+    return process(ctx, records, done)
 
 
-def process_lines(
-    rescorer: Rescorer, path: Path, start: int, end: int, first: int, config: RunConfig
-) -> dict[str, Any]:
+def process_lines(ctx: Context, path: Path, start: int, end: int, first: int) -> dict[str, Any]:
     from .batch import StoredAssessment
 
     def records() -> Iterator[Any]:
@@ -161,7 +186,7 @@ def process_lines(
             except ValueError as exc:
                 yield Failed(f"line {number}", "?", str(exc), "record")
 
-    return process(rescorer, records(), config.output)
+    return process(ctx, records())
 
 
 # ---------------------------------------------------------------------------- workers
@@ -306,14 +331,13 @@ class _Progress:
 def _drain(
     responses: Iterable[dict[str, Any]],
     builder: DiffBuilder,
-    write: Callable[[list[Any]], int] | None,
     output: Path | None,
     bar: _Progress,
 ) -> None:
     """Consume every response; the output file appears whole or not at all."""
     out = PrivateLines(output) if output is not None else None
     try:
-        _consume(responses, builder, {}, write, out, bar)
+        _consume(responses, builder, {}, out, bar)
     except BaseException:
         if out is not None:
             out.discard()
@@ -327,13 +351,11 @@ def _consume(
     responses: Iterable[dict[str, Any]],
     builder: DiffBuilder,
     top: dict[tuple[str, str], int],
-    write: Callable[[list[Any]], int] | None,
     out: PrivateLines | None,
     progress: _Progress,
 ) -> None:
     for response in responses:
-        if write is not None:
-            builder.stored += write(response["rows"])
+        builder.stored += response["stored"]
         for item in response["entries"]:
             builder.add(item, top)
         for inst, version, old, new, n in response["tally"]:
@@ -399,37 +421,31 @@ def run_store(
             not written is written by the next run).
         SpecError: the instrument or rule set cannot be loaded.
     """
-    from ._store_schema import connect
-
     if not path.is_file():
         raise ScreeningError(f"no store at {path}")
-    rescorer = build_rescorer(config)
-    conn = connect(path.absolute())
-    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # this connection only; not stored in the file
+    cfg = RunConfig(**{**config.to_json(), "output": output is not None, "apply": apply})
+    ctx = Context(build_rescorer(cfg), cfg, open_writer(path.absolute()))
     pool = None
     try:
         if apply:
-            ensure_table(conn)
-        ranges = list(chunks(conn, chunk))
+            ensure_table(ctx.conn)
+        ranges = chunks(ctx.conn, chunk)
         bar = _Progress(len(ranges), progress)
-        builder = _Seen(rescorer, limit)
-        write = (lambda rows: write_rows(conn, rows)) if apply else None
-        cfg = RunConfig(**{**config.to_json(), "output": output is not None})
+        builder = _Seen(ctx.rescorer, limit)
         if jobs > 1:
-            conn_path = path.absolute()
-            pool = _Pool(jobs, cfg, conn_path)
+            pool = _Pool(jobs, cfg, path.absolute())
             responses: Iterable[dict[str, Any]] = pool.map(
                 ({"range": [lo, hi]} for lo, hi in ranges),
-                lambda task: process_range(rescorer, conn, task["range"][0], task["range"][1], cfg),
+                lambda task: process_range(ctx, task["range"][0], task["range"][1]),
             )
         else:
-            responses = (process_range(rescorer, conn, lo, hi, cfg) for lo, hi in ranges)
-        _drain(responses, builder, write, output, bar)
+            responses = (process_range(ctx, lo, hi) for lo, hi in ranges)
+        _drain(responses, builder, output, bar)
     finally:
         if pool is not None:
             pool.close()
-        conn.close()
-    return _finish(builder, rescorer, apply, builder.instruments)
+        ctx.conn.close()
+    return _finish(builder, ctx.rescorer, apply, builder.instruments)
 
 
 def run_jsonl(
@@ -443,26 +459,22 @@ def run_jsonl(
     chunk: int = CHUNK,
 ) -> RunSummary:
     """Re-score the assessments of a JSON Lines file (nothing is stored; ``output`` gets the results)."""
-    rescorer = build_rescorer(config)
-    cfg = RunConfig(**{**config.to_json(), "output": output is not None})
+    cfg = RunConfig(**{**config.to_json(), "output": output is not None, "apply": False})
+    ctx = Context(build_rescorer(cfg), cfg)
     ranges = list(line_ranges(path, chunk))
     bar = _Progress(len(ranges), progress)
-    builder = _Seen(rescorer, limit)
+    builder = _Seen(ctx.rescorer, limit)
     pool = _Pool(jobs, cfg, None) if jobs > 1 else None
     try:
         if pool is not None:
             responses: Iterable[dict[str, Any]] = pool.map(
                 ({"lines": [str(path.absolute()), a, b, first]} for a, b, first in ranges),
-                lambda task: process_lines(rescorer, path, task["lines"][1], task["lines"][2], task["lines"][3], cfg),
+                lambda task: process_lines(ctx, path, task["lines"][1], task["lines"][2], task["lines"][3]),
             )
         else:
-            responses = (process_lines(rescorer, path, a, b, first, cfg) for a, b, first in ranges)
-        _drain(responses, builder, None, output, bar)
+            responses = (process_lines(ctx, path, a, b, first) for a, b, first in ranges)
+        _drain(responses, builder, output, bar)
     finally:
         if pool is not None:
             pool.close()
-    return _finish(builder, rescorer, False, builder.instruments)
-
-
-def worker_open(store: str | None) -> Any:
-    return None if store is None else open_reader(Path(store))
+    return _finish(builder, ctx.rescorer, False, builder.instruments)

@@ -2,13 +2,20 @@
 
 May import: errors, instrument, result, _store_values, _store_schema, batch, _batch_score / stdlib (sqlite3).
 
-Reads never load the store at once: assessments are taken in ranges of rowids
-(``CHUNK`` wide), each range read with two queries (metadata, then answers in
-rowid order) plus one for the stored results to compare with. Writes are one
+Reads never load the store at once: assessments are taken in ranges of their
+ids (``CHUNK`` assessments each), each range read with two queries (metadata,
+then answers) plus one for the stored results to compare with. Writes are one
 ``BEGIN IMMEDIATE … COMMIT`` per range with ``INSERT … ON CONFLICT DO NOTHING``
 on the result key (assessment, revision, instrument sha, rules sha, engine
 version), so a ``kill -9`` at any point loses at most the range in flight and
 the re-run fills it in: no duplicates, nothing missing.
+
+Why ranges of ids and not of rowids: assessment ids are random, and every table
+the re-scorer touches (answers, results, ``rescore_results``) is keyed by the id
+first. Walking the ids in order reads and writes each of those B-trees front to
+back; walking rowids jumps across them, and a chunk's commit then rewrites a
+page per row. Measured on 100,000 assessments: writing the derived rows took
+18–30 µs each in rowid order and 3–7 µs in id order.
 
 What is stored per assessment, and why: a compact row in ``rescore_results``
 (level, status, completeness, critical rules, services — about 150 bytes) for
@@ -27,14 +34,14 @@ import hashlib
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._batch_score import Outcome
-from ._store_values import decode, encode, now, reason
+from ._store_values import canonical, decode, encode, now, reason, seal_text
 from .crypto import Keyring, default_keyring
 from .errors import StoreError
 from .instrument import JudgementInput
@@ -51,6 +58,7 @@ __all__ = [
     "ensure_table",
     "make_row",
     "open_reader",
+    "open_writer",
     "read_chunk",
     "write_rows",
 ]
@@ -107,6 +115,7 @@ class Filters:
 class Row(NamedTuple):
     """One derived row to write, as JSON data; ``write_rows`` encodes it (the store's codec seam).
 
+    ``outcome`` is the outcome's JSON text as ``_store_values.canonical`` writes it;
     ``result`` is the full ``Result`` (``model_dump(mode="json")``) or ``None``;
     ``result_sha256`` the hash of its canonical ``Result.to_json()`` text.
     """
@@ -117,7 +126,7 @@ class Row(NamedTuple):
     rules_sha256: str
     engine_version: str
     instrument_version: str
-    outcome: dict[str, object]
+    outcome: bytes
     result: dict[str, object] | None
     result_sha256: str | None
 
@@ -128,8 +137,16 @@ _JOIN = """
 FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.status = 'completed'
  AND r.revision = (SELECT max(r2.revision) FROM revisions r2
                    WHERE r2.assessment_id = a.id AND r2.status = 'completed')"""
-_RANGE = " WHERE a.rowid >= ? AND a.rowid < ?"
-_BASE = _JOIN + _RANGE
+
+Range = tuple[str, "str | None"]  # assessment ids [lo, hi); hi None: to the end
+
+
+def _range(column: str, hi: str | None) -> str:
+    return f" WHERE {column} >= ?" + ("" if hi is None else f" AND {column} < ?")
+
+
+def _bounds(lo: str, hi: str | None) -> tuple[str, ...]:
+    return (lo,) if hi is None else (lo, hi)
 
 
 def _fail(exc: sqlite3.Error) -> StoreError:
@@ -150,6 +167,15 @@ def ensure_table(conn: sqlite3.Connection) -> None:
         raise StoreError(f"the store could not be prepared for re-scoring ({reason(exc)})") from None
 
 
+def open_writer(path: Path) -> sqlite3.Connection:
+    """The store's own connection (durable pragmas, key check) with a re-scorer's page cache."""
+    from ._store_schema import connect
+
+    conn = connect(path)
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # this connection only; not stored in the file
+    return conn
+
+
 def open_reader(path: Path) -> sqlite3.Connection:
     """A read-only connection for a worker (WAL lets it read while the parent writes)."""
     try:
@@ -164,16 +190,20 @@ def open_reader(path: Path) -> sqlite3.Connection:
         raise StoreError(f"cannot open the store {path} for reading ({reason(exc)})") from None
 
 
-def chunks(conn: sqlite3.Connection, size: int = CHUNK) -> Iterator[tuple[int, int]]:
-    """Rowid ranges ``[lo, hi)`` covering every assessment, ``size`` wide."""
+def chunks(conn: sqlite3.Connection, size: int = CHUNK) -> list[Range]:
+    """Id ranges ``[lo, hi)`` covering every assessment, ``size`` assessments each, in id order."""
     try:
-        lo, hi = conn.execute("SELECT min(rowid), max(rowid) FROM assessments").fetchone()
+        bounds = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM assessments)"
+                " WHERE (n - 1) % ? = 0 ORDER BY id",
+                (size,),
+            )
+        ]
     except sqlite3.Error as exc:
         raise _fail(exc) from None
-    if lo is None:
-        return
-    for start in range(lo, hi + 1, size):
-        yield start, start + size
+    return list(zip(bounds, [*bounds[1:], None], strict=True))
 
 
 _first = itemgetter(0)
@@ -181,13 +211,13 @@ _first = itemgetter(0)
 
 def read_chunk(
     conn: sqlite3.Connection,
-    lo: int,
-    hi: int,
+    lo: str,
+    hi: str | None,
     filters: Filters,
     key_for: Callable[[str], Key | None],
     keyring: Keyring | None = None,
 ) -> tuple[list[StoredAssessment], set[str]]:
-    """The completed assessments with rowid in ``[lo, hi)``, and the ids already stored under this run's key.
+    """The completed assessments with id in ``[lo, hi)``, and the ids already stored under this run's key.
 
     ``result`` is the latest stored outcome that was *not* written under the key
     this run writes (``key_for(instrument id)``), so a re-run reports the same
@@ -199,19 +229,20 @@ def read_chunk(
 
     ring = keyring or default_keyring(create=False)  # once a chunk: looking it up per value is slow
     where, params = filters.sql()
+    span, bounds = _range("a.id", hi), _bounds(lo, hi)
     try:
         meta = conn.execute(
             "SELECT a.id, a.case_ref, a.instrument_id, a.assessor, r.revision, r.instrument_version,"
-            " r.instrument_sha256, r.judgement, r.completed_at" + _BASE + where + " ORDER BY a.rowid",
-            (lo, hi, *params),
+            " r.instrument_sha256, r.judgement, r.completed_at" + _JOIN + span + where + " ORDER BY a.id",
+            (*bounds, *params),
         ).fetchall()
         if not meta:
             return [], set()
         answers = conn.execute(
             "SELECT ans.assessment_id, ans.item_id, ans.value" + _JOIN
             + " JOIN answers ans ON ans.assessment_id = a.id AND ans.revision = r.revision"
-            + _RANGE + where + " ORDER BY a.rowid",
-            (lo, hi, *params),
+            + span + where + " ORDER BY a.id",
+            (*bounds, *params),
         )
         by_id: dict[str, dict[str, object]] = {}
         for aid, rows in itertools.groupby(answers, key=_first):
@@ -219,7 +250,7 @@ def read_chunk(
             by_id[aid] = {item: decode(aid, f"answer:{item}", raw, keyring=ring) for _, item, raw in rows}
         done: set[str] = set()
         wanted = {m[0]: (m[4], key_for(m[2])) for m in meta}
-        stored = _baselines(conn, lo, hi, where, params, wanted, done, ring)
+        stored = _baselines(conn, lo, hi, wanted, done, ring)
     except sqlite3.Error as exc:
         raise _fail(exc) from None
     out: list[StoredAssessment] = []
@@ -239,27 +270,28 @@ def read_chunk(
 
 def _baselines(
     conn: sqlite3.Connection,
-    lo: int,
-    hi: int,
-    where: str,
-    params: tuple[object, ...],
+    lo: str,
+    hi: str | None,
     wanted: dict[str, tuple[int, Key | None]],
     done: set[str],
     ring: Keyring,
 ) -> dict[str, Outcome]:
-    """assessment id → the ``Outcome`` of its latest stored result outside this run's key."""
-    ids = "SELECT a.id" + _BASE + where
+    """assessment id → the ``Outcome`` of its latest stored result outside this run's key.
+
+    Reads every stored result of the id range; those of assessments the filters
+    left out (not in ``wanted``) are skipped here.
+    """
     sql = (
         "SELECT 0, y.assessment_id, y.revision, y.instrument_sha256, y.rules_sha256, y.engine_version,"
-        " y.created_at, y.result FROM results y WHERE y.assessment_id IN (" + ids + ")"
+        " y.created_at, y.result FROM results y" + _range("y.assessment_id", hi)
     )
-    args: tuple[object, ...] = (lo, hi, *params)
+    args: tuple[object, ...] = _bounds(lo, hi)
     if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'rescore_results'").fetchone():
         sql += (
             " UNION ALL SELECT 1, x.assessment_id, x.revision, x.instrument_sha256, x.rules_sha256,"
-            " x.engine_version, x.created_at, x.outcome FROM rescore_results x WHERE x.assessment_id IN (" + ids + ")"
+            " x.engine_version, x.created_at, x.outcome FROM rescore_results x" + _range("x.assessment_id", hi)
         )
-        args += (lo, hi, *params)
+        args += _bounds(lo, hi)
     rows = conn.execute(sql, args).fetchall()
     best: dict[str, tuple[str, int, object]] = {}
     for compact, aid, revision, isha, rsha, engine, created, payload in rows:
@@ -305,7 +337,7 @@ def write_rows(
             "INSERT INTO rescore_results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
             " instrument_version, outcome, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING",
-            [(r[0], r[1], r[2], r[3], r[4], r[5], encode(r[0], "rescore", r[6], keyring=ring), r[8], created)
+            [(r[0], r[1], r[2], r[3], r[4], r[5], seal_text(r[0], "rescore", r[6], keyring=ring), r[8], created)
              for r in rows],
         )
         stored = cur.rowcount
@@ -325,8 +357,8 @@ def write_rows(
     return stored
 
 
-def make_row(item: Rescored, rules_sha256: str, engine_version: str) -> Row:
-    """The row a ``Rescored`` is stored as."""
+def make_row(item: Rescored, rules_sha256: str, engine_version: str, texts: dict[Outcome, bytes]) -> Row:
+    """The row a ``Rescored`` is stored as; ``texts`` caches each distinct outcome's JSON text."""
     rec = item.record
     result = digest = None
     if item.result is not None and item.change != "unchanged":
@@ -336,5 +368,14 @@ def make_row(item: Rescored, rules_sha256: str, engine_version: str) -> Row:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Row(
         rec.id, rec.revision, item.target.sha256, rules_sha256, engine_version, item.target.instrument.version,
-        item.new.to_json(), result, digest,
+        _outcome_text(item.new, texts), result, digest,
     )
+
+
+def _outcome_text(outcome: Outcome, texts: dict[Outcome, bytes]) -> bytes:
+    text = texts.get(outcome)
+    if text is None:
+        if len(texts) >= 65_536:  # a handful in practice; bounded all the same
+            texts.clear()
+        text = texts[outcome] = canonical(outcome.to_json())
+    return text

@@ -4,8 +4,9 @@ May import: _batch_run, _batch_store / stdlib.
 
 Protocol, one JSON object per line: the first request is ``{"config", "store"}``
 and is answered ``{"ready": true}``; then each ``{"range": [lo, hi]}`` (store
-rowids) or ``{"lines": [path, start, end, first]}`` (file bytes) is answered
-with the chunk's ``{"rows", "entries", "output"}``. End of input ends the worker.
+ids) or ``{"lines": [path, start, end, first]}`` (file bytes) is answered with
+the chunk's ``{"stored", "entries", "tally", "output"}`` — with ``apply`` the
+worker has written the chunk's rows itself. End of input ends the worker.
 Any unexpected failure is answered with its error *type* only — a message or a
 traceback could carry an answer — and the worker exits.
 """
@@ -20,21 +21,19 @@ from pathlib import Path
 def main() -> int:
     """Serve requests from stdin until it closes."""
     try:
-        from ._batch_run import RunConfig, build_rescorer, process_lines, process_range, worker_open
+        from ._batch_run import Context, RunConfig, process_lines, process_range
 
         first = json.loads(sys.stdin.readline())
-        config = RunConfig.from_json(first["config"])
-        rescorer = build_rescorer(config)
-        conn = worker_open(first.get("store"))
+        ctx = Context.open(RunConfig.from_json(first["config"]), first.get("store"))
         _reply({"ready": True})
         for line in sys.stdin:
             request = json.loads(line)
             if "range" in request:
                 lo, hi = request["range"]
-                _reply(process_range(rescorer, conn, lo, hi, config))
+                _reply(process_range(ctx, lo, hi))
             else:
                 path, start, end, number = request["lines"]
-                _reply(process_lines(rescorer, Path(path), start, end, number, config))
+                _reply(process_lines(ctx, Path(path), start, end, number))
     except Exception as exc:  # noqa: BLE001 - the worker's last line of defence: the type only
         from .errors import ScreeningError
 

@@ -33,6 +33,7 @@ __all__ = [
     "AssessmentInfo",
     "SavedResult",
     "Status",
+    "canonical",
     "check_case_ref",
     "decode",
     "encode",
@@ -41,6 +42,7 @@ __all__ = [
     "new_case_ref",
     "now",
     "reason",
+    "seal_text",
 ]
 
 Status = Literal["draft", "completed"]
@@ -118,11 +120,30 @@ def encode(assessment_id: str, field: str, value: object, *, keyring: Keyring | 
     Raises:
         StoreError: the value is not JSON data (the message never shows it), or the key is unusable.
     """
+    return seal_text(assessment_id, field, canonical(value), keyring=keyring)
+
+
+def canonical(value: object) -> bytes:
+    """The JSON text ``encode`` seals (sorted keys, no spaces, UTF-8).
+
+    Raises:
+        StoreError: the value is not JSON data (the message never shows it).
+    """
     try:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):
         raise StoreError("a value could not be stored: only text, integers, null and lists of rows") from None
-    return (keyring or codec_keyring()).seal(text.encode("utf-8"), aad(assessment_id, field))
+    return text.encode("utf-8")
+
+
+def seal_text(assessment_id: str, field: str, text: bytes, *, keyring: Keyring | None = None) -> bytes:
+    """``encode`` for a value already serialised by ``canonical``.
+
+    The re-scorer stores the same few outcomes for a million assessments: it
+    serialises each distinct one once and only seals per row (the seal binds the
+    value to its assessment, so that part cannot be shared).
+    """
+    return (keyring or codec_keyring()).seal(text, aad(assessment_id, field))
 
 
 def decode(assessment_id: str, field: str, data: bytes | str, *, keyring: Keyring | None = None) -> object:

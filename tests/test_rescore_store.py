@@ -190,9 +190,9 @@ def test_reports_and_output_files_are_owner_only_and_quiet_without_a_terminal(st
     assert captured.out == "" and captured.err.startswith("5 assessments re-scored against t 1.1.0")
     for path in (out, lines):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    records = [json.loads(line) for line in lines.read_text().splitlines()]
-    assert len(records) == 5 and records[0]["instrument"]["version"] == "1.1.0"
-    assert records[0]["answers"] == ANSWERS[0] and records[0]["previous"]["level"] == "low"
+    records = {r["case"]: r for r in map(json.loads, lines.read_text().splitlines())}  # in id order
+    assert len(records) == 5 and records["ref-0"]["instrument"]["version"] == "1.1.0"
+    assert records["ref-0"]["answers"] == ANSWERS[0] and records["ref-0"]["previous"]["level"] == "low"
     assert not list(tmp_path.glob(".*.tmp"))
     # The output is valid input for the next re-score; compared with itself nothing changed.
     assert run(["rescore", "--input", str(lines), "--home", str(home), "--instrument", "t", "--rules", "none",
