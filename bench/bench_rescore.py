@@ -22,8 +22,11 @@ How the store is generated: the store's own schema is created by opening it
 with ``screening.store.Store``; then rows go in with ``executemany`` straight in
 SQL, 50,000 assessments a transaction (``synchronous=OFF`` while generating —
 benchmark data, not case data): ``assessments``, ``revisions`` as drafts,
-``answers`` (one JSON value per row, as the store writes them), and finally one
-``UPDATE`` that completes every revision (the triggers then freeze the answers).
+``answers`` (one sealed JSON value per row, as the store writes them), the full
+1.0.0 ``Result`` of each assessment with its compact outcome (what an interview
+stores on completion, so the re-score compares with a stored result as it would
+in a real store), and finally one ``UPDATE`` that completes every revision (the
+triggers then freeze the answers).
 
     python bench/bench_rescore.py [--n 1000000] [--cli-n 20000] [--keep DIR]
 """
@@ -31,6 +34,7 @@ benchmark data, not case data): ``assessments``, ``revisions`` as drafts,
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import os
@@ -126,10 +130,14 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
     """``n`` completed 1.0.0 assessments, written with executemany straight into the store's schema."""
     from screening._store_values import encode
     from screening.crypto import default_keyring
+    from screening.engine import assess
     from screening.loader import load_instrument
+    from screening.result import compact_outcome
+    from screening.rules_loader import load_rules
     from screening.store import Store
 
     ci = load_instrument("bench-count@1.0.0", home)
+    rules = load_rules("bench", home)
     Store.open(path).close()  # the store creates its own schema and registers the key
     ring = default_keyring()
     rnd = random.Random(seed)
@@ -142,6 +150,7 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
     batch = 50_000
     for start in range(0, n, batch):
         ids = [f"{rnd.getrandbits(128):032x}" for _ in range(min(batch, n - start))]
+        answers = {aid: dict(zip(ITEMS, rnd.choices(values, weights, k=len(ITEMS)), strict=True)) for aid in ids}
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO assessments (id, case_ref, instrument_id, lang, current_revision, created_at, updated_at)"
@@ -159,8 +168,26 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
             (
                 (aid, item, encode(aid, f"answer:{item}", value, keyring=ring), stamp)  # sealed, as the store does
                 for aid in ids
-                for item, value in zip(ITEMS, rnd.choices(values, weights, k=len(ITEMS)), strict=True)
+                for item, value in answers[aid].items()
             ),
+        )
+        stored = []
+        for aid in ids:
+            result = assess(ci, answers[aid], rules=rules, assessed_at=stamp)
+            data = result.model_dump(mode="json")
+            digest = hashlib.sha256(result.to_json().encode("utf-8")).hexdigest()
+            key = (aid, ci.sha256, rules.sha256, result.engine_version)
+            stored.append((key, encode(aid, "result", data, keyring=ring),
+                           encode(aid, "rescore", compact_outcome(data), keyring=ring), digest))
+        conn.executemany(  # the full result and its compact outcome, as Store.complete writes them
+            "INSERT INTO results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version, result,"
+            " result_sha256, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
+            ((*key, full, digest, stamp) for key, full, _, digest in stored),
+        )
+        conn.executemany(
+            "INSERT INTO rescore_results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
+            " instrument_version, outcome, result_sha256, created_at) VALUES (?, 1, ?, ?, ?, '1.0.0', ?, ?, ?)",
+            ((*key, compact, digest, stamp) for key, _, compact, digest in stored),
         )
         conn.execute(
             "UPDATE revisions SET status = 'completed', completed_at = ? WHERE status = 'draft'", (stamp,)
@@ -254,7 +281,17 @@ def run_child(store: Path, home: Path, jobs: int, rules: str) -> dict[str, objec
 
 
 def copy_store(src: Path, dst: Path) -> Path:
-    shutil.copyfile(src, dst)  # closed and checkpointed: a plain copy is a consistent copy
+    """A consistent copy (the source is closed and checkpointed), on disk before any timing starts.
+
+    Without the fsync the kernel writes the copy back while the next timed run
+    commits, and that run's first fsync waits for gigabytes it did not write.
+    """
+    shutil.copyfile(src, dst)
+    fd = os.open(dst, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     return dst
 
 

@@ -35,7 +35,6 @@ from ._batch_store import (
     Filters,
     Row,
     chunks,
-    ensure_table,
     make_row,
     open_reader,
     open_writer,
@@ -119,6 +118,7 @@ class Context:
     config: RunConfig
     conn: Any = None  # sqlite3.Connection to the store, or None for JSON Lines
     texts: dict[Outcome, bytes] = field(default_factory=dict)  # outcome → its stored JSON text
+    parsed: dict[bytes, Outcome] = field(default_factory=dict)  # stored JSON text → outcome
 
     @classmethod
     def open(cls, config: RunConfig, store: str | None) -> Context:
@@ -169,7 +169,9 @@ def process(
 
 
 def process_range(ctx: Context, lo: str, hi: str | None) -> dict[str, Any]:
-    records, done = read_chunk(ctx.conn, lo, hi, Filters(**ctx.config.filters), _key_for(ctx.rescorer))
+    records, done = read_chunk(
+        ctx.conn, lo, hi, Filters(**ctx.config.filters), _key_for(ctx.rescorer), parsed=ctx.parsed
+    )
     return process(ctx, records, done)
 
 
@@ -427,8 +429,6 @@ def run_store(
     ctx = Context(build_rescorer(cfg), cfg, open_writer(path.absolute()))
     pool = None
     try:
-        if apply:
-            ensure_table(ctx.conn)
         ranges = chunks(ctx.conn, chunk)
         bar = _Progress(len(ranges), progress)
         builder = _Seen(ctx.rescorer, limit)

@@ -27,7 +27,7 @@ from .engine import Decision, assess, decide
 from .errors import AnswerError, JudgementError
 from .instrument import JudgementInput, Text
 from .referral import CompiledRuleSet
-from .result import Result
+from .result import Result, compact_outcome
 from .scoring import CompiledInstrument, Evaluation
 
 __all__ = ["Outcome", "Scorer"]
@@ -84,17 +84,7 @@ class Outcome:
     @classmethod
     def from_result(cls, result: Mapping[str, object]) -> Outcome:
         """The outcome of a stored ``Result`` (as decoded JSON; no pydantic round trip)."""
-        referrals = result.get("referrals")
-        services = [r.get("service") for r in referrals if isinstance(r, dict)] if isinstance(referrals, list) else []
-        return cls.from_json(
-            {
-                "level": result.get("final_level"),
-                "status": result.get("status"),
-                "complete": result.get("complete", True),
-                "critical": result.get("critical") or [],
-                "referrals": services,
-            }
-        )
+        return cls.from_json(compact_outcome(result))
 
 
 def _freeze(value: object) -> object:

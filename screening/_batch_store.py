@@ -24,8 +24,9 @@ trace) in ``results`` only when the outcome changed. A full ``Result`` for an
 unchanged assessment would say what the stored one already says and cost a
 ``Result`` build plus two JSON encodings each; the compact row still records
 that it was re-scored under these versions, so a re-run finds nothing to do.
-The table is created here, on the store's own connection, until the store's
-schema takes it over (see docs/rescore.md).
+The table is part of the store's schema (version 3), which also keeps a
+compact row next to every result an interview stores: the outcome a re-score
+compares with is always a compact row, never a full result to decrypt and parse.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._batch_score import Outcome
-from ._store_values import canonical, decode, encode, now, reason, seal_text
+from ._store_values import canonical, decode, encode, now, open_text, reason, seal_text
 from .crypto import Keyring, default_keyring
 from .errors import StoreError
 from .instrument import JudgementInput
@@ -51,11 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHUNK",
-    "RESCORE_TABLE",
     "Filters",
     "Row",
     "chunks",
-    "ensure_table",
     "make_row",
     "open_reader",
     "open_writer",
@@ -67,22 +66,6 @@ CHUNK = 1000
 # Page cache of a re-score connection (KiB): the answers index of a large store is read
 # in random order (assessment ids are random), so a bigger cache saves many page reads.
 CACHE_KIB = 65_536
-
-RESCORE_TABLE = """
-CREATE TABLE IF NOT EXISTS rescore_results (
-    assessment_id       TEXT NOT NULL,
-    revision            INTEGER NOT NULL,
-    instrument_sha256   TEXT NOT NULL,
-    rules_sha256        TEXT NOT NULL,
-    engine_version      TEXT NOT NULL,
-    instrument_version  TEXT NOT NULL,
-    outcome             ANY NOT NULL,      -- _encode(…, 'rescore', {level, status, complete, critical, referrals})
-    result_sha256       TEXT,              -- the full Result in `results` when the outcome changed
-    created_at          TEXT NOT NULL,
-    PRIMARY KEY (assessment_id, revision, instrument_sha256, rules_sha256, engine_version),
-    FOREIGN KEY (assessment_id, revision) REFERENCES revisions (assessment_id, revision)
-) STRICT, WITHOUT ROWID
-"""
 
 Key = tuple[str, str, str]  # (instrument sha, rules sha, engine version) a re-score writes under
 
@@ -153,20 +136,6 @@ def _fail(exc: sqlite3.Error) -> StoreError:
     return StoreError(f"the store could not be read ({reason(exc)})")
 
 
-def ensure_table(conn: sqlite3.Connection) -> None:
-    """Create ``rescore_results`` if it is missing (its own short write transaction)."""
-    try:
-        if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'rescore_results'").fetchone():
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute(RESCORE_TABLE)
-        conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise StoreError(f"the store could not be prepared for re-scoring ({reason(exc)})") from None
-
-
 def open_writer(path: Path) -> sqlite3.Connection:
     """The store's own connection (durable pragmas, key check) with a re-scorer's page cache."""
     from ._store_schema import connect
@@ -206,7 +175,7 @@ def chunks(conn: sqlite3.Connection, size: int = CHUNK) -> list[Range]:
     return list(zip(bounds, [*bounds[1:], None], strict=True))
 
 
-_first = itemgetter(0)
+_first_two = itemgetter(0, 1)
 
 
 def read_chunk(
@@ -216,6 +185,7 @@ def read_chunk(
     filters: Filters,
     key_for: Callable[[str], Key | None],
     keyring: Keyring | None = None,
+    parsed: dict[bytes, Outcome] | None = None,
 ) -> tuple[list[StoredAssessment], set[str]]:
     """The completed assessments with id in ``[lo, hi)``, and the ids already stored under this run's key.
 
@@ -238,19 +208,22 @@ def read_chunk(
         ).fetchall()
         if not meta:
             return [], set()
+        # Every answer of the id range, in key order, and only then the wanted revisions: a
+        # plain range scan is cheaper than joining each answer back to its revision.
         answers = conn.execute(
-            "SELECT ans.assessment_id, ans.item_id, ans.value" + _JOIN
-            + " JOIN answers ans ON ans.assessment_id = a.id AND ans.revision = r.revision"
-            + span + where + " ORDER BY a.id",
-            (*bounds, *params),
+            "SELECT assessment_id, revision, item_id, value FROM answers" + _range("assessment_id", hi)
+            + " ORDER BY assessment_id, revision",
+            bounds,
         )
+        revision_of = {m[0]: m[4] for m in meta}
         by_id: dict[str, dict[str, object]] = {}
-        for aid, rows in itertools.groupby(answers, key=_first):
-            # Every value is decrypted on its own, bound to its assessment and item.
-            by_id[aid] = {item: decode(aid, f"answer:{item}", raw, keyring=ring) for _, item, raw in rows}
+        for (aid, revision), rows in itertools.groupby(answers, key=_first_two):
+            if revision_of.get(aid) == revision:
+                # Every value is decrypted on its own, bound to its assessment and item.
+                by_id[aid] = {item: decode(aid, f"answer:{item}", raw, keyring=ring) for _, _, item, raw in rows}
         done: set[str] = set()
         wanted = {m[0]: (m[4], key_for(m[2])) for m in meta}
-        stored = _baselines(conn, lo, hi, wanted, done, ring)
+        stored = _baselines(conn, lo, hi, wanted, done, ring, {} if parsed is None else parsed)
     except sqlite3.Error as exc:
         raise _fail(exc) from None
     out: list[StoredAssessment] = []
@@ -275,26 +248,22 @@ def _baselines(
     wanted: dict[str, tuple[int, Key | None]],
     done: set[str],
     ring: Keyring,
+    parsed: dict[bytes, Outcome],
 ) -> dict[str, Outcome]:
     """assessment id → the ``Outcome`` of its latest stored result outside this run's key.
 
-    Reads every stored result of the id range; those of assessments the filters
-    left out (not in ``wanted``) are skipped here.
+    Reads the compact outcomes of the id range (the store keeps one next to
+    every full result, schema 3); those of assessments the filters left out
+    (not in ``wanted``) are skipped here. The same few outcomes recur across a
+    large store, so each distinct plaintext is parsed once (``parsed``).
     """
-    sql = (
-        "SELECT 0, y.assessment_id, y.revision, y.instrument_sha256, y.rules_sha256, y.engine_version,"
-        " y.created_at, y.result FROM results y" + _range("y.assessment_id", hi)
-    )
-    args: tuple[object, ...] = _bounds(lo, hi)
-    if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'rescore_results'").fetchone():
-        sql += (
-            " UNION ALL SELECT 1, x.assessment_id, x.revision, x.instrument_sha256, x.rules_sha256,"
-            " x.engine_version, x.created_at, x.outcome FROM rescore_results x" + _range("x.assessment_id", hi)
-        )
-        args += _bounds(lo, hi)
-    rows = conn.execute(sql, args).fetchall()
-    best: dict[str, tuple[str, int, object]] = {}
-    for compact, aid, revision, isha, rsha, engine, created, payload in rows:
+    rows = conn.execute(
+        "SELECT assessment_id, revision, instrument_sha256, rules_sha256, engine_version, created_at, outcome"
+        " FROM rescore_results" + _range("assessment_id", hi),
+        _bounds(lo, hi),
+    ).fetchall()
+    best: dict[str, tuple[str, bytes]] = {}
+    for aid, revision, isha, rsha, engine, created, payload in rows:
         want_revision, key = wanted.get(aid, (None, None))
         if revision != want_revision:
             continue
@@ -302,16 +271,24 @@ def _baselines(
             done.add(aid)
             continue
         kept = best.get(aid)
-        if kept is None or (created, compact) > kept[:2]:  # newest; a compact row wins a tie
-            best[aid] = (created, compact, payload)
+        if kept is None or created > kept[0]:  # the newest
+            best[aid] = (created, payload)
     out: dict[str, Outcome] = {}
-    for aid, (_, compact, payload) in best.items():
-        data = decode(aid, "rescore" if compact else "result", payload, keyring=ring)  # type: ignore[arg-type]
-        if isinstance(data, dict):
+    for aid, (_, payload) in best.items():
+        plain = open_text(aid, "rescore", payload, keyring=ring)
+        found = parsed.get(plain)
+        if found is None:
+            data = json.loads(plain)
             try:
-                out[aid] = Outcome.from_json(data) if compact else Outcome.from_result(data)
+                found = Outcome.from_json(data) if isinstance(data, dict) else None
             except ValueError:
+                found = None
+            if found is None:
                 continue  # an unreadable old row: compare with a recomputation instead
+            if len(parsed) >= 4096:
+                parsed.clear()
+            parsed[plain] = found
+        out[aid] = found
     return out
 
 

@@ -21,13 +21,14 @@ import json
 import re
 import secrets
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from ._pnr import looks_like_personnummer
 from .crypto import Keyring, aad, codec_keyring
 from .errors import StoreError
-from .result import Result
+from .result import Result, compact_outcome
 
 __all__ = [
     "AssessmentInfo",
@@ -38,9 +39,11 @@ __all__ = [
     "decode",
     "encode",
     "info_from_row",
+    "insert_outcome",
     "insert_result",
     "new_case_ref",
     "now",
+    "open_text",
     "reason",
     "seal_text",
 ]
@@ -153,13 +156,21 @@ def decode(assessment_id: str, field: str, data: bytes | str, *, keyring: Keyrin
         StoreError: not ciphertext, a key the keyring lacks, or a value that was altered
             or moved; the message names the assessment and field, never content.
     """
+    return json.loads(open_text(assessment_id, field, data, keyring=keyring))
+
+
+def open_text(assessment_id: str, field: str, data: bytes | str, *, keyring: Keyring | None = None) -> bytes:
+    """``decode`` without parsing: the JSON text (for callers that parse each distinct text once).
+
+    Raises:
+        StoreError: as ``decode``.
+    """
     if data.__class__ is not bytes:
         raise StoreError(f"the stored {field} is not encrypted; refusing to trust it", assessment_id)
     try:
-        plain = (keyring or codec_keyring()).open(data, aad(assessment_id, field), field)
+        return (keyring or codec_keyring()).open(data, aad(assessment_id, field), field)
     except StoreError as exc:
         raise StoreError(exc.message, assessment_id) from None
-    return json.loads(plain)
 
 
 def info_from_row(row: sqlite3.Row) -> AssessmentInfo:
@@ -175,16 +186,43 @@ def insert_result(
     *,
     keyring: Keyring | None = None,
 ) -> SavedResult:
-    """Insert a derived result unless its key exists; the hash is over ``Result.to_json()``."""
+    """Insert a derived result unless its key exists; the hash is over ``Result.to_json()``.
+
+    Its compact outcome goes into ``rescore_results`` under the same key in the
+    same transaction, so a re-score compares with it without opening the result.
+    """
     digest = hashlib.sha256(result.to_json().encode("utf-8")).hexdigest()
     rules = rules_sha256 if rules_sha256 is not None else (result.ruleset or {}).get("sha256", "")
+    data = result.model_dump(mode="json")
+    key = (aid, revision, result.instrument.sha256, rules, result.engine_version)
+    created = now()
     cur = conn.execute(
         "INSERT INTO results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
         " result, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (aid, revision, result.instrument.sha256, rules, result.engine_version,
-         encode(aid, "result", result.model_dump(mode="json"), keyring=keyring), digest, now()),
+        (*key, encode(aid, "result", data, keyring=keyring), digest, created),
     )
+    insert_outcome(conn, key, result.instrument.version, data, digest, created, keyring=keyring)
     return SavedResult(digest, cur.rowcount == 1)
+
+
+def insert_outcome(
+    conn: sqlite3.Connection,
+    key: tuple[str, int, str, str, str],
+    instrument_version: str,
+    result: Mapping[str, object],
+    result_sha256: str,
+    created_at: str,
+    *,
+    keyring: Keyring | None = None,
+) -> None:
+    """The compact outcome row of a stored result (``key``: assessment, revision, instrument, rules, engine)."""
+    conn.execute(
+        "INSERT INTO rescore_results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
+        " instrument_version, outcome, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        (*key, instrument_version, encode(key[0], "rescore", compact_outcome(result), keyring=keyring),
+         result_sha256, created_at),
+    )
 
 
 def reason(exc: sqlite3.Error) -> str:

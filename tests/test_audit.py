@@ -86,7 +86,7 @@ def test_every_action_writes_exactly_its_record_and_no_content(user, tmp_path, c
         ("export", "c1", "jsonl", "ok"),
         ("list", None, "1 assessments", "ok"),
         ("extract", "c1", "log extract", "ok"),
-        ("delete", "c1", "10 rows", "ok"),  # 6 answers, 2 revisions, 1 result, 1 assessment
+        ("delete", "c1", "11 rows", "ok"),  # 6 answers, 2 revisions, 1 result and its compact outcome, 1 assessment
     ]
     covered = {a for a, *_ in got}
     assert covered == audit_mod.ACTIONS - {"rekey", "migrate"}, "every action of the issue has a record"

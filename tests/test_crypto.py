@@ -378,25 +378,29 @@ def test_a_version_1_store_is_sealed_when_opened(user):
 
         assert verify(st).ok
         rows = st.connection.execute("SELECT action, case_ref, detail FROM audit").fetchall()
-        assert rows == [("migrate", None, "schema 2, 2 values sealed")]
+        assert rows == [("migrate", None, "schema 2, 2 values sealed"),
+                        ("migrate", None, "schema 3, 0 outcomes indexed")]
         st.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert kids_in_store(db) == {load_key_file(user.key_file).current_kid}
     assert CANARY.encode() not in db.read_bytes()
 
 
 def test_a_table_made_elsewhere_gets_the_same_guarantee(user):
-    """The batch re-scorer's own table: ``sealed_trigger`` makes the database refuse plaintext there too."""
+    """A table added outside the schema scripts: ``sealed_trigger`` makes the database refuse plaintext there too."""
     from screening._store_schema import sealed_trigger
 
     with Store.open(user.store) as st:
         aid = st.create_assessment(text_instrument(), case_ref="c1").id
         conn = st.connection
-        conn.execute("CREATE TABLE rescore_results (assessment_id TEXT, outcome ANY)")
-        conn.execute(sealed_trigger("rescore_results", "outcome"))
-        conn.execute(sealed_trigger("rescore_results", "outcome"))  # idempotent
+        conn.execute("CREATE TABLE made_elsewhere (assessment_id TEXT, outcome ANY)")
+        conn.execute(sealed_trigger("made_elsewhere", "outcome"))
+        conn.execute(sealed_trigger("made_elsewhere", "outcome"))  # idempotent
         with pytest.raises(sqlite3.IntegrityError, match="not encrypted with an active key"):
-            conn.execute("INSERT INTO rescore_results VALUES (?, ?)", (aid, json.dumps({"level": "low"})))
-        conn.execute("INSERT INTO rescore_results VALUES (?, ?)", (aid, encode(aid, "rescore", {"level": "low"})))
+            conn.execute("INSERT INTO made_elsewhere VALUES (?, ?)", (aid, json.dumps({"level": "low"})))
+        conn.execute("INSERT INTO made_elsewhere VALUES (?, ?)", (aid, encode(aid, "rescore", {"level": "low"})))
+        with pytest.raises(sqlite3.IntegrityError, match="not encrypted with an active key"):  # the schema's own
+            conn.execute("INSERT INTO rescore_results VALUES (?, 1, 'i', 'r', 'e', '1', ?, NULL, 'x')",
+                         (aid, json.dumps({"level": "low"})))
     with pytest.raises(ValueError):
         sealed_trigger("x; DROP TABLE audit", "v")
 

@@ -93,6 +93,83 @@ def test_schema_version_is_recorded(store):
     assert conn.execute("SELECT version FROM schema_version").fetchall() == [(schema.SCHEMA_VERSION,)]
 
 
+def test_every_stored_result_has_its_compact_outcome(store, demo):
+    """What a re-score compares with: written with the result, in the same transaction, under the same key."""
+    from screening._store_values import decode
+    from screening.result import compact_outcome
+
+    info = store.create_assessment(demo)
+    store.record_answer(info.id, "q1", "yes")
+    result = assess(demo, {"q1": "yes"})
+    store.complete(info.id, result=result)
+    rows = store._conn.execute("SELECT assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
+                               " instrument_version, outcome, result_sha256 FROM rescore_results").fetchall()
+    full = store._conn.execute("SELECT assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
+                               " result_sha256 FROM results").fetchall()
+    assert [(*r[:5], r[7]) for r in rows] == full and rows[0][5] == demo.instrument.version
+    assert decode(info.id, "rescore", rows[0][6]) == compact_outcome(result.model_dump(mode="json"))
+    assert compact_outcome(result.model_dump(mode="json"))["level"] == result.final_level
+
+
+def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(tmp_path, demo):
+    from screening.audit import verify
+
+    path = tmp_path / "v2.db"
+    with Store.open(path) as st:
+        ids = []
+        for value in ("yes", "no"):
+            info = st.create_assessment(demo)
+            st.record_answer(info.id, "q1", value)
+            st.complete(info.id, result=assess(demo, {"q1": value}))
+            ids.append(info.id)
+        expected = st._conn.execute("SELECT * FROM rescore_results ORDER BY assessment_id").fetchall()
+    # What a version-2 store looked like: no compact rows beside the results (the re-scorer's
+    # own table could exist, but only once it had run).
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TABLE rescore_results")
+    conn.execute("DELETE FROM schema_version")
+    conn.execute("INSERT INTO schema_version VALUES (2, 'x')")
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    with Store.open(path) as st:
+        got = st._conn.execute("SELECT * FROM rescore_results ORDER BY assessment_id").fetchall()
+        # Same keys, hashes and times; the sealed bytes differ (a fresh nonce) but open to the same outcome.
+        assert [(*r[:6], *r[7:]) for r in got] == [(*r[:6], *r[7:]) for r in expected]
+        from screening._store_values import decode
+
+        assert [decode(r[0], "rescore", r[6]) for r in got] == [decode(r[0], "rescore", r[6]) for r in expected]
+        assert st._conn.execute("SELECT version FROM schema_version").fetchall() == [(2,), (3,)]
+        assert st._conn.execute("SELECT detail FROM audit WHERE action = 'migrate'").fetchall() == [
+            ("schema 3, 2 outcomes indexed",)]
+        assert verify(st).ok
+
+
+def test_a_version_2_store_is_not_upgraded_with_a_key_that_is_not_its_own(tmp_path, demo, monkeypatch):
+    import base64
+
+    from screening.crypto import reset_default_keyring
+
+    path = tmp_path / "v2.db"
+    with Store.open(path) as st:
+        info = st.create_assessment(demo)
+        st.record_answer(info.id, "q1", "yes")
+        st.complete(info.id, result=assess(demo, {"q1": "yes"}))
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TABLE rescore_results")
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    monkeypatch.setenv("SCREENING_KEY", base64.b64encode(b"k" * 32).decode())
+    reset_default_keyring()
+    with pytest.raises(StoreError, match="key"):
+        Store.open(path)
+    conn = sqlite3.connect(path)
+    try:  # nothing of the upgrade happened
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM audit WHERE action = 'migrate'").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
 def test_a_newer_store_is_refused(tmp_path):
     path = tmp_path / "new.db"
     Store.open(path).close()
