@@ -5,10 +5,10 @@ Generates a case store of ``--n`` completed assessments (default 1,000,000) of a
 directory with a 1.1.0 that renames an item, moves both cut-offs and adds a
 critical rule), then times, on identical copies of the store:
 
-(a) the floor: plain Python reading the answers from SQLite in rowid order,
-    scoring them with a hand-written function of the 1.1.0 rules (comparing the
-    stored JSON text directly, the fastest honest reading) and writing one
-    result row per assessment back in one transaction;
+(a) the floor: plain Python reading the answers from SQLite in one sequential
+    scan, decrypting each with the store's codec (as any correct reader must),
+    scoring them with a hand-written function of the 1.1.0 rules and writing one
+    sealed result row per assessment back in one transaction;
 (b) ``screening rescore --apply`` to 1.1.0 with referrals, as a library call in
     a fresh process, with ``--jobs 1`` and ``--jobs 2`` (the process reports its
     own and its workers' peak RSS from ``getrusage``);
@@ -201,7 +201,7 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
 
 
 def floor(path: Path) -> float:
-    """Hand-written: read answers in rowid order, decrypt, score 1.1.0 by hand, write sealed results at once.
+    """Hand-written: one sequential scan of the answers, decrypt, score 1.1.0 by hand, write sealed results at once.
 
     Decrypting each answer (the store's ``decode``) is what any correct reader of the
     store must do; the result value is sealed like every stored result.

@@ -182,30 +182,7 @@ class CompiledInstrument:
 
     def evaluate(self, answers: Mapping[str, object]) -> Evaluation:
         """Score already-checked answers (see ``check_answers``)."""
-        env: dict[str, object] = {}
-        unknown: list[str] = []
-        skipped: list[str] = []
-        maybe: set[str] = set()  # asked because the skip condition was unknown
-        show_if = self.show_if
-        counted = self.counted
-        for key in self.order:
-            cond = show_if.get(key)
-            if cond is not None:
-                shown = cond.fn(env)
-                if shown is False:
-                    env[key] = None
-                    skipped.append(key)
-                    continue
-                if shown is UNKNOWN:
-                    maybe.add(key)
-            value = answers.get(key, UNKNOWN)
-            if value.__class__ is str and key in self.unknown_options and value in self.unknown_options[key]:
-                value = UNKNOWN
-            elif value.__class__ is list:
-                value = self._group_env(key, value)
-            env[key] = value
-            if value is UNKNOWN and key in counted:
-                unknown.append(key)
+        env, unknown, skipped, maybe, masked = self._walk(answers)
         scores: dict[str, tuple[int, int]] = {}
         for score_id, rows in self.scores:
             lo = hi = 0
@@ -237,8 +214,9 @@ class CompiledInstrument:
         fired: list[int] = []
         possible: list[int] = []
         states: dict[str, object] = {}
+        crit_env = {**env, **masked} if masked else env
         for n, (crit, cond, _) in enumerate(self.critical):
-            state = cond.fn(env)
+            state = cond.fn(crit_env)
             states[crit.id] = state
             if state is True:
                 fired.append(n)
@@ -246,6 +224,45 @@ class CompiledInstrument:
                 possible.append(n)
         env["@critical"] = states
         return Evaluation(env, tuple(unknown), tuple(skipped), scores, computed, tuple(fired), tuple(possible))
+
+    def _walk(
+        self, answers: Mapping[str, object]
+    ) -> tuple[dict[str, object], list[str], list[str], set[str], dict[str, object]]:
+        """The answers in interview order: env, unknown and skipped items, items behind an unknown gate.
+
+        An answer whose gate is unknown may belong to a question that should have been
+        skipped: skip conditions and critical rules see it as unknown (``masked``: it is
+        the answer or nothing), so a range never claims more than every completion gives.
+        Scores and the trace keep the answer itself (scored as "the answer or 0").
+        """
+        env: dict[str, object] = {}
+        unknown: list[str] = []
+        skipped: list[str] = []
+        maybe: set[str] = set()  # asked because the skip condition was unknown
+        masked: dict[str, object] = {}
+        show_if = self.show_if
+        counted = self.counted
+        for key in self.order:
+            cond = show_if.get(key)
+            if cond is not None:
+                shown = cond.fn({**env, **masked} if masked else env)
+                if shown is False:
+                    env[key] = None
+                    skipped.append(key)
+                    continue
+                if shown is UNKNOWN:
+                    maybe.add(key)
+            value = answers.get(key, UNKNOWN)
+            if value.__class__ is str and key in self.unknown_options and value in self.unknown_options[key]:
+                value = UNKNOWN
+            elif value.__class__ is list:
+                value = self._group_env(key, value)
+            env[key] = value
+            if key in maybe and value is not UNKNOWN:
+                masked[key] = UNKNOWN
+            if value is UNKNOWN and key in counted:
+                unknown.append(key)
+        return env, unknown, skipped, maybe, masked
 
     def _group_env(self, key: str, rows: list[dict[str, object]]) -> tuple[dict[str, object], ...]:
         """Rows with unknown-options of choice fields turned into ``UNKNOWN``."""

@@ -405,6 +405,32 @@ def test_an_unknown_gate_never_lowers_the_level() -> None:
     assert open_result.final_level != "low"
 
 
+def test_a_critical_answer_behind_an_unknown_gate_is_possible_not_certain() -> None:
+    """Found by the range property: ``weapon`` is asked only if ``partner == 'yes'``.
+
+    With the gate unknown, weapon = yes may be an answer to a question that should
+    have been skipped (partner = no gives no critical rule and low). The critical rule
+    is possible, not fired: the range is low–high and the result is not concluded,
+    instead of claiming "high whatever the gate is" when one completion gives low.
+    """
+    ci = compile_instrument(
+        scales={"yn": yes_no_scale(yes=0, no=0)},
+        sections=[{"id": "main", "title": text("x"),
+                   "items": [item("partner"), item("weapon", show_if="partner == 'yes'")]}],
+        scores=[{"id": "total", "label": text("Summa"), "kind": "sum"}],
+        bands={"score": "total", "ranges": [{"level": "low", "min": 0, "max": 0}]},
+        critical=[{"id": "weapon", "when": "weapon == 'yes'", "raise_to": "high", "reason": text("Vapen")}],
+        missing={"max_unknown": 1},
+    )
+    assert assess(ci, {"partner": "no", "weapon": "yes"}).final_level == "low"  # skipped: not counted
+    assert assess(ci, {"partner": "yes", "weapon": "yes"}).critical == ["weapon"]
+    open_result = assess(ci, {"partner": "unknown", "weapon": "yes"})
+    assert open_result.critical == []
+    assert open_result.level_range is not None
+    assert (open_result.level_range.min, open_result.level_range.max) == ("low", "high")
+    assert open_result.status != "concluded" and open_result.final_level != "low"
+
+
 def test_build_instrument_helper_is_valid_and_overridable() -> None:
     data = build_instrument(bands=None, critical=[])
     assert "bands" not in data and data["critical"] == []

@@ -142,6 +142,12 @@ def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(
         assert st._conn.execute("SELECT detail FROM audit WHERE action = 'migrate'").fetchall() == [
             ("schema 3, 2 outcomes indexed",)]
         assert verify(st).ok
+        # The answers were rebuilt clustered by their key: all there, and still frozen.
+        assert [st.answers(i) for i in ids] == [{"q1": "yes"}, {"q1": "no"}]
+        with pytest.raises(sqlite3.IntegrityError, match="revision is completed"):
+            st._conn.execute("UPDATE answers SET answered_at = 'y'")
+        assert "WITHOUT ROWID" in st._conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'answers'").fetchone()[0]
+        assert st._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_a_version_2_store_is_not_upgraded_with_a_key_that_is_not_its_own(tmp_path, demo, monkeypatch):
