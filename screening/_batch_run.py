@@ -17,11 +17,8 @@ pipes cannot fill up in both directions at once.
 from __future__ import annotations
 
 import collections
-import json
-import os
-import select
-import subprocess
-import sys
+import contextlib
+import gc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +26,7 @@ from typing import Any, Literal
 
 from ._batch_diff import DiffBuilder, entry
 from ._batch_jsonl import PrivateLines, line_ranges, output_line, read_range
+from ._batch_pool import Pool, Progress
 from ._batch_score import Outcome
 from ._batch_store import (
     CHUNK,
@@ -45,7 +43,7 @@ from ._version import __version__ as ENGINE_VERSION
 from .batch import Failed, Rescorer
 from .errors import ScreeningError
 
-__all__ = ["Context", "RunConfig", "RunSummary", "build_rescorer", "run_jsonl", "run_store"]
+__all__ = ["Context", "RunConfig", "RunSummary", "build_rescorer", "quiet_gc", "run_jsonl", "run_store"]
 
 
 @dataclass(frozen=True)
@@ -191,140 +189,25 @@ def process_lines(ctx: Context, path: Path, start: int, end: int, first: int) ->
     return process(ctx, records())
 
 
-# ---------------------------------------------------------------------------- workers
+@contextlib.contextmanager
+def quiet_gc() -> Iterator[None]:
+    """Fewer cycle collections while re-scoring; the previous settings come back afterwards.
 
-
-class _Pool:
-    """Worker processes, with the parent as the last worker when it has nothing else to do.
-
-    With ``jobs`` processes in all, ``jobs - 1`` are workers and the parent is the
-    last: on a machine with ``jobs`` cores nobody waits for a core. Each worker has
-    two chunks queued; the parent first takes in whatever a worker has finished
-    (parsing it and writing its rows is the parent's job anyway), and scores a chunk
-    itself only when no response is waiting, so the workers are never kept waiting.
+    A run allocates millions of short-lived containers, freed by reference counting,
+    and almost no cycles (263 collected in 1,000,000 assessments). With the default
+    thresholds the collector still ran 11,000 times and spent 9.6 s of a 136 s run
+    walking the instruments, rules and memo tables again and again. ``gc.freeze``
+    sets what is loaded before the run aside, and a larger first threshold collects
+    the rare cycle now and then instead of every 700 allocations.
     """
-
-    def __init__(self, jobs: int, config: RunConfig, store: Path | None) -> None:
-        env = dict(os.environ)
-        # Workers must import this very `screening`, installed or not.
-        root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-        self.procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "screening._batch_worker"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-            )
-            for _ in range(jobs - 1)
-        ]
-        self.buffers = {proc.pid: bytearray() for proc in self.procs}
-        self.queued = dict.fromkeys(self.procs, 0)
-        init = {"config": config.to_json(), "store": None if store is None else str(store)}
-        for proc in self.procs:
-            self._send(proc, init)
-            self.queued[proc] = 1
-        while any(self.queued.values()):
-            self._poll(None)
-
-    def _send(self, proc: subprocess.Popen[bytes], data: dict[str, Any]) -> None:
-        assert proc.stdin is not None
-        try:
-            proc.stdin.write(json.dumps(data).encode("utf-8") + b"\n")
-            proc.stdin.flush()
-        except OSError:
-            raise ScreeningError("a re-score worker stopped; nothing of its chunk was stored, run again") from None
-
-    def _poll(self, timeout: float | None) -> list[dict[str, Any]]:
-        """The responses that are complete, waiting up to ``timeout`` seconds for one (``None``: until one is)."""
-        busy = {proc.stdout.fileno(): proc for proc in self.procs if self.queued[proc] and proc.stdout is not None}
-        out: list[dict[str, Any]] = []
-        if not busy:
-            return out
-        ready, _, _ = select.select(list(busy), [], [], timeout)
-        for fd in ready:
-            proc = busy[fd]
-            buffer = self.buffers[proc.pid]
-            # A worker writes a response in one go, so once it has begun, read to its end:
-            # the pipe holds 64 KiB and the worker waits until we take the rest.
-            while True:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    raise ScreeningError("a re-score worker stopped; nothing of its chunk was stored, run again")
-                buffer += chunk
-                if chunk.endswith(b"\n"):
-                    break
-            while (end := buffer.find(b"\n")) >= 0:
-                data = json.loads(bytes(buffer[:end]))
-                del buffer[: end + 1]
-                if "error" in data:
-                    raise ScreeningError(f"a re-score worker failed: {data['error']}")
-                self.queued[proc] -= 1
-                out.append(dict(data))
-        return out
-
-    def map(
-        self, tasks: Iterable[dict[str, Any]], local: Callable[[dict[str, Any]], dict[str, Any]]
-    ) -> Iterator[dict[str, Any]]:
-        """Every task's response, in no particular order (the diff and the rows do not depend on it)."""
-        todo = iter(tasks)
-
-        def refill() -> None:
-            for proc in self.procs:
-                while self.queued[proc] < 2:
-                    task = next(todo, None)
-                    if task is None:
-                        return
-                    self._send(proc, task)
-                    self.queued[proc] += 1
-
-        refill()
-        while True:
-            done = self._poll(0)
-            yield from done
-            refill()
-            if done:
-                continue
-            task = next(todo, None)
-            if task is not None:
-                yield local(task)
-                continue
-            if not any(self.queued.values()):
-                return
-            yield from self._poll(None)
-
-    def close(self) -> None:
-        for proc in self.procs:
-            if proc.stdin is not None and not proc.stdin.closed:
-                proc.stdin.close()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a hung worker
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-
-
-class _Progress:
-    """A one-line progress bar on a terminal (stderr); silent when stderr is not a terminal."""
-
-    def __init__(self, total: int, enabled: bool | None = None) -> None:
-        self.total = max(total, 1)
-        self.done = 0
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-
-    def step(self, n: int = 1) -> None:
-        self.done += n
-        if self.enabled:
-            share = min(self.done / self.total, 1.0)
-            bar = "#" * int(share * 30)
-            sys.stderr.write(f"\r[{bar:<30}] {share:4.0%}")
-            sys.stderr.flush()
-
-    def end(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(old[0], 100_000), old[1], old[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
 
 
 # ---------------------------------------------------------------------------- runs
@@ -334,7 +217,7 @@ def _drain(
     responses: Iterable[dict[str, Any]],
     builder: DiffBuilder,
     output: Path | None,
-    bar: _Progress,
+    bar: Progress,
 ) -> None:
     """Consume every response; the output file appears whole or not at all."""
     out = PrivateLines(output) if output is not None else None
@@ -354,7 +237,7 @@ def _consume(
     builder: DiffBuilder,
     top: dict[tuple[str, str], int],
     out: PrivateLines | None,
-    progress: _Progress,
+    progress: Progress,
 ) -> None:
     for response in responses:
         builder.stored += response["stored"]
@@ -430,17 +313,18 @@ def run_store(
     pool = None
     try:
         ranges = chunks(ctx.conn, chunk)
-        bar = _Progress(len(ranges), progress)
+        bar = Progress(len(ranges), progress)
         builder = _Seen(ctx.rescorer, limit)
         if jobs > 1:
-            pool = _Pool(jobs, cfg, path.absolute())
+            pool = Pool(jobs, cfg, path.absolute())
             responses: Iterable[dict[str, Any]] = pool.map(
                 ({"range": [lo, hi]} for lo, hi in ranges),
                 lambda task: process_range(ctx, task["range"][0], task["range"][1]),
             )
         else:
             responses = (process_range(ctx, lo, hi) for lo, hi in ranges)
-        _drain(responses, builder, output, bar)
+        with quiet_gc():
+            _drain(responses, builder, output, bar)
     finally:
         if pool is not None:
             pool.close()
@@ -462,9 +346,9 @@ def run_jsonl(
     cfg = RunConfig(**{**config.to_json(), "output": output is not None, "apply": False})
     ctx = Context(build_rescorer(cfg), cfg)
     ranges = list(line_ranges(path, chunk))
-    bar = _Progress(len(ranges), progress)
+    bar = Progress(len(ranges), progress)
     builder = _Seen(ctx.rescorer, limit)
-    pool = _Pool(jobs, cfg, None) if jobs > 1 else None
+    pool = Pool(jobs, cfg, None) if jobs > 1 else None
     try:
         if pool is not None:
             responses: Iterable[dict[str, Any]] = pool.map(
@@ -473,7 +357,8 @@ def run_jsonl(
             )
         else:
             responses = (process_lines(ctx, path, a, b, first) for a, b, first in ranges)
-        _drain(responses, builder, output, bar)
+        with quiet_gc():
+            _drain(responses, builder, output, bar)
     finally:
         if pool is not None:
             pool.close()

@@ -62,7 +62,12 @@ __all__ = [
     "write_rows",
 ]
 
-CHUNK = 1000
+# Assessments per chunk (and per write transaction). Larger chunks rewrite the upper
+# B-tree pages of the tables written into the WAL less often: on 100,000 assessments a
+# re-score took 11.6 s with 1,000, 11.1 s with 5,000 and 10.9 s with 10,000. A kill -9
+# loses at most one chunk of work (about half a second), and 200 chunks per million
+# keep --jobs workers evenly busy.
+CHUNK = 5000
 # Page cache of a re-score connection (KiB): the answers index of a large store is read
 # in random order (assessment ids are random), so a bigger cache saves many page reads.
 CACHE_KIB = 65_536

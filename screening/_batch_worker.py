@@ -21,19 +21,20 @@ from pathlib import Path
 def main() -> int:
     """Serve requests from stdin until it closes."""
     try:
-        from ._batch_run import Context, RunConfig, process_lines, process_range
+        from ._batch_run import Context, RunConfig, process_lines, process_range, quiet_gc
 
         first = json.loads(sys.stdin.readline())
         ctx = Context.open(RunConfig.from_json(first["config"]), first.get("store"))
         _reply({"ready": True})
-        for line in sys.stdin:
-            request = json.loads(line)
-            if "range" in request:
-                lo, hi = request["range"]
-                _reply(process_range(ctx, lo, hi))
-            else:
-                path, start, end, number = request["lines"]
-                _reply(process_lines(ctx, Path(path), start, end, number))
+        with quiet_gc():
+            for line in sys.stdin:
+                request = json.loads(line)
+                if "range" in request:
+                    lo, hi = request["range"]
+                    _reply(process_range(ctx, lo, hi))
+                else:
+                    path, start, end, number = request["lines"]
+                    _reply(process_lines(ctx, Path(path), start, end, number))
     except Exception as exc:  # noqa: BLE001 - the worker's last line of defence: the type only
         from .errors import ScreeningError
 

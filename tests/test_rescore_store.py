@@ -223,3 +223,12 @@ def test_a_progress_bar_only_when_asked_for_or_on_a_terminal(store, home, capsys
     assert capsys.readouterr().err.rstrip().endswith("100%")
     run_store(store, config)  # stderr is not a terminal under pytest: quiet
     assert capsys.readouterr().err == ""
+
+
+def test_the_cli_chunk_default_is_the_library_one():
+    import inspect
+
+    from screening._batch_store import CHUNK
+    from screening.cli._rescore import rescore_cmd
+
+    assert inspect.signature(rescore_cmd).parameters["chunk"].default == CHUNK

@@ -1,0 +1,158 @@
+"""Worker processes and the progress bar of a re-score run.
+
+May import: errors / stdlib (subprocess, select).
+
+The pool starts ``python -m screening._batch_worker`` processes and hands them
+chunks as JSON lines; see ``_batch_run`` for what a chunk is and who writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ScreeningError
+
+if TYPE_CHECKING:
+    from ._batch_run import RunConfig
+
+__all__ = ["Pool", "Progress"]
+
+
+class Pool:
+    """Worker processes, with the parent as the last worker when it has nothing else to do.
+
+    With ``jobs`` processes in all, ``jobs - 1`` are workers and the parent is the
+    last: on a machine with ``jobs`` cores nobody waits for a core. Each worker has
+    two chunks queued; the parent first takes in whatever a worker has finished
+    (parsing it and writing its rows is the parent's job anyway), and scores a chunk
+    itself only when no response is waiting, so the workers are never kept waiting.
+    """
+
+    def __init__(self, jobs: int, config: RunConfig, store: Path | None) -> None:
+        env = dict(os.environ)
+        # Workers must import this very `screening`, installed or not.
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "screening._batch_worker"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            )
+            for _ in range(jobs - 1)
+        ]
+        self.buffers = {proc.pid: bytearray() for proc in self.procs}
+        self.queued = dict.fromkeys(self.procs, 0)
+        init = {"config": config.to_json(), "store": None if store is None else str(store)}
+        for proc in self.procs:
+            self._send(proc, init)
+            self.queued[proc] = 1
+        while any(self.queued.values()):
+            self._poll(None)
+
+    def _send(self, proc: subprocess.Popen[bytes], data: dict[str, Any]) -> None:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(json.dumps(data).encode("utf-8") + b"\n")
+            proc.stdin.flush()
+        except OSError:
+            raise ScreeningError("a re-score worker stopped; nothing of its chunk was stored, run again") from None
+
+    def _poll(self, timeout: float | None) -> list[dict[str, Any]]:
+        """The responses that are complete, waiting up to ``timeout`` seconds for one (``None``: until one is)."""
+        busy = {proc.stdout.fileno(): proc for proc in self.procs if self.queued[proc] and proc.stdout is not None}
+        out: list[dict[str, Any]] = []
+        if not busy:
+            return out
+        ready, _, _ = select.select(list(busy), [], [], timeout)
+        for fd in ready:
+            proc = busy[fd]
+            buffer = self.buffers[proc.pid]
+            # A worker writes a response in one go, so once it has begun, read to its end:
+            # the pipe holds 64 KiB and the worker waits until we take the rest.
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise ScreeningError("a re-score worker stopped; nothing of its chunk was stored, run again")
+                buffer += chunk
+                if chunk.endswith(b"\n"):
+                    break
+            while (end := buffer.find(b"\n")) >= 0:
+                data = json.loads(bytes(buffer[:end]))
+                del buffer[: end + 1]
+                if "error" in data:
+                    raise ScreeningError(f"a re-score worker failed: {data['error']}")
+                self.queued[proc] -= 1
+                out.append(dict(data))
+        return out
+
+    def map(
+        self, tasks: Iterable[dict[str, Any]], local: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        """Every task's response, in no particular order (the diff and the rows do not depend on it)."""
+        todo = iter(tasks)
+
+        def refill() -> None:
+            for proc in self.procs:
+                while self.queued[proc] < 2:
+                    task = next(todo, None)
+                    if task is None:
+                        return
+                    self._send(proc, task)
+                    self.queued[proc] += 1
+
+        refill()
+        while True:
+            done = self._poll(0)
+            yield from done
+            refill()
+            if done:
+                continue
+            task = next(todo, None)
+            if task is not None:
+                yield local(task)
+                continue
+            if not any(self.queued.values()):
+                return
+            yield from self._poll(None)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.stdin is not None and not proc.stdin.closed:
+                proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a hung worker
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+class Progress:
+    """A one-line progress bar on a terminal (stderr); silent when stderr is not a terminal."""
+
+    def __init__(self, total: int, enabled: bool | None = None) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        if self.enabled:
+            share = min(self.done / self.total, 1.0)
+            bar = "#" * int(share * 30)
+            sys.stderr.write(f"\r[{bar:<30}] {share:4.0%}")
+            sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
