@@ -128,7 +128,7 @@ def make_home(root: Path) -> Path:
 
 def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.3, p_unknown: float = 0.005) -> None:
     """``n`` completed 1.0.0 assessments, written with executemany straight into the store's schema."""
-    from screening._store_values import encode
+    from screening._store_values import encode, outcome_key
     from screening.crypto import default_keyring
     from screening.engine import assess
     from screening.loader import load_instrument
@@ -184,10 +184,11 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
             " result_sha256, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
             ((*key, full, digest, stamp) for key, full, _, digest in stored),
         )
+        ident = outcome_key(conn, ci.sha256, rules.sha256, stored[0][0][3], "1.0.0")
         conn.executemany(
-            "INSERT INTO rescore_results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
-            " instrument_version, outcome, result_sha256, created_at) VALUES (?, 1, ?, ?, ?, '1.0.0', ?, ?, ?)",
-            ((*key, compact, digest, stamp) for key, _, compact, digest in stored),
+            "INSERT INTO outcomes (assessment_id, revision, key, outcome, result_sha256, created_at)"
+            " VALUES (?, 1, ?, ?, ?, ?)",
+            ((key[0], ident, compact, digest, stamp) for key, _, compact, digest in stored),
         )
         conn.execute(
             "UPDATE revisions SET status = 'completed', completed_at = ? WHERE status = 'draft'", (stamp,)

@@ -11,13 +11,13 @@ version), so a ``kill -9`` at any point loses at most the range in flight and
 the re-run fills it in: no duplicates, nothing missing.
 
 Why ranges of ids and not of rowids: assessment ids are random, and every table
-the re-scorer touches (answers, results, ``rescore_results``) is keyed by the id
+the re-scorer touches (answers, results, ``outcomes``) is keyed by the id
 first. Walking the ids in order reads and writes each of those B-trees front to
 back; walking rowids jumps across them, and a chunk's commit then rewrites a
 page per row. Measured on 100,000 assessments: writing the derived rows took
 18–30 µs each in rowid order and 3–7 µs in id order.
 
-What is stored per assessment, and why: a compact row in ``rescore_results``
+What is stored per assessment, and why: a compact row in ``outcomes``
 (level, status, completeness, critical rules, services — about 150 bytes) for
 every re-scored assessment, and the full ``Result`` (about 10–13 kB with its
 trace) in ``results`` only when the outcome changed. A full ``Result`` for an
@@ -35,14 +35,15 @@ import hashlib
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._batch_score import Outcome
-from ._store_values import canonical, decode, encode, now, open_text, reason, seal_text
+from ._store_values import canonical, decode, encode, now, open_text, outcome_key, reason, seal_text
 from .crypto import Keyring, default_keyring
 from .errors import StoreError
 from .instrument import JudgementInput
@@ -85,19 +86,24 @@ class Filters:
     until: str | None = None
 
     def sql(self) -> tuple[str, tuple[object, ...]]:
-        where, params = [], []
-        # The unary "+" keeps SQLite from using the instrument index: a chunk is a rowid
+        """The assessment-level part, for the query (the revision-level part is ``admits``)."""
+        if self.instrument is None:
+            return "", ()
+        # The unary "+" keeps SQLite from using the instrument index: a chunk is an id
         # range, and walking every assessment of the instrument per chunk is quadratic.
-        for clause, value in (
-            ("+a.instrument_id = ?", self.instrument),
-            ("+r.instrument_version = ?", self.version),
-            ("r.completed_at >= ?", self.since),
-            ("r.completed_at < ?", self.until),
-        ):
-            if value is not None:
-                where.append(clause)
-                params.append(value)
-        return "".join(f" AND {w}" for w in where), tuple(params)
+        return " AND +a.instrument_id = ?", (self.instrument,)
+
+    def admits(self, version: str, completed_at: str | None) -> bool:
+        """Whether an assessment's latest completed revision passes the version and date filters.
+
+        Applied after the latest revision is chosen, never before: an assessment whose
+        latest revision is outside the filters is left out, not re-scored on an older one.
+        """
+        if self.version is not None and version != self.version:
+            return False
+        if self.since is not None and (completed_at is None or completed_at < self.since):
+            return False
+        return self.until is None or (completed_at is not None and completed_at < self.until)
 
 
 class Row(NamedTuple):
@@ -119,12 +125,10 @@ class Row(NamedTuple):
     result_sha256: str | None
 
 
-# The latest completed revision of each assessment (a correction in progress is a
-# draft; what caseworkers see is the last completed one).
-_JOIN = """
-FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.status = 'completed'
- AND r.revision = (SELECT max(r2.revision) FROM revisions r2
-                   WHERE r2.assessment_id = a.id AND r2.status = 'completed')"""
+# The completed revisions of each assessment; ``read_chunk`` keeps the latest (a
+# correction in progress is a draft; what caseworkers see is the last completed one).
+_COMPLETED = " FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.status = 'completed'"
+_NO_FACTS: Mapping[str, object] = MappingProxyType({})  # the store keeps no case facts
 
 Range = tuple[str, "str | None"]  # assessment ids [lo, hi); hi None: to the end
 
@@ -197,7 +201,7 @@ def read_chunk(
     ``result`` is the latest stored outcome that was *not* written under the key
     this run writes (``key_for(instrument id)``), so a re-run reports the same
     changes as the first run while storing nothing new; an assessment whose key
-    already has a row (in ``results`` or ``rescore_results``) is in the returned
+    already has a row (in ``results`` or ``outcomes``) is in the returned
     set and gets no new row.
     """
     from .batch import StoredAssessment
@@ -206,11 +210,18 @@ def read_chunk(
     where, params = filters.sql()
     span, bounds = _range("a.id", hi), _bounds(lo, hi)
     try:
-        meta = conn.execute(
-            "SELECT a.id, a.case_ref, a.instrument_id, a.assessor, r.revision, r.instrument_version,"
-            " r.instrument_sha256, r.judgement, r.completed_at" + _JOIN + span + where + " ORDER BY a.id",
-            (*bounds, *params),
-        ).fetchall()
+        # Every completed revision, oldest first: the last one per assessment wins (cheaper
+        # than asking SQLite for the latest one per assessment with a subquery).
+        latest = {
+            row[0]: row
+            for row in conn.execute(
+                "SELECT a.id, a.case_ref, a.instrument_id, a.assessor, r.revision, r.instrument_version,"
+                " r.instrument_sha256, r.judgement, r.completed_at" + _COMPLETED + span + where
+                + " ORDER BY a.id, r.revision",
+                (*bounds, *params),
+            )
+        }
+        meta = [m for m in latest.values() if filters.admits(m[5], m[8])]
         if not meta:
             return [], set()
         # Every answer of the id range, in key order, and only then the wanted revisions: a
@@ -227,7 +238,8 @@ def read_chunk(
                 # Every value is decrypted on its own, bound to its assessment and item.
                 by_id[aid] = {item: decode(aid, f"answer:{item}", raw, keyring=ring) for _, _, item, raw in rows}
         done: set[str] = set()
-        wanted = {m[0]: (m[4], key_for(m[2])) for m in meta}
+        keys = {inst: key_for(inst) for inst in {m[2] for m in meta}}
+        wanted = {m[0]: (m[4], keys[m[2]]) for m in meta}
         stored = _baselines(conn, lo, hi, wanted, done, ring, {} if parsed is None else parsed)
     except sqlite3.Error as exc:
         raise _fail(exc) from None
@@ -236,11 +248,10 @@ def read_chunk(
         judged = None
         if judgement is not None:
             judged = JudgementInput.model_validate(decode(aid, "judgement", judgement, keyring=ring))
-        out.append(
+        out.append(  # positional: the field order of StoredAssessment
             StoredAssessment(
-                id=aid, case=case, instrument=inst, version=version, answers=by_id.get(aid, {}),
-                judgement=judged, result=stored.get(aid), revision=revision, assessor=assessor,
-                completed_at=completed, sha256=sha,
+                aid, case, inst, version, by_id.get(aid, {}), judged, _NO_FACTS, stored.get(aid), revision, assessor,
+                completed, sha,
             )
         )
     return out, done
@@ -262,17 +273,22 @@ def _baselines(
     (not in ``wanted``) are skipped here. The same few outcomes recur across a
     large store, so each distinct plaintext is parsed once (``parsed``).
     """
+    keys = {
+        ident: (isha, rsha, engine)
+        for ident, isha, rsha, engine in conn.execute(
+            "SELECT id, instrument_sha256, rules_sha256, engine_version FROM outcome_keys"
+        )
+    }
     rows = conn.execute(
-        "SELECT assessment_id, revision, instrument_sha256, rules_sha256, engine_version, created_at, outcome"
-        " FROM rescore_results" + _range("assessment_id", hi),
+        "SELECT assessment_id, revision, key, created_at, outcome FROM outcomes" + _range("assessment_id", hi),
         _bounds(lo, hi),
     ).fetchall()
     best: dict[str, tuple[str, bytes]] = {}
-    for aid, revision, isha, rsha, engine, created, payload in rows:
+    for aid, revision, ident, created, payload in rows:
         want_revision, key = wanted.get(aid, (None, None))
         if revision != want_revision:
             continue
-        if key == (isha, rsha, engine):
+        if key == keys.get(ident):
             done.add(aid)
             continue
         kept = best.get(aid)
@@ -315,12 +331,15 @@ def write_rows(
     ring = keyring or default_keyring(create=False)
     try:
         conn.execute("BEGIN IMMEDIATE")
+        idents: dict[tuple[str, str, str, str], int] = {}
+        for r in rows:
+            if (r[2], r[3], r[4], r[5]) not in idents:
+                idents[(r[2], r[3], r[4], r[5])] = outcome_key(conn, r[2], r[3], r[4], r[5])
         cur = conn.executemany(
-            "INSERT INTO rescore_results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
-            " instrument_version, outcome, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [(r[0], r[1], r[2], r[3], r[4], r[5], seal_text(r[0], "rescore", r[6], keyring=ring), r[8], created)
-             for r in rows],
+            "INSERT INTO outcomes (assessment_id, revision, key, outcome, result_sha256, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(r[0], r[1], idents[(r[2], r[3], r[4], r[5])], seal_text(r[0], "rescore", r[6], keyring=ring), r[8],
+              created) for r in rows],
         )
         stored = cur.rowcount
         full = [r for r in rows if r[7] is not None]

@@ -44,6 +44,7 @@ __all__ = [
     "new_case_ref",
     "now",
     "open_text",
+    "outcome_key",
     "reason",
     "seal_text",
 ]
@@ -188,8 +189,8 @@ def insert_result(
 ) -> SavedResult:
     """Insert a derived result unless its key exists; the hash is over ``Result.to_json()``.
 
-    Its compact outcome goes into ``rescore_results`` under the same key in the
-    same transaction, so a re-score compares with it without opening the result.
+    Its compact outcome goes into ``outcomes`` under the same key in the same
+    transaction, so a re-score compares with it without opening the result.
     """
     digest = hashlib.sha256(result.to_json().encode("utf-8")).hexdigest()
     rules = rules_sha256 if rules_sha256 is not None else (result.ruleset or {}).get("sha256", "")
@@ -205,6 +206,22 @@ def insert_result(
     return SavedResult(digest, cur.rowcount == 1)
 
 
+def outcome_key(
+    conn: sqlite3.Connection, instrument_sha256: str, rules_sha256: str, engine_version: str, instrument_version: str
+) -> int:
+    """The ``outcome_keys`` id of (instrument, rules, engine), added if new (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO outcome_keys (instrument_sha256, rules_sha256, engine_version, instrument_version)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (instrument_sha256, rules_sha256, engine_version, instrument_version),
+    )
+    row = conn.execute(
+        "SELECT id FROM outcome_keys WHERE instrument_sha256 = ? AND rules_sha256 = ? AND engine_version = ?",
+        (instrument_sha256, rules_sha256, engine_version),
+    ).fetchone()
+    return int(row[0])
+
+
 def insert_outcome(
     conn: sqlite3.Connection,
     key: tuple[str, int, str, str, str],
@@ -216,12 +233,12 @@ def insert_outcome(
     keyring: Keyring | None = None,
 ) -> None:
     """The compact outcome row of a stored result (``key``: assessment, revision, instrument, rules, engine)."""
+    aid, revision, isha, rsha, engine = key
     conn.execute(
-        "INSERT INTO rescore_results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
-        " instrument_version, outcome, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
-        (*key, instrument_version, encode(key[0], "rescore", compact_outcome(result), keyring=keyring),
-         result_sha256, created_at),
+        "INSERT INTO outcomes (assessment_id, revision, key, outcome, result_sha256, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (aid, revision, outcome_key(conn, isha, rsha, engine, instrument_version),
+         encode(aid, "rescore", compact_outcome(result), keyring=keyring), result_sha256, created_at),
     )
 
 

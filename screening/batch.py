@@ -277,8 +277,11 @@ class Rescorer:
         old_rank = _rank(target, plan.level(old.level) if old.level else None)
         new_rank = _rank(target, new.level)
         change = classify(old, new, old_rank, new_rank, dropped is not None)
-        added = tuple(s for s in new.referrals if s not in old.referrals)
-        removed = tuple(s for s in old.referrals if s not in new.referrals)
+        added: tuple[str, ...] = ()
+        removed: tuple[str, ...] = ()
+        if new.referrals != old.referrals:  # the same services in the same order, mostly
+            added = tuple(s for s in new.referrals if s not in old.referrals)
+            removed = tuple(s for s in old.referrals if s not in new.referrals)
         result = None
         notes: tuple[Note, ...] = ()
         reasons: tuple[Text, ...] = ()

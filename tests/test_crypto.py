@@ -399,8 +399,8 @@ def test_a_table_made_elsewhere_gets_the_same_guarantee(user):
             conn.execute("INSERT INTO made_elsewhere VALUES (?, ?)", (aid, json.dumps({"level": "low"})))
         conn.execute("INSERT INTO made_elsewhere VALUES (?, ?)", (aid, encode(aid, "rescore", {"level": "low"})))
         with pytest.raises(sqlite3.IntegrityError, match="not encrypted with an active key"):  # the schema's own
-            conn.execute("INSERT INTO rescore_results VALUES (?, 1, 'i', 'r', 'e', '1', ?, NULL, 'x')",
-                         (aid, json.dumps({"level": "low"})))
+            conn.execute("INSERT INTO outcome_keys VALUES (1, 'i', 'r', 'e', '1')")
+            conn.execute("INSERT INTO outcomes VALUES (?, 1, 1, ?, NULL, 'x')", (aid, json.dumps({"level": "low"})))
     with pytest.raises(ValueError):
         sealed_trigger("x; DROP TABLE audit", "v")
 

@@ -25,7 +25,7 @@ def command(store, home):
 
 
 def rows(path):
-    return {t: plain(path, t) for t in ("rescore_results", "results")}
+    return {t: plain(path, t) for t in ("outcomes", "results")}
 
 
 @pytest.mark.slow
@@ -46,7 +46,7 @@ def test_kill_and_resume_equals_a_clean_run(tmp_path):
     expected = rows(clean)
     # N compact outcomes stored with the interviews' results, N written by the re-score; a
     # full result for each changed assessment besides the N stored ones.
-    assert len(expected["rescore_results"]) == 2 * N and N < len(expected["results"]) < 2 * N
+    assert len(expected["outcomes"]) == 2 * N and N < len(expected["results"]) < 2 * N
 
     rnd = random.Random(20250301)
     interrupted = partial = 0
@@ -64,7 +64,8 @@ def test_kill_and_resume_equals_a_clean_run(tmp_path):
         try:
             # The re-score's own rows: those under the target version (the stored ones are 1.0.0).
             written = conn.execute(
-                "SELECT count(*) FROM rescore_results WHERE instrument_version = '1.1.0'").fetchone()[0]
+                "SELECT count(*) FROM outcomes o JOIN outcome_keys k ON k.id = o.key"
+                " WHERE k.instrument_version = '1.1.0'").fetchone()[0]
         finally:
             conn.close()
         partial += 0 < written < N

@@ -65,7 +65,7 @@ def test_dry_run_writes_nothing_and_shows_the_diff(store, home, capsys):
     assert cli(store, home, "--format", "json") == 0
     diff = json.loads(capsys.readouterr().out)
     assert everything(store) == before
-    assert dump(store, "rescore_results") == []
+    assert dump(store, "outcomes") == []
     assert diff["applied"] is False
     assert {k: diff["counts"][k] for k in ("total", "rose", "review", "unchanged", "failed", "stored")} == {
         "total": 5, "rose": 2, "review": 1, "unchanged": 2, "failed": 0, "stored": 0}
@@ -78,13 +78,13 @@ def test_apply_stores_one_compact_row_each_and_rerunning_finds_nothing_new(store
     assert cli(store, home, "--apply", "--format", "json") == 0
     first = json.loads(capsys.readouterr().out)
     assert first["counts"]["stored"] == 5
-    rows = dump(store, "rescore_results")
+    rows = dump(store, "outcomes")
     assert len(rows) == 5 and len({r[:5] for r in rows}) == 5
     assert dump(store, "results") == []  # compact rows only, unless --full-results
     assert cli(store, home, "--apply", "--format", "json") == 0
     second = json.loads(capsys.readouterr().out)
     assert second["counts"]["stored"] == 0
-    assert dump(store, "rescore_results") == rows
+    assert dump(store, "outcomes") == rows
     # The second run compares with the same baseline, so it reports the same changes.
     assert second["changed"] == first["changed"]
     assert digest(store, "answers") == answers
@@ -99,7 +99,7 @@ def test_full_results_are_stored_for_changes_and_read_back_by_the_store(store, h
         assert result.instrument.version == "1.1.0" and result.final_level == "medium"
         assert result.assessed_at == STAMP  # the completion time: results are reproducible
         assert st.results(st.find("ref-1")[0].id) == []  # unchanged: no full result
-    rows = {r[0]: r for r in dump(store, "rescore_results")}
+    rows = {r[0]: r for r in dump(store, "outcomes")}
     assert rows[first.id][-1] == sha  # the compact row points at the full result
 
 
@@ -153,7 +153,7 @@ def test_two_workers_store_the_same_rows_and_report_the_same_diff(tmp_path, home
                 "--rules", "bench", "--apply", "--format", "json", "--jobs", str(jobs), "--chunk", "200"]
         assert run(args) == 0
         diffs.append(json.loads(capsys.readouterr().out))
-    assert plain(paths[0], "rescore_results") == plain(paths[1], "rescore_results")
+    assert plain(paths[0], "outcomes") == plain(paths[1], "outcomes")
     assert diffs[0] == diffs[1]
     assert diffs[0]["counts"]["total"] == 1500 and diffs[0]["counts"]["rose"] > 0
 
@@ -171,6 +171,29 @@ def test_filters_by_version_and_completion_date(tmp_path, home, capsys):
     assert cli(path, home, "--from-version", "1.1.0", "--format", "json") == 0
     assert json.loads(capsys.readouterr().out)["counts"]["total"] == 0
     assert cli(path, home, "--since", "last week") == 2
+
+
+def test_filters_apply_to_the_latest_completed_revision_only(tmp_path, home, capsys):
+    """A corrected assessment is re-scored on its latest completed revision, or not at all."""
+    path = tmp_path / "c.db"
+    ci = load_instrument("t@1.0.0", home)
+    with Store.open(path) as st:
+        info = st.create_assessment(ci, case_ref="ref-corrected")
+        for item, value in ANSWERS[0].items():
+            st.record_answer(info.id, item, value)
+        st.complete(info.id, completed_at="2025-01-10T10:00:00.000Z")
+        st.correct(info.id)
+        st.record_answer(info.id, "b", "yes")
+        st.complete(info.id, completed_at="2025-03-10T10:00:00.000Z")
+        draft = st.create_assessment(ci, case_ref="ref-draft")  # never completed: never re-scored
+        st.record_answer(draft.id, "a", "yes")
+    # The first revision is in January, but the assessment's latest one is in March.
+    assert cli(path, home, "--until", "2025-02-01", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["total"] == 0
+    assert cli(path, home, "--since", "2025-03-01", "--format", "json", "--output", str(tmp_path / "o.jsonl")) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["total"] == 1
+    (line,) = (tmp_path / "o.jsonl").read_text().splitlines()
+    assert json.loads(line)["answers"] == {**ANSWERS[0], "b": "yes"} and json.loads(line)["revision"] == 2
 
 
 def test_usage_errors_exit_2(store, home):

@@ -100,14 +100,33 @@ def save_results(path: Path, ci: Any, rules: Any, ids: list[str], records: list[
             st.save_result(aid, result, revision=1)
 
 
+# The outcomes with their key spelled out: key ids are assigned in the order keys first
+# appear, which two equal stores need not share.
+OUTCOMES = (
+    "SELECT o.assessment_id, o.revision, k.instrument_sha256, k.rules_sha256, k.engine_version,"
+    " k.instrument_version, o.outcome, o.result_sha256{created} FROM outcomes o JOIN outcome_keys k ON k.id = o.key"
+)
+
+
+def _select(conn: sqlite3.Connection, table: str, skip: Iterable[str]) -> tuple[list[str], str]:
+    skip = set(skip)
+    if table == "outcomes":
+        columns = ["assessment_id", "revision", "instrument_sha256", "rules_sha256", "engine_version",
+                   "instrument_version", "outcome", "result_sha256"]
+        created = "" if "created_at" in skip else ", o.created_at"
+        return columns + ([] if created == "" else ["created_at"]), OUTCOMES.format(created=created)
+    columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip]
+    return columns, f"SELECT {', '.join(columns)} FROM {table}"
+
+
 def dump(path: Path, table: str, skip: Iterable[str] = ("created_at",)) -> list[tuple[Any, ...]]:
     """Every row of a table, sorted, without the columns in ``skip`` (the time of writing)."""
     conn = sqlite3.connect(path)
     try:
-        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in set(skip)]
+        columns, sql = _select(conn, table, skip)
         if not columns:
             return []
-        return sorted(conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall())
+        return sorted(conn.execute(sql).fetchall())
     finally:
         conn.close()
 
@@ -120,11 +139,11 @@ def plain(path: Path, table: str) -> list[tuple[Any, ...]]:
 
     conn = sqlite3.connect(path)
     try:
-        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "created_at"]
-        rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+        columns, sql = _select(conn, table, ("created_at",))
+        rows = conn.execute(sql).fetchall()
     finally:
         conn.close()
-    field = {"rescore_results": "outcome", "results": "result"}.get(table)
+    field = {"outcomes": "outcome", "results": "result"}.get(table)
     out = []
     for row in rows:
         data = dict(zip(columns, row, strict=True))

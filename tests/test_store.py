@@ -93,6 +93,29 @@ def test_schema_version_is_recorded(store):
     assert conn.execute("SELECT version FROM schema_version").fetchall() == [(schema.SCHEMA_VERSION,)]
 
 
+OUTCOMES = ("SELECT o.assessment_id, o.revision, k.instrument_sha256, k.rules_sha256, k.engine_version,"
+            " k.instrument_version, o.outcome, o.result_sha256, o.created_at"
+            " FROM outcomes o JOIN outcome_keys k ON k.id = o.key ORDER BY o.assessment_id, k.rules_sha256")
+
+# The batch re-scorer's own table in a schema-2 store (hashes in every row).
+OLD_RESCORE_TABLE = """CREATE TABLE rescore_results (
+    assessment_id TEXT NOT NULL, revision INTEGER NOT NULL, instrument_sha256 TEXT NOT NULL,
+    rules_sha256 TEXT NOT NULL, engine_version TEXT NOT NULL, instrument_version TEXT NOT NULL,
+    outcome ANY NOT NULL, result_sha256 TEXT, created_at TEXT NOT NULL,
+    PRIMARY KEY (assessment_id, revision, instrument_sha256, rules_sha256, engine_version)) STRICT, WITHOUT ROWID"""
+
+
+def as_version_2(path: Path) -> None:
+    """Make a store look as schema 2 left it: no outcome tables."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TABLE outcomes")
+    conn.execute("DROP TABLE outcome_keys")
+    conn.execute("DELETE FROM schema_version")
+    conn.execute("INSERT INTO schema_version VALUES (2, 'x')")
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+
+
 def test_every_stored_result_has_its_compact_outcome(store, demo):
     """What a re-score compares with: written with the result, in the same transaction, under the same key."""
     from screening._store_values import decode
@@ -102,16 +125,20 @@ def test_every_stored_result_has_its_compact_outcome(store, demo):
     store.record_answer(info.id, "q1", "yes")
     result = assess(demo, {"q1": "yes"})
     store.complete(info.id, result=result)
-    rows = store._conn.execute("SELECT assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
-                               " instrument_version, outcome, result_sha256 FROM rescore_results").fetchall()
+    rows = store._conn.execute(OUTCOMES).fetchall()
     full = store._conn.execute("SELECT assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
-                               " result_sha256 FROM results").fetchall()
-    assert [(*r[:5], r[7]) for r in rows] == full and rows[0][5] == demo.instrument.version
+                               " result_sha256, created_at FROM results").fetchall()
+    assert [(*r[:5], *r[7:]) for r in rows] == full and rows[0][5] == demo.instrument.version
     assert decode(info.id, "rescore", rows[0][6]) == compact_outcome(result.model_dump(mode="json"))
     assert compact_outcome(result.model_dump(mode="json"))["level"] == result.final_level
+    with pytest.raises(sqlite3.IntegrityError, match="never rewritten"):
+        store._conn.execute("UPDATE outcomes SET created_at = 'x'")
+    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+        store._conn.execute("DELETE FROM outcomes")
 
 
 def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(tmp_path, demo):
+    from screening._store_values import decode, encode
     from screening.audit import verify
 
     path = tmp_path / "v2.db"
@@ -122,22 +149,25 @@ def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(
             st.record_answer(info.id, "q1", value)
             st.complete(info.id, result=assess(demo, {"q1": value}))
             ids.append(info.id)
-        expected = st._conn.execute("SELECT * FROM rescore_results ORDER BY assessment_id").fetchall()
-    # What a version-2 store looked like: no compact rows beside the results (the re-scorer's
-    # own table could exist, but only once it had run).
+        expected = st._conn.execute(OUTCOMES).fetchall()
+    as_version_2(path)
+    # A batch re-score had stored one outcome under other rules, in its own table.
+    earlier = {"level": "low", "status": "concluded", "complete": True, "critical": [], "referrals": []}
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TABLE rescore_results")
-    conn.execute("DELETE FROM schema_version")
-    conn.execute("INSERT INTO schema_version VALUES (2, 'x')")
-    conn.execute("PRAGMA user_version = 2")
+    conn.execute(OLD_RESCORE_TABLE)
+    conn.execute("INSERT INTO rescore_results VALUES (?, 1, ?, 'rules-x', '0.0.9', ?, ?, NULL, '2025-01-01')",
+                 (ids[0], expected[0][2], demo.instrument.version, encode(ids[0], "rescore", earlier)))
     conn.close()
     with Store.open(path) as st:
-        got = st._conn.execute("SELECT * FROM rescore_results ORDER BY assessment_id").fetchall()
-        # Same keys, hashes and times; the sealed bytes differ (a fresh nonce) but open to the same outcome.
-        assert [(*r[:6], *r[7:]) for r in got] == [(*r[:6], *r[7:]) for r in expected]
-        from screening._store_values import decode
-
-        assert [decode(r[0], "rescore", r[6]) for r in got] == [decode(r[0], "rescore", r[6]) for r in expected]
+        got = st._conn.execute(OUTCOMES).fetchall()
+        # The results' outcomes again (same keys, hashes and times; the sealed bytes differ, a fresh
+        # nonce, but open to the same outcome), and the re-scorer's row moved with its own key.
+        moved = [r for r in got if r[3] == "rules-x"]
+        assert len(moved) == 1 and moved[0][0] == ids[0] and decode(ids[0], "rescore", moved[0][6]) == earlier
+        rest = [r for r in got if r[3] != "rules-x"]
+        assert [(*r[:6], *r[7:]) for r in rest] == [(*r[:6], *r[7:]) for r in expected]
+        assert [decode(r[0], "rescore", r[6]) for r in rest] == [decode(r[0], "rescore", r[6]) for r in expected]
+        assert st._conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'rescore_results'").fetchone() is None
         assert st._conn.execute("SELECT version FROM schema_version").fetchall() == [(2,), (3,)]
         assert st._conn.execute("SELECT detail FROM audit WHERE action = 'migrate'").fetchall() == [
             ("schema 3, 2 outcomes indexed",)]
@@ -160,10 +190,7 @@ def test_a_version_2_store_is_not_upgraded_with_a_key_that_is_not_its_own(tmp_pa
         info = st.create_assessment(demo)
         st.record_answer(info.id, "q1", "yes")
         st.complete(info.id, result=assess(demo, {"q1": "yes"}))
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TABLE rescore_results")
-    conn.execute("PRAGMA user_version = 2")
-    conn.close()
+    as_version_2(path)
     monkeypatch.setenv("SCREENING_KEY", base64.b64encode(b"k" * 32).decode())
     reset_default_keyring()
     with pytest.raises(StoreError, match="key"):
