@@ -37,6 +37,7 @@ from ._batch_store import (
     open_reader,
     open_writer,
     read_chunk,
+    record_run,
     write_rows,
 )
 from ._version import __version__ as ENGINE_VERSION
@@ -325,11 +326,23 @@ def run_store(
             responses = (process_range(ctx, lo, hi) for lo, hi in ranges)
         with quiet_gc():
             _drain(responses, builder, output, bar)
+        if apply and builder.stored:  # a dry run or a no-op writes nothing to the store, not even this
+            record_run(ctx.conn, _run_detail(builder, ctx.rescorer), "stored")
     finally:
         if pool is not None:
             pool.close()
         ctx.conn.close()
     return _finish(builder, ctx.rescorer, apply, builder.instruments)
+
+
+def _run_detail(builder: _Seen, rescorer: Rescorer) -> str:
+    """What the audit trail says of a run: ids, versions and counts (one record per run, not per case)."""
+    c = builder.counts
+    target = ", ".join(f"{i} {rescorer.target_for(i).instrument.version}" for i in sorted(builder.instruments)) or "-"
+    rules = rescorer.rules
+    named = f"{rules.ruleset.id} {rules.ruleset.version}" if rules is not None else "none"
+    return (f"batch of {c['total']}: {builder.stored} stored, {c['rose']} rose, {c['failed']} failed;"
+            f" {target}; rules {named}")[:200]
 
 
 def run_jsonl(

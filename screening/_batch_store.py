@@ -60,6 +60,7 @@ __all__ = [
     "open_reader",
     "open_writer",
     "read_chunk",
+    "record_run",
     "write_rows",
 ]
 
@@ -356,6 +357,25 @@ def write_rows(
             conn.execute("ROLLBACK")
         raise StoreError(f"re-scored results were not saved ({reason(exc)}); run again to finish") from None
     return stored
+
+
+def record_run(conn: sqlite3.Connection, detail: str, outcome: str, keyring: Keyring | None = None) -> None:
+    """One audit record for a whole run over the store: who re-scored, against what, how many (never content).
+
+    Raises:
+        StoreError: the record could not be written (the run itself is stored).
+    """
+    from . import audit
+
+    ring = keyring or default_keyring(create=False)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        audit.append(conn, ring, [audit.Event("rescore", detail=detail, outcome=outcome)], actor=audit.default_actor())
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise StoreError(f"the audit record of the re-score was not saved ({reason(exc)})") from None
 
 
 def make_row(item: Rescored, rules_sha256: str, engine_version: str, texts: dict[Outcome, bytes]) -> Row:

@@ -255,3 +255,22 @@ def test_the_cli_chunk_default_is_the_library_one():
     from screening.cli._rescore import rescore_cmd
 
     assert inspect.signature(rescore_cmd).parameters["chunk"].default == CHUNK
+
+
+def test_an_applied_run_leaves_one_audit_record_and_a_dry_run_none(store, home, capsys):
+    from screening.audit import verify
+
+    def records():
+        with Store.open(store) as st:
+            assert verify(st).ok
+            return st.connection.execute(
+                "SELECT actor, action, assessment, case_ref, detail, outcome FROM audit WHERE action = 'rescore'"
+            ).fetchall()
+
+    assert cli(store, home, "--format", "json") == 0
+    assert records() == []
+    assert cli(store, home, "--apply", "--format", "json") == 0
+    capsys.readouterr()
+    ((actor, action, assessment, case, detail, outcome),) = records()
+    assert (action, assessment, case, outcome) == ("rescore", None, None, "stored")
+    assert detail == "batch of 5: 5 stored, 2 rose, 0 failed; t 1.1.0; rules none" and actor
