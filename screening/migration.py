@@ -403,8 +403,10 @@ class MigrationPlan:
     steps: tuple[MigrationStep, ...]
 
     def apply(self, answers: Mapping[str, object], notes: list[Note] | None = None) -> dict[str, object]:
-        out = dict(answers)
-        for step in self.steps:
+        if not self.steps:
+            return dict(answers)
+        out = self.steps[0].apply(answers, notes)  # each step returns a new dict: no copy first
+        for step in self.steps[1:]:
             out = step.apply(out, notes)
         return out
 
