@@ -76,9 +76,6 @@ _COLUMNS = (
     # The compact outcome of every result (schema 3); "rescore" is the field name the
     # batch re-scorer sealed them under first, kept so those values still open.
     Sealed("outcomes", "outcome", ("assessment_id", "revision", "key"), "rescore"),
-    # A schema-2 store's own table of them (a store is upgraded before it is re-keyed).
-    Sealed("rescore_results", "outcome",
-           ("assessment_id", "revision", "instrument_sha256", "rules_sha256", "engine_version"), "rescore"),
 )
 
 
