@@ -336,6 +336,17 @@ class MigrationStep:
             return dict(answers)
         renames = self.renames
         if renames is not None and notes is None:
+            # A few renames: copy at C speed and move those keys (the order of keys carries
+            # no meaning). Not for a swap or a name already taken: the general way below.
+            if len(renames) * 4 < len(answers) and renames.keys().isdisjoint(renames.values()):
+                out = dict(answers)
+                for old, new in renames.items():
+                    if old in out:
+                        if new in out:
+                            break
+                        out[new] = out.pop(old)
+                else:
+                    return out
             return {renames.get(k, k): v for k, v in answers.items()}
         out: dict[str, object] = {}
         for key, value in answers.items():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from helpers import build_instrument, item, text, to_yaml, write_tree
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from test_rescore_support import compile_yaml
 
 from screening import load_instrument
@@ -254,3 +256,20 @@ def test_an_instrument_with_migrations_round_trips_through_the_model():
     inst = compile_yaml(data).instrument
     assert inst.migrations[0].merged["x"].sources == ["a", "b"]
     assert inst.migrations[0].model_dump(by_alias=True)["merged"]["x"]["from"] == ["a", "b"]
+
+
+@given(
+    answers=st.dictionaries(st.sampled_from("abcdefghij"), st.sampled_from(["yes", "no", "unknown"])),
+    renames=st.dictionaries(st.sampled_from("abcdefghijk"), st.sampled_from("abcdefghijk"), max_size=3),
+)
+@example(answers={"a": "yes", "b": "no", "c": "no", "d": "no", "e": "no"}, renames={"a": "b"})  # a taken name
+@example(answers={"a": "yes", "b": "no", "c": "no", "d": "no", "e": "no", "f": "no", "g": "no", "h": "no",
+                  "i": "no"}, renames={"a": "b", "b": "a"})  # a swap
+@settings(max_examples=300)
+def test_the_quick_rename_equals_the_general_one(answers, renames):
+    """The C-speed copy-and-move path gives the general rename's answers, swaps and taken names included."""
+    from screening.migration import MigrationStep
+
+    step = MigrationStep(source="1", target="2", carry={}, split={}, merged=(), removed=frozenset(), added=(),
+                         levels={}, identity=False, renames=renames)
+    assert step.apply(answers) == {renames.get(k, k): v for k, v in answers.items()}
