@@ -339,14 +339,14 @@ class MigrationStep:
             # A few renames: copy at C speed and move those keys (the order of keys carries
             # no meaning). Not for a swap or a name already taken: the general way below.
             if len(renames) * 4 < len(answers) and renames.keys().isdisjoint(renames.values()):
-                out = dict(answers)
+                moved = dict(answers)
                 for old, new in renames.items():
-                    if old in out:
-                        if new in out:
+                    if old in moved:
+                        if new in moved:
                             break
-                        out[new] = out.pop(old)
+                        moved[new] = moved.pop(old)
                 else:
-                    return out
+                    return moved
             return {renames.get(k, k): v for k, v in answers.items()}
         out: dict[str, object] = {}
         for key, value in answers.items():
