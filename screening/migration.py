@@ -339,14 +339,14 @@ class MigrationStep:
             # A few renames: copy at C speed and move those keys (the order of keys carries
             # no meaning). Not for a swap or a name already taken: the general way below.
             if len(renames) * 4 < len(answers) and renames.keys().isdisjoint(renames.values()):
-                moved = dict(answers)
+                quick = dict(answers)
                 for old, new in renames.items():
-                    if old in moved:
-                        if new in moved:
+                    if old in quick:
+                        if new in quick:
                             break
-                        moved[new] = moved.pop(old)
+                        quick[new] = quick.pop(old)
                 else:
-                    return moved
+                    return quick
             return {renames.get(k, k): v for k, v in answers.items()}
         out: dict[str, object] = {}
         for key, value in answers.items():
