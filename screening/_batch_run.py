@@ -41,7 +41,7 @@ from ._batch_store import (
     write_rows,
 )
 from ._version import __version__ as ENGINE_VERSION
-from .batch import Failed, Rescorer
+from .batch import Failed, Rescorer, Unchanged
 from .errors import ScreeningError
 
 __all__ = ["Context", "RunConfig", "RunSummary", "build_rescorer", "quiet_gc", "run_jsonl", "run_store"]
@@ -146,18 +146,21 @@ def process(
     rows: list[Row] = []
     entries, lines = [], []
     tally: collections.Counter[tuple[str, str, int | None, int | None]] = collections.Counter()
+    # Output lines need every record in full; otherwise unchanged ones come back small.
+    score = rescorer.one if output else rescorer.step
     for rec in records:
-        item = rescorer.one(rec) if not isinstance(rec, Failed) else rec
+        item = score(rec) if not isinstance(rec, Failed) else rec
         if isinstance(item, Failed):
             entries.append(entry(item))
         else:
             if store and item.record.id not in done:
                 rows.append(make_row(item, rules_sha, ENGINE_VERSION, ctx.texts))
-            if item.change == "unchanged":
+            if isinstance(item, Unchanged) or item.change == "unchanged":
                 tally[(item.record.instrument, item.target.instrument.version, item.old_rank, item.new_rank)] += 1
             else:
                 entries.append(entry(item))
         if output:
+            assert not isinstance(item, Unchanged)
             lines.append(output_line(item))
     return {
         "stored": write_rows(ctx.conn, rows) if rows else 0,

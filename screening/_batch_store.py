@@ -49,7 +49,7 @@ from .errors import StoreError
 from .instrument import JudgementInput
 
 if TYPE_CHECKING:
-    from .batch import Rescored, StoredAssessment
+    from .batch import Rescored, StoredAssessment, Unchanged
 
 __all__ = [
     "CHUNK",
@@ -128,7 +128,12 @@ class Row(NamedTuple):
 
 # The completed revisions of each assessment; ``read_chunk`` keeps the latest (a
 # correction in progress is a draft; what caseworkers see is the last completed one).
-_COMPLETED = " FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.status = 'completed'"
+# INDEXED BY: SQLite would walk the id index and fetch every row from the table; the
+# covering index (schema 3) has the columns read here.
+_COMPLETED = (
+    " FROM assessments a INDEXED BY assessments_by_id"
+    " JOIN revisions r ON r.assessment_id = a.id AND r.status = 'completed'"
+)
 _NO_FACTS: Mapping[str, object] = MappingProxyType({})  # the store keeps no case facts
 
 Range = tuple[str, "str | None"]  # assessment ids [lo, hi); hi None: to the end
@@ -383,12 +388,15 @@ def record_run(conn: sqlite3.Connection, detail: str, outcome: str, keyring: Key
         raise StoreError(f"the audit record of the re-score was not saved ({reason(exc)})") from None
 
 
-def make_row(item: Rescored, rules_sha256: str, engine_version: str, texts: dict[Outcome, bytes]) -> Row:
-    """The row a ``Rescored`` is stored as; ``texts`` caches each distinct outcome's JSON text."""
+def make_row(
+    item: Rescored | Unchanged, rules_sha256: str, engine_version: str, texts: dict[Outcome, bytes]
+) -> Row:
+    """The row a re-scored assessment is stored as; ``texts`` caches each distinct outcome's JSON text."""
     rec = item.record
     result = digest = None
-    if item.result is not None and item.change != "unchanged":
-        result = item.result.model_dump(mode="json")
+    full = getattr(item, "result", None)  # a Rescored's full Result, if it was built
+    if full is not None and getattr(item, "change", "unchanged") != "unchanged":
+        result = full.model_dump(mode="json")
         # The same text as Result.to_json(), without dumping the model a second time.
         text = json.dumps(result, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()

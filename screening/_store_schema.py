@@ -208,6 +208,12 @@ BEGIN SELECT RAISE(ABORT, 'assessments are deleted only with screening cases del
 # `rescore_results` with the hashes in every row; the upgrade moves those rows here
 # and adds an outcome for every stored result that has none.
 #
+# Version 3 adds two covering indexes for reading assessments with their revisions in
+# id order (what a re-score does per chunk). Without them each assessment's row and
+# its revision's row are fetched from table pages in insertion order: a random page
+# read each once a store outgrows the page cache (7.2 µs against 1.7 µs per assessment
+# on 1,000,000).
+#
 # Version 3 also stores the answers clustered by their key (WITHOUT ROWID): an
 # assessment's answers sit together, so reading them (the interview's resume, a report,
 # a re-score walking assessments in id order) reads neighbouring pages instead of one
@@ -230,6 +236,9 @@ INSERT INTO answers_v3 (assessment_id, revision, item_id, value, partial, answer
     ORDER BY assessment_id, revision, item_id;
 DROP TABLE answers;
 ALTER TABLE answers_v3 RENAME TO answers;
+CREATE INDEX IF NOT EXISTS assessments_by_id ON assessments (id, instrument_id, case_ref, assessor);
+CREATE INDEX IF NOT EXISTS revisions_by_assessment ON revisions
+    (assessment_id, revision, status, instrument_version, instrument_sha256, completed_at, judgement);
 CREATE TABLE outcome_keys (
     id                  INTEGER PRIMARY KEY,
     instrument_sha256   TEXT NOT NULL,

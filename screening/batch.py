@@ -35,6 +35,7 @@ __all__ = [
     "Rescored",
     "Rescorer",
     "StoredAssessment",
+    "Unchanged",
     "rescore",
 ]
 
@@ -235,7 +236,23 @@ class Rescorer:
     def one(self, record: StoredAssessment) -> Rescored | Failed:
         """Re-score one assessment; every expected problem becomes a ``Failed``."""
         try:
-            return self._one(record)
+            return self._rescored(record, self._score(record))
+        except _Fail as exc:
+            return Failed(record.id, record.case, exc.reason, exc.stage)
+        except ScreeningError as exc:
+            return Failed(record.id, record.case, str(exc), "migration")
+
+    def step(self, record: StoredAssessment) -> Rescored | Unchanged | Failed:
+        """``one``, but an unchanged outcome comes back as a small ``Unchanged`` (a batch's common case).
+
+        Three quarters of a large re-score is unchanged; building a ``Rescored``
+        with its reasons for each of them cost more than scoring them.
+        """
+        try:
+            scored = self._score(record)
+            if scored.change == "unchanged" and self.full_results != "all":
+                return Unchanged(record, scored.target, scored.new, scored.old_rank, scored.new_rank)
+            return self._rescored(record, scored)
         except _Fail as exc:
             return Failed(record.id, record.case, exc.reason, exc.stage)
         except ScreeningError as exc:
@@ -255,7 +272,8 @@ class Rescorer:
             self._routes[key] = found
         return found
 
-    def _one(self, record: StoredAssessment) -> Rescored:
+    def _score(self, record: StoredAssessment) -> _Scored:
+        """Migrate and score one assessment and compare with its baseline (what every record needs)."""
         target, source, plan, scorer, source_scorer = self.route(record.instrument, record.version)
         answers = plan.apply(record.answers)
         judgement = record.judgement
@@ -266,17 +284,24 @@ class Rescorer:
             new = scorer.outcome(answers, judgement, record.facts)
         except JudgementError as exc:
             dropped, judgement = exc.reason, None
-            new = self._score(scorer, answers, None, record.facts, "answers", target)
+            new = self._outcome(scorer, answers, None, record.facts, "answers", target)
         except ScreeningError as exc:
             raise _Fail("answers", f"after migration to {target.instrument.version}: {exc}") from None
         baseline: Literal["stored", "recomputed"] = "stored"
         old = record.result
         if old is None:
             baseline = "recomputed"
-            old = self._score(source_scorer, record.answers, record.judgement, record.facts, "record", source)
+            old = self._outcome(source_scorer, record.answers, record.judgement, record.facts, "record", source)
         old_rank = _rank(target, plan.level(old.level) if old.level else None)
         new_rank = _rank(target, new.level)
         change = classify(old, new, old_rank, new_rank, dropped is not None)
+        return _Scored(
+            target, plan, scorer, answers, judgement, new, dropped, old, baseline, old_rank, new_rank, change
+        )
+
+    def _rescored(self, record: StoredAssessment, scored: _Scored) -> Rescored:
+        """The full ``Rescored``: referral changes, the new ``Result`` when asked for, and why it changed."""
+        target, plan, scorer, answers, judgement, new, dropped, old, baseline, old_rank, new_rank, change = scored
         added: tuple[str, ...] = ()
         removed: tuple[str, ...] = ()
         if new.referrals != old.referrals:  # the same services in the same order, mostly
@@ -325,7 +350,7 @@ class Rescorer:
             self._why[key] = found
         return found
 
-    def _score(
+    def _outcome(
         self,
         scorer: Scorer,
         answers: Mapping[str, object],
@@ -339,7 +364,7 @@ class Rescorer:
         except JudgementError:
             if judgement is None:
                 raise
-            return self._score(scorer, answers, None, facts, stage, ci)
+            return self._outcome(scorer, answers, None, facts, stage, ci)
         except ScreeningError as exc:
             where = "the stored answers" if stage == "record" else "after migration"
             raise _Fail("answers", f"{where} do not fit {ci.instrument.id} {ci.instrument.version}: {exc}") from None
@@ -360,6 +385,31 @@ def _pseudonym(case: str) -> bool:
     except StoreError:
         return False
     return True
+
+
+class Unchanged(NamedTuple):
+    """An assessment whose outcome did not change: what the diff counts and the store records."""
+
+    record: StoredAssessment
+    target: CompiledInstrument
+    new: Outcome
+    old_rank: int | None
+    new_rank: int | None
+
+
+class _Scored(NamedTuple):
+    target: CompiledInstrument
+    plan: MigrationPlan
+    scorer: Scorer
+    answers: dict[str, object]
+    judgement: JudgementInput | None
+    new: Outcome
+    dropped: str | None
+    old: Outcome
+    baseline: Literal["stored", "recomputed"]
+    old_rank: int | None
+    new_rank: int | None
+    change: Change
 
 
 class _Route(NamedTuple):

@@ -110,6 +110,8 @@ def as_version_2(path: Path) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("DROP TABLE outcomes")
     conn.execute("DROP TABLE outcome_keys")
+    conn.execute("DROP INDEX assessments_by_id")
+    conn.execute("DROP INDEX revisions_by_assessment")
     conn.execute("DELETE FROM schema_version")
     conn.execute("INSERT INTO schema_version VALUES (2, 'x')")
     conn.execute("PRAGMA user_version = 2")
