@@ -128,12 +128,10 @@ class Row(NamedTuple):
 
 # The completed revisions of each assessment; ``read_chunk`` keeps the latest (a
 # correction in progress is a draft; what caseworkers see is the last completed one).
-# INDEXED BY: SQLite would walk the id index and fetch every row from the table; the
-# covering index (schema 3) has the columns read here.
-_COMPLETED = (
-    " FROM assessments a INDEXED BY assessments_by_id"
-    " JOIN revisions r ON r.assessment_id = a.id AND r.status = 'completed'"
-)
+_COMPLETED = " FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND r.status = 'completed'"
+# With the covering index of schema 3, named: SQLite would rather walk the id index and
+# fetch every row from the table. A store without it (dropped by hand) is still read.
+_COMPLETED_COVERED = _COMPLETED.replace("assessments a", "assessments a INDEXED BY assessments_by_id")
 _NO_FACTS: Mapping[str, object] = MappingProxyType({})  # the store keeps no case facts
 
 Range = tuple[str, "str | None"]  # assessment ids [lo, hi); hi None: to the end
@@ -221,13 +219,15 @@ def read_chunk(
     where, params = filters.sql()
     span, bounds = _range("a.id", hi), _bounds(lo, hi)
     try:
+        covered = conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'assessments_by_id'").fetchone()
         # Every completed revision, oldest first: the last one per assessment wins (cheaper
         # than asking SQLite for the latest one per assessment with a subquery).
         latest = {
             row[0]: row
             for row in conn.execute(
                 "SELECT a.id, a.case_ref, a.instrument_id, a.assessor, r.revision, r.instrument_version,"
-                " r.instrument_sha256, r.judgement, r.completed_at" + _COMPLETED + span + where
+                " r.instrument_sha256, r.judgement, r.completed_at"
+                + (_COMPLETED_COVERED if covered else _COMPLETED) + span + where
                 + " ORDER BY a.id, r.revision",
                 (*bounds, *params),
             )

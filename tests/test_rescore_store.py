@@ -274,3 +274,11 @@ def test_an_applied_run_leaves_one_audit_record_and_a_dry_run_none(store, home, 
     ((actor, action, assessment, case, detail, outcome),) = records()
     assert (action, assessment, case, outcome) == ("rescore", None, None, "stored")
     assert detail == "batch of 5: 5 stored, 2 rose, 0 failed; t 1.1.0; rules none" and actor
+
+
+def test_a_store_without_the_covering_index_is_still_read(store, home, capsys):
+    conn = sqlite3.connect(store)
+    conn.execute("DROP INDEX assessments_by_id")
+    conn.close()
+    assert cli(store, home, "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["total"] == 5
