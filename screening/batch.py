@@ -1,6 +1,6 @@
 """Re-score stored assessments after an instrument or rule change, and say who changed.
 
-May import: errors, instrument, result, scoring, engine, referral, loader, migration,
+May import: errors, instrument, result, scoring, engine, referral, loader, migration, _batch_records,
 _batch_score, _batch_texts / stdlib.
 
 Stored answers are the source of truth; levels and referrals are derived and can
@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from ._batch_records import CHANGES, Change, Failed, Rescored, StoredAssessment, Unchanged, pseudonym_ok
 from ._batch_score import Outcome, Scorer
 from .errors import JudgementError, ScreeningError
 from .instrument import JudgementInput, Text
 from .migration import MigrationPlan, Note, plan_migration
 from .referral import CompiledRuleSet
-from .result import Result
 from .scoring import CompiledInstrument
 
 __all__ = [
@@ -38,120 +37,6 @@ __all__ = [
     "Unchanged",
     "rescore",
 ]
-
-Change = Literal["rose", "review", "fell", "referrals", "other", "unchanged"]
-# The order the diff lists them in: who needs a call today comes first.
-CHANGES: tuple[Change, ...] = ("rose", "review", "fell", "referrals", "other", "unchanged")
-
-
-@dataclass(frozen=True)
-class StoredAssessment:
-    """One stored assessment as the re-scorer needs it.
-
-    Attributes:
-        id: the assessment's id in its store.
-        case: the case pseudonym (never a personal identity number).
-        instrument: the instrument id.
-        version: the version the answers were given under.
-        answers: item id → answer under ``version``.
-        judgement: the assessor's level and rationale, if any.
-        facts: case facts for the rule set (the bundled store keeps none).
-        result: the latest stored outcome; ``None`` to compare with a recomputation
-            under ``version``.
-        revision, assessor, completed_at, sha256: store metadata; ``completed_at``
-            becomes the new result's ``assessed_at`` so results are reproducible.
-    """
-
-    id: str
-    case: str
-    instrument: str
-    version: str
-    answers: Mapping[str, object]
-    judgement: JudgementInput | None = None
-    facts: Mapping[str, object] = field(default_factory=dict)
-    result: Outcome | None = None
-    revision: int = 1
-    assessor: str | None = None
-    completed_at: str | None = None
-    sha256: str | None = None
-
-    @classmethod
-    def from_json(cls, data: object) -> StoredAssessment:
-        """Read one JSON Lines record ``{"id", "case", "instrument": {"id", "version"}, "answers", …}``.
-
-        ``result`` may be a compact outcome (``level``, ``status``, …) or a full ``Result``.
-
-        Raises:
-            ValueError: the record does not have that shape (the message names fields only).
-        """
-        _require(isinstance(data, dict), "a record is a JSON object")
-        assert isinstance(data, dict)
-        ident, case, inst, answers = data.get("id"), data.get("case"), data.get("instrument"), data.get("answers")
-        _require(isinstance(ident, str) and bool(ident), "'id' is a required text")
-        _require(isinstance(case, str) and _pseudonym(case), "'case' is a pseudonym (never an identity number)")
-        _require(
-            isinstance(inst, dict) and isinstance(inst.get("id"), str) and isinstance(inst.get("version"), str),
-            "'instrument' needs 'id' and 'version'",
-        )
-        _require(isinstance(answers, dict), "'answers' is an object of item id → answer")
-        judgement = data.get("judgement")
-        facts = data.get("facts") or {}
-        _require(isinstance(facts, dict), "'facts' is an object")
-        raw = data.get("result")
-        _require(raw is None or isinstance(raw, dict), "'result' is an object")
-        result = None
-        if isinstance(raw, dict):
-            result = Outcome.from_result(raw) if "final_level" in raw else Outcome.from_json(raw)
-        assert isinstance(ident, str) and isinstance(case, str) and isinstance(inst, dict)
-        assert isinstance(answers, dict) and isinstance(facts, dict)
-        try:
-            judged = None if judgement is None else JudgementInput.model_validate(judgement)
-        except ValueError:
-            raise ValueError("'judgement' needs 'level' and 'rationale'") from None
-        revision = data.get("revision", 1)
-        return cls(
-            id=ident, case=case, instrument=inst["id"], version=inst["version"], answers=answers,
-            judgement=judged, facts=facts, result=result,
-            revision=revision if isinstance(revision, int) else 1,
-            sha256=inst.get("sha256") if isinstance(inst.get("sha256"), str) else None,
-        )
-
-
-@dataclass(frozen=True)
-class Rescored:
-    """One assessment re-scored: the outcome before and after, and why it changed.
-
-    ``reasons`` are bilingual sentences built from the new result's trace and
-    the migration; they name items, rules and levels, never an answer.
-    ``result`` is the full new ``Result`` when the outcome changed (or when asked).
-    """
-
-    record: StoredAssessment
-    target: CompiledInstrument
-    old: Outcome
-    new: Outcome
-    change: Change
-    baseline: Literal["stored", "recomputed"]
-    old_rank: int | None
-    new_rank: int | None
-    referrals_added: tuple[str, ...]
-    referrals_removed: tuple[str, ...]
-    judgement_dropped: bool = False
-    notes: tuple[Note, ...] = ()
-    reasons: tuple[Text, ...] = ()
-    result: Result | None = None
-    answers: Mapping[str, object] = field(default_factory=dict, repr=False)
-
-
-@dataclass(frozen=True)
-class Failed:
-    """An assessment that could not be re-scored, and why (items and versions, never answers)."""
-
-    record_id: str
-    case: str
-    reason: str
-    stage: Literal["record", "instrument", "migration", "answers"]
-
 
 class Rescorer:
     """Loads each instrument version and migration once and re-scores record after record.
@@ -370,33 +255,6 @@ class Rescorer:
             raise _Fail("answers", f"{where} do not fit {ci.instrument.id} {ci.instrument.version}: {exc}") from None
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
-
-
-def _pseudonym(case: str) -> bool:
-    """A case reference the store would accept: never something shaped like a personnummer."""
-    from ._store_values import check_case_ref
-    from .errors import StoreError
-
-    try:
-        check_case_ref(case)
-    except StoreError:
-        return False
-    return True
-
-
-class Unchanged(NamedTuple):
-    """An assessment whose outcome did not change: what the diff counts and the store records."""
-
-    record: StoredAssessment
-    target: CompiledInstrument
-    new: Outcome
-    old_rank: int | None
-    new_rank: int | None
-
-
 class _Scored(NamedTuple):
     target: CompiledInstrument
     plan: MigrationPlan
@@ -479,8 +337,8 @@ def rescore(
             ident = raw.get("id") if isinstance(raw, Mapping) else None
             case = raw.get("case") if isinstance(raw, Mapping) else None
             # Echo only what is shaped like an id or a pseudonym: a bad record may hold anything.
-            ident = ident if isinstance(ident, str) and _pseudonym(ident) else "?"
-            case = case if isinstance(case, str) and _pseudonym(case) else "?"
+            ident = ident if isinstance(ident, str) and pseudonym_ok(ident) else "?"
+            case = case if isinstance(case, str) and pseudonym_ok(case) else "?"
             yield Failed(ident, case, str(exc), "record")
             continue
         yield engine.one(record)

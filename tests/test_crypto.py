@@ -13,7 +13,8 @@ import pytest
 from test_privacy_support import file_bytes, isolated_user, raw, text_instrument
 
 from screening import StoreError, assess
-from screening._store_schema import _SCHEMA_V1, _statements
+from screening._store_ddl import SCHEMA_V1 as _SCHEMA_V1
+from screening._store_ddl import statements as _statements
 from screening._store_values import decode, encode
 from screening.crypto import (
     KEY_BYTES,

@@ -36,7 +36,7 @@ LAYERS: dict[str, int] = {
     "scoring": 2, "engine": 2, "_explain": 2, "vectors": 2, "_fast": 2, "referral": 2, "_safety": 2,
     "rules_checks": 2, "diffspec": 2,
     # L3 adapters: yaml, jinja2, sqlite3, files, the terminal
-    "yamlsafe": 3, "loader": 3, "report": 3, "store": 3, "files": 3, "present": 3, "texts": 3,
+    "yamlsafe": 3, "loader": 3, "report": 3, "store": 3, "_store_ddl": 3, "files": 3, "present": 3, "texts": 3,
     "rules_loader": 3, "migration": 3,
     "_report_answers": 3, "_report_context": 3, "_report_escape": 3,
     "_store_lock": 3, "_store_schema": 3, "_store_values": 3, "_store_keys": 3, "crypto": 3,
@@ -45,7 +45,7 @@ LAYERS: dict[str, int] = {
     "api": 4, "validate": 4, "interview": 4, "batch": 4, "rescore": 4,
     "_interview_end": 4, "_interview_group": 4, "_interview_session": 4, "_interview_terminal": 4,
     "_interview_texts": 4,
-    "_batch_diff": 4, "_batch_jsonl": 4, "_batch_reasons": 4, "_batch_report": 4, "_batch_run": 4, "_batch_pool": 4,
+    "_batch_diff": 4, "_batch_jsonl": 4, "_batch_reasons": 4, "_batch_report": 4, "_batch_run": 4, "_batch_records": 4, "_batch_pool": 4,
     "_batch_score": 4, "_batch_store": 4, "_batch_texts": 4, "_batch_worker": 4,
     # L5 entry points and the façade that re-exports everything
     "cli": 5, "__main__": 5, "__init__": 5,
