@@ -45,7 +45,8 @@ LAYERS: dict[str, int] = {
     "api": 4, "validate": 4, "interview": 4, "batch": 4, "rescore": 4,
     "_interview_end": 4, "_interview_group": 4, "_interview_session": 4, "_interview_terminal": 4,
     "_interview_texts": 4,
-    "_batch_diff": 4, "_batch_jsonl": 4, "_batch_reasons": 4, "_batch_report": 4, "_batch_run": 4, "_batch_records": 4, "_batch_pool": 4,
+    "_batch_diff": 4, "_batch_jsonl": 4, "_batch_reasons": 4, "_batch_report": 4, "_batch_run": 4,
+    "_batch_records": 4, "_batch_pool": 4,
     "_batch_score": 4, "_batch_store": 4, "_batch_texts": 4, "_batch_worker": 4,
     # L5 entry points and the façade that re-exports everything
     "cli": 5, "__main__": 5, "__init__": 5,
