@@ -36,12 +36,22 @@ def load_catalogue_file(path: str | os.PathLike[str]) -> Catalogue:
 
 
 def _latest_instruments(home: str | os.PathLike[str] | None) -> dict[str, CompiledInstrument]:
+    """The newest version of each instrument that loads (older versions are not parsed at all).
+
+    Parsing every version cost one strict YAML parse per old version each time a
+    rule set was loaded, which an interview does before its first question.
+    """
+    by_id: dict[str, list[Path]] = {}
+    for entry in list_instruments(home):  # sorted by id, then version
+        by_id.setdefault(entry.id, []).append(entry.path)
     latest: dict[str, CompiledInstrument] = {}
-    for entry in list_instruments(home):  # sorted by id, then version: the last one wins
-        try:
-            latest[entry.id] = load_instrument_file(entry.path)
-        except SpecError:
-            continue  # reported when that instrument itself is validated
+    for ident, paths in by_id.items():
+        for path in reversed(paths):
+            try:
+                latest[ident] = load_instrument_file(path)
+                break
+            except SpecError:
+                continue  # reported when that instrument itself is validated; an older one serves
     return latest
 
 
