@@ -31,7 +31,7 @@ class Pool:
     With ``jobs`` processes in all, ``jobs - 1`` are workers and the parent is the
     last: on a machine with ``jobs`` cores nobody waits for a core. Each worker has
     two chunks queued; the parent first takes in whatever a worker has finished
-    (parsing it and writing its rows is the parent's job anyway), and scores a chunk
+    (adding it to the diff is the parent's job anyway), and scores a chunk
     itself only when no response is waiting, so the workers are never kept waiting.
     """
 

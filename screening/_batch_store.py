@@ -43,7 +43,17 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._batch_score import Outcome
-from ._store_values import canonical, decode, encode, now, open_text, outcome_key, reason, seal_text
+from ._store_values import (
+    OutcomeKeys,
+    canonical,
+    decode,
+    encode,
+    now,
+    open_text,
+    outcome_key,
+    reason,
+    seal_text,
+)
 from .crypto import Keyring, default_keyring
 from .errors import StoreError
 from .instrument import JudgementInput
@@ -70,8 +80,8 @@ __all__ = [
 # loses at most one chunk of work (about half a second), and 200 chunks per million
 # keep --jobs workers evenly busy.
 CHUNK = 5000
-# Page cache of a re-score connection (KiB): the answers index of a large store is read
-# in random order (assessment ids are random), so a bigger cache saves many page reads.
+# Page cache of a re-score connection (KiB): the upper pages of every table a chunk
+# reads and writes stay cached from one chunk to the next.
 CACHE_KIB = 65_536
 
 Key = tuple[str, str, str]  # (instrument sha, rules sha, engine version) a re-score writes under
@@ -210,8 +220,8 @@ def read_chunk(
     ``result`` is the latest stored outcome that was *not* written under the key
     this run writes (``key_for(instrument id)``), so a re-run reports the same
     changes as the first run while storing nothing new; an assessment whose key
-    already has a row (in ``results`` or ``outcomes``) is in the returned
-    set and gets no new row.
+    already has a row in ``outcomes`` (every stored result has one there) is in
+    the returned set and gets no new row.
     """
     from .batch import StoredAssessment
 
@@ -342,15 +352,12 @@ def write_rows(
     ring = keyring or default_keyring(create=False)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        idents: dict[tuple[str, str, str, str], int] = {}
-        for r in rows:
-            if (r[2], r[3], r[4], r[5]) not in idents:
-                idents[(r[2], r[3], r[4], r[5])] = outcome_key(conn, r[2], r[3], r[4], r[5])
+        known: OutcomeKeys = {}
         cur = conn.executemany(
             "INSERT INTO outcomes (assessment_id, revision, key, outcome, result_sha256, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [(r[0], r[1], idents[(r[2], r[3], r[4], r[5])], seal_text(r[0], "rescore", r[6], keyring=ring), r[8],
-              created) for r in rows],
+            [(r[0], r[1], outcome_key(conn, r[2], r[3], r[4], r[5], known),
+              seal_text(r[0], "rescore", r[6], keyring=ring), r[8], created) for r in rows],
         )
         stored = cur.rowcount
         full = [r for r in rows if r[7] is not None]

@@ -213,7 +213,7 @@ def _upgrade_v1(conn: sqlite3.Connection, keyring: Keyring | None) -> None:
 def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
     """Version 2 → 3: answers clustered by key; the compact outcome table, with a row for every stored result."""
     from . import audit
-    from ._store_values import decode, insert_outcome
+    from ._store_values import OutcomeKeys, decode, insert_outcome
 
     for statement in v3_statements():
         conn.execute(statement)
@@ -239,12 +239,15 @@ def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
         " AND k.engine_version = y.engine_version)"
     )
     added = 0
+    known: OutcomeKeys = {}
     while rows := cur.fetchmany(500):  # a large store's results do not fit in memory at once
         for aid, revision, isha, rsha, engine, blob, digest, created in rows:
             data = decode(aid, "result", blob, keyring=ring)
-            version = data.get("instrument", {}).get("version", "") if isinstance(data, dict) else ""
-            insert_outcome(conn, (aid, revision, isha, rsha, engine), str(version),
-                           data if isinstance(data, dict) else {}, digest, created, keyring=ring)
+            result = data if isinstance(data, dict) else {}
+            instrument = result.get("instrument")
+            version = instrument.get("version", "") if isinstance(instrument, dict) else ""
+            insert_outcome(conn, (aid, revision, isha, rsha, engine), str(version), result, digest, created,
+                           keyring=ring, known=known)
             added += 1
     audit.append(conn, ring, [audit.Event("migrate", detail=f"schema 3, {added} outcomes indexed")],
                  actor=audit.default_actor())

@@ -32,6 +32,7 @@ from .result import Result, compact_outcome
 
 __all__ = [
     "AssessmentInfo",
+    "OutcomeKeys",
     "SavedResult",
     "Status",
     "canonical",
@@ -206,19 +207,35 @@ def insert_result(
     return SavedResult(digest, cur.rowcount == 1)
 
 
+OutcomeKeys = dict[tuple[str, str, str], int]  # (instrument, rules, engine) → outcome_keys id
+
+
 def outcome_key(
-    conn: sqlite3.Connection, instrument_sha256: str, rules_sha256: str, engine_version: str, instrument_version: str
+    conn: sqlite3.Connection,
+    instrument_sha256: str,
+    rules_sha256: str,
+    engine_version: str,
+    instrument_version: str,
+    known: OutcomeKeys | None = None,
 ) -> int:
-    """The ``outcome_keys`` id of (instrument, rules, engine), added if new (inside the caller's transaction)."""
+    """The ``outcome_keys`` id of (instrument, rules, engine), added if new (inside the caller's transaction).
+
+    ``known`` remembers ids found earlier in the same transaction: a batch writes
+    thousands of rows under one key (a rolled-back transaction takes its cache with it).
+    """
+    triple = (instrument_sha256, rules_sha256, engine_version)
+    if known is not None and triple in known:
+        return known[triple]
     conn.execute(
         "INSERT INTO outcome_keys (instrument_sha256, rules_sha256, engine_version, instrument_version)"
         " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (instrument_sha256, rules_sha256, engine_version, instrument_version),
+        (*triple, instrument_version),
     )
     row = conn.execute(
-        "SELECT id FROM outcome_keys WHERE instrument_sha256 = ? AND rules_sha256 = ? AND engine_version = ?",
-        (instrument_sha256, rules_sha256, engine_version),
+        "SELECT id FROM outcome_keys WHERE instrument_sha256 = ? AND rules_sha256 = ? AND engine_version = ?", triple
     ).fetchone()
+    if known is not None:
+        known[triple] = int(row[0])
     return int(row[0])
 
 
@@ -231,13 +248,14 @@ def insert_outcome(
     created_at: str,
     *,
     keyring: Keyring | None = None,
+    known: OutcomeKeys | None = None,
 ) -> None:
     """The compact outcome row of a stored result (``key``: assessment, revision, instrument, rules, engine)."""
     aid, revision, isha, rsha, engine = key
     conn.execute(
         "INSERT INTO outcomes (assessment_id, revision, key, outcome, result_sha256, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (aid, revision, outcome_key(conn, isha, rsha, engine, instrument_version),
+        (aid, revision, outcome_key(conn, isha, rsha, engine, instrument_version, known),
          encode(aid, "rescore", compact_outcome(result), keyring=keyring), result_sha256, created_at),
     )
 
