@@ -131,7 +131,7 @@ version: 1.0.0
 title: {sv: Bench, en: Bench}
 catalogue: stockholm
 facts:
-  children_in_household: {type: bool, label: {sv: Barn, en: Children}}
+  children_in_household: {type: bool, label: {sv: Barn, en: Children}, question: {sv: 'Barn?', en: 'Children?'}}
 incomplete_support: [relationsvaldsteam]
 tables:
   - id: bench

@@ -84,13 +84,21 @@ class Catalogue(Model):
 
 
 class FactSpec(Model):
-    """A case fact the caller supplies (not an instrument answer)."""
+    """A case fact (not an instrument answer): asked at the start of an interview or given by a caller.
+
+    ``question`` is what the interview asks, in both languages; ``label`` names the
+    fact in summaries and reports. A choice fact names its values in words
+    (``value_labels``), so no value id ever reaches a caseworker's screen.
+    """
 
     type: Literal["bool", "int", "choice"]
     label: Text
+    question: Text
+    help: Text | None = None
     min: int | None = None
     max: int | None = None
     values: list[Id] | None = None
+    value_labels: dict[Id, Text] | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> FactSpec:
@@ -98,6 +106,10 @@ class FactSpec(Model):
             raise ValueError("int facts need 'min' and 'max', and only they have them")
         if (self.type == "choice") != (self.values is not None):
             raise ValueError("choice facts need 'values', and only they have them")
+        if (self.type == "choice") != (self.value_labels is not None):
+            raise ValueError("choice facts need 'value_labels' (each value in words), and only they have them")
+        if self.values is not None and set(self.values) != set(self.value_labels or {}):
+            raise ValueError("'value_labels' names exactly the facts' 'values'")
         return self
 
 

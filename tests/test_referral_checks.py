@@ -102,7 +102,8 @@ def test_honour_table_may_not_recommend_family_contact(tmp_path):
 
 def test_violence_tables_need_the_children_fact(tmp_path):
     text = BASE.replace(
-        "  children_in_household: {type: bool, label: {sv: Barn i hushållet, en: Children in the household}}\n", ""
+        "  children_in_household: {type: bool, label: {sv: Barn i hushållet, en: Children in the household},"
+        ' question: {sv: "Finns det barn i hushållet?", en: "Are there children in the household?"}}\n', ""
     )
     with pytest.raises(SpecError) as info:
         load_rules("demo-rules", demo_home(tmp_path, text))
