@@ -28,15 +28,20 @@ REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests"
 FIXTURES = TESTS / "fixtures"
 DEMO = FIXTURES / "demo.yaml"
+# freda-farlighet 1.1.0: a revision written to show migrations, not a faithful instrument.
+# It lives with the tests; ``fixture_home`` puts it beside the bundled content.
+FREDA_DEMO = FIXTURES / "instruments" / "freda-farlighet" / "1.1.0.yaml"
 
 __all__ = [
     "DEMO",
     "FIXTURES",
+    "FREDA_DEMO",
     "REPO",
     "TESTS",
     "build_instrument",
     "compile_data",
     "compile_instrument",
+    "fixture_home",
     "instrument_yaml",
     "issues_of",
     "item",
@@ -204,3 +209,25 @@ def run_python(
         timeout=timeout,
         check=False,
     )
+
+
+def fixture_home(root: Path) -> Path:
+    """A content root under ``root``: the bundled content plus the fixture instruments.
+
+    Rules and report templates are linked, each instrument version file is linked, and
+    ``tests/fixtures/instruments/<id>/<version>.yaml`` is added beside them, so
+    ``load_instrument("freda-farlighet@1.1.0", home)`` and ``--home`` find the
+    migration demonstration while the bundled newest version stays the faithful one.
+    """
+    home = root / "demo-home"
+    if home.is_dir():
+        return home
+    for name in ("rules", "reports"):
+        (home / name).parent.mkdir(parents=True, exist_ok=True)
+        (home / name).symlink_to(REPO / name, target_is_directory=True)
+    for base in (REPO / "instruments", FIXTURES / "instruments"):
+        for file in sorted(base.glob("*/*.yaml")):
+            target = home / "instruments" / file.parent.name / file.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(file)
+    return home

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import REPO, write_tree
+from helpers import FREDA_DEMO, REPO, fixture_home, write_tree
 
 from screening import load_instrument
 from screening.cli import run
@@ -18,7 +18,7 @@ def paths(changes):
 
 def test_freda_1_0_0_to_1_1_0_lists_every_kind_of_change():
     old = load_instrument("freda-farlighet@1.0.0").instrument
-    new = load_instrument("freda-farlighet@1.1.0").instrument
+    new = load_instrument(str(FREDA_DEMO)).instrument  # the migration demonstration (tests/fixtures)
     found = paths(diff_instruments(old, new))
     assert ("changed", "version") in found
     assert ("removed", "items.believes_capable") in found
@@ -70,13 +70,14 @@ def test_rule_sets_added_removed_and_changed_rules(tmp_path):
     assert ("removed", "tables.danger.rules.leaving") in found and ("added", "tables.danger.rules.leaving_now") in found
 
 
-def test_cli_diff_text_and_json(capsys):
-    assert run(["diff", "freda-farlighet@1.0.0", "freda-farlighet@1.1.0"]) == 0
+def test_cli_diff_text_and_json(capsys, tmp_path):
+    home = ["--home", str(fixture_home(tmp_path))]
+    assert run(["diff", "freda-farlighet@1.0.0", "freda-farlighet@1.1.0", *home]) == 0
     out = capsys.readouterr().out
     assert out.startswith("freda-farlighet 1.0.0 → freda-farlighet 1.1.0\n")
     assert "+ critical.weapon_access_with_threats:" in out
     assert "~ critical.capable_of_killing.when: believes_capable == 'yes' → believes_could_kill == 'yes'" in out
-    assert run(["diff", "freda-farlighet@1.0.0", "freda-farlighet@1.1.0", "--format", "json"]) == 0
+    assert run(["diff", "freda-farlighet@1.0.0", "freda-farlighet@1.1.0", "--format", "json", *home]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {"kind": "added", "path": "items.violent_to_others"}.items() <= next(
         c for c in data["changes"] if c["path"] == "items.violent_to_others"

@@ -41,9 +41,10 @@ SAME_IN_BOTH = {"Status", "Pseudonym"}
 
 @functools.cache
 def compiled(ident: str) -> CompiledInstrument:
-    # These tests pin the 1.0.0 files; later versions (freda-farlighet 1.1.0, a migration
-    # demonstration) have their own vectors and tests/test_migration.py.
-    return load_instrument(ident if "@" in ident else f"{ident}@1.0.0", REPO)
+    # The newest bundled version: it is what `interview` and `score` use by default, so it is
+    # the one that must be faithful. The freda-farlighet 1.1.0 migration demonstration lives in
+    # tests/fixtures (tests/test_migration.py), never among the bundled instruments.
+    return load_instrument(ident, REPO)
 
 
 def level_index(ci: CompiledInstrument, level: str | None) -> int:
@@ -320,12 +321,52 @@ def test_the_cases_cover_every_instrument() -> None:
     assert {p.stem for p in CASES.glob("*.yaml")} == set(BUNDLED)
 
 
-@pytest.mark.parametrize("ident", BUNDLED)
-def test_example_answers_score_cleanly(ident: str, capsys: pytest.CaptureFixture[str]) -> None:
-    path = EXAMPLES / f"{ident}.yaml"
-    assert run(["score", f"{ident}@1.0.0", str(path), "--format", "text", "--home", str(REPO)]) == 0
-    assert compiled(ident).instrument.title.sv in capsys.readouterr().out
-    assert (EXAMPLES / "demo-answers.yaml").is_file()
+def try_lines(text: str) -> list[str]:
+    """The ``# Try:`` commands of an example file, with ``\\`` continuations joined."""
+    commands: list[str] = []
+    lines = iter(text.splitlines())
+    for line in lines:
+        if line.startswith("# Try:"):
+            command = line.removeprefix("# Try:").strip()
+            while command.endswith("\\"):
+                command = command[:-1] + next(lines).lstrip("#").strip()
+            commands.append(command)
+    return commands
+
+
+def documented_commands() -> Iterator[Any]:
+    for path in sorted(EXAMPLES.iterdir()):
+        for command in try_lines(path.read_text(encoding="utf-8")):
+            yield pytest.param(command, id=f"{path.name}: {command}")
+    for doc in (REPO / "README.md", REPO / "docs" / "instruments.md"):
+        for line in doc.read_text(encoding="utf-8").splitlines():
+            if line.startswith("python -m screening score ") and "examples/" in line:
+                yield pytest.param(line, id=f"{doc.name}: {line}")
+
+
+def test_every_example_answers_a_bundled_instrument() -> None:
+    # One file per instrument, named after it, and no stray answers for an instrument that
+    # is not bundled (a `demo-answers.yaml` matched none).
+    assert {p.name for p in EXAMPLES.iterdir()} == {f"{ident}.yaml" for ident in BUNDLED}
+    for ident in BUNDLED:
+        answers = load_yaml_file(EXAMPLES / f"{ident}.yaml").data
+        compiled(ident).check_answers(answers)  # type: ignore[arg-type]
+        assert try_lines((EXAMPLES / f"{ident}.yaml").read_text(encoding="utf-8")), ident
+
+
+@pytest.mark.parametrize("command", list(documented_commands()))
+def test_documented_example_commands_run_as_written(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Exactly as a new user types it: the default (newest) version, paths relative to the checkout.
+    import shlex
+
+    args = shlex.split(command.replace("…", "Motivering i exemplet"))
+    assert args[:3] == ["python", "-m", "screening"], command
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("SCREENING_HOME", raising=False)
+    assert run(args[3:]) == 0, capsys.readouterr().err
+    assert compiled(args[4]).instrument.title.sv in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- judgement policies

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import build_instrument, item, text, to_yaml, write_tree
+from helpers import FREDA_DEMO, build_instrument, item, text, to_yaml, write_tree
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_rescore_support import compile_yaml
@@ -232,12 +232,12 @@ def test_validate_reports_migration_problems_located_in_the_file(tmp_path, capsy
     assert line.split(":")[1].isdigit()  # file:line:col
 
 
-# ---------------------------------------------------------------- the bundled second version
+# ------------------------------------- the migration demonstration (tests/fixtures, not bundled)
 
 
-def test_bundled_freda_1_1_0_migration_carries_a_1_0_0_assessment():
+def test_demo_freda_1_1_0_migration_carries_a_1_0_0_assessment():
     old = load_instrument("freda-farlighet@1.0.0")
-    new = load_instrument("freda-farlighet@1.1.0")
+    new = load_instrument(str(FREDA_DEMO))
     assert list(check_migrations(new.instrument, {"1.0.0": old.instrument})) == []
     p = plan_migration("1.0.0", new.instrument, {"1.0.0": old.instrument})
     answers = dict(old.instrument.tests[0].answers, controlling="yes", believes_capable="yes", own_view="high")

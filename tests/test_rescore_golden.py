@@ -1,5 +1,8 @@
 """Golden diffs: a small store of FREDA 1.0.0 assessments re-scored against 1.1.0, in every format.
 
+The 1.1.0 is the migration demonstration in ``tests/fixtures`` (not a bundled version); the
+runs use a content root that adds it beside the bundled content (``helpers.fixture_home``).
+
 ``pytest --update-goldens`` rewrites ``tests/golden/rescore/``; review the diff before committing.
 Content hashes, the engine version and the (shared) report stylesheet are masked,
 so an unrelated edit of a rule file or the CSS does not churn the goldens; every
@@ -11,7 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import TESTS
+from helpers import TESTS, fixture_home
 from test_rescore_support import fill_store, save_results, test_key  # noqa: F401  (test_key: autouse)
 
 from screening import load_instrument
@@ -21,6 +24,11 @@ from screening.rules_loader import load_rules
 
 GOLDEN = TESTS / "golden" / "rescore"
 FORMATS = [("md", "sv"), ("md", "en"), ("html", "sv"), ("json", "en")]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return str(fixture_home(tmp_path_factory.mktemp("home")))
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +80,9 @@ def mask(text: str) -> str:
 
 
 @pytest.mark.parametrize(("fmt", "lang"), FORMATS, ids=[f"{f}-{lang}" for f, lang in FORMATS])
-def test_golden_diff(store, fmt, lang, capsys, update_goldens):
-    args = ["rescore", "--store", str(store), "--instrument", "freda-farlighet", "--format", fmt, "--lang", lang]
+def test_golden_diff(store, home, fmt, lang, capsys, update_goldens):
+    args = ["rescore", "--store", str(store), "--instrument", "freda-farlighet", "--format", fmt, "--lang", lang,
+            "--home", home]
     assert run(args) == 1  # the failed record sets the exit code
     got = mask(capsys.readouterr().out)
     golden = GOLDEN / f"freda-1.0.0-to-1.1.0.{lang}.{fmt}"
@@ -84,10 +93,11 @@ def test_golden_diff(store, fmt, lang, capsys, update_goldens):
     assert got == golden.read_text(encoding="utf-8")
 
 
-def test_the_golden_store_shows_each_kind_of_change(store, capsys):
+def test_the_golden_store_shows_each_kind_of_change(store, home, capsys):
     import json
 
-    assert run(["rescore", "--store", str(store), "--instrument", "freda-farlighet", "--format", "json"]) == 1
+    args = ["rescore", "--store", str(store), "--instrument", "freda-farlighet", "--format", "json", "--home", home]
+    assert run(args) == 1
     diff = json.loads(capsys.readouterr().out)
     counts = diff["counts"]
     assert counts["rose"] >= 1 and counts["review"] >= 1 and counts["other"] >= 1 and counts["failed"] == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import compile_data
+from helpers import FREDA_DEMO, compile_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rules_helpers import demo_home
@@ -58,7 +58,8 @@ def test_random_instruments_agree_with_assess_also_from_the_memo(data):
         assert actual(scorer, answers, judgement) == want  # the second call is a memo hit
 
 
-BUNDLED = ["freda-farlighet@1.0.0", "freda-farlighet@1.1.0", "freda-kortfragor", "freda-beskrivning",
+# The migration demonstration (tests/fixtures) is loaded by path beside the bundled instruments.
+BUNDLED = ["freda-farlighet@1.0.0", str(FREDA_DEMO), "freda-kortfragor", "freda-beskrivning",
            "hedersindikatorer", "patriark"]
 
 
