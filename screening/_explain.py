@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._texts import phrase
+from ._texts import phrase, unknowns
 from .expr import UNKNOWN
 from .instrument import JudgementInput, Text
 from .result import OwnViewResult, TraceStep
@@ -24,8 +24,29 @@ __all__ = ["explain"]
 
 
 def _item_label(ci: CompiledInstrument, key: str) -> Text:
+    """The question as the caseworker saw it, quoted; never its id."""
     item = ci.items[key]
-    return Text(sv=f"{key} ({item.text.sv})", en=f"{key} ({item.text.en})")
+    return Text(sv=f"”{item.text.sv}”", en=f"“{item.text.en}”")
+
+
+def _answer_words(ci: CompiledInstrument, key: str, value: object) -> Text:
+    if value is UNKNOWN:
+        return phrase("unknown_value")
+    if value is None:
+        return phrase("no_answer")
+    return _option_label(ci, key, value)
+
+
+def _skipped(ci: CompiledInstrument, ev: Evaluation, key: str) -> Text:
+    """Why a question was not asked, in words: the questions its condition reads, with their answers."""
+    names = sorted((n for n in ci.show_if[key].names if n in ci.items), key=list(ci.items).index)
+    if not names:
+        return phrase("skipped_plain", item=_item_label(ci, key))
+    parts = [
+        phrase("item_answered", item=_item_label(ci, n), answer=_answer_words(ci, n, ev.env.get(n))) for n in names
+    ]
+    depends = Text(sv=", ".join(t.sv for t in parts), en=", ".join(t.en for t in parts))
+    return phrase("skipped", item=_item_label(ci, key), depends=depends)
 
 
 def _option_label(ci: CompiledInstrument, key: str, value: object) -> Text:
@@ -50,8 +71,7 @@ def explain(
     steps: list[TraceStep] = []
     labels = {s.id: s.label for s in inst.scores}
     for key in ev.skipped_items:
-        cond = ci.show_if[key].text
-        steps.append(TraceStep(kind="skipped", ref=key, text=phrase("skipped", item=key, condition=f"`{cond}`")))
+        steps.append(TraceStep(kind="skipped", ref=key, text=_skipped(ci, ev, key)))
     for score_id, rows in ci.scores:
         for key, table, least, most in rows:
             v = ev.env[key]
@@ -84,7 +104,7 @@ def explain(
         text = (
             phrase("score", score=labels[score_id], value=lo)
             if lo == hi
-            else phrase("score_range", score=labels[score_id], least=lo, most=hi, n=n_unknown)
+            else phrase("score_range", score=labels[score_id], least=lo, most=hi, unknowns=unknowns(n_unknown))
         )
         steps.append(TraceStep(kind="score", ref=score_id, text=text))
     scored = {key for _, rows in ci.scores for key, *_ in rows}
@@ -98,7 +118,7 @@ def explain(
             TraceStep(
                 kind="critical",
                 ref=crit.id,
-                text=phrase("critical", rule=crit.id, reason=crit.reason, level=ci.instrument.levels[level].label),
+                text=phrase("critical", reason=crit.reason, level=ci.instrument.levels[level].label),
             )
         )
     for i in ev.possible:
@@ -107,9 +127,7 @@ def explain(
             TraceStep(
                 kind="critical",
                 ref=crit.id,
-                text=phrase(
-                    "critical_possible", rule=crit.id, reason=crit.reason, level=ci.instrument.levels[level].label
-                ),
+                text=phrase("critical_possible", reason=crit.reason, level=ci.instrument.levels[level].label),
             )
         )
     steps.extend(_decision_steps(ci, ev, d, judgement))
@@ -188,7 +206,9 @@ def _decision_steps(
     elif d.status == "indeterminate" and d.lo is not None and d.hi is not None:
         text = phrase("final_indeterminate", low=levels[d.lo].label, high=levels[d.hi].label)
     elif d.status == "incomplete":
-        text = phrase("final_incomplete", n=len(ev.unknown_items), limit=ci.instrument.missing.max_unknown)
+        text = phrase(
+            "final_incomplete", unknowns=unknowns(len(ev.unknown_items)), limit=ci.instrument.missing.max_unknown
+        )
     elif d.status == "judgement_required":
         text = phrase("final_judgement_required")
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .instrument import Text
 
-__all__ = ["PHRASES", "phrase"]
+__all__ = ["PHRASES", "phrase", "unknowns"]
 
 PHRASES: dict[str, tuple[str, str]] = {
     "answer": (
@@ -28,13 +28,22 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{item}: unknown answer – not counted as no",
     ),
     "skipped": (
-        "{item}: hoppades över eftersom villkoret {condition} inte var uppfyllt",
-        "{item}: skipped because the condition {condition} did not hold",
+        "{item}: hoppades över – frågan gäller inte med svaret på {depends}",
+        "{item}: skipped – the question does not apply given the answer to {depends}",
     ),
+    "skipped_plain": (
+        "{item}: hoppades över – frågan gäller inte med de tidigare svaren",
+        "{item}: skipped – the question does not apply given the earlier answers",
+    ),
+    "item_answered": ("{item} ({answer})", "{item} ({answer})"),
+    "unknown_value": ("okänt", "unknown"),
+    "no_answer": ("inget svar", "no answer"),
+    "n_unknown": ("{n} okända svar", "{n} unknown answers"),
+    "n_unknown_one": ("1 okänt svar", "1 unknown answer"),
     "score": ("{score} = {value}", "{score} = {value}"),
     "score_range": (
-        "{score} ligger mellan {least} och {most} beroende på {n} okända svar",
-        "{score} lies between {least} and {most} depending on {n} unknown answers",
+        "{score} ligger mellan {least} och {most} beroende på {unknowns}",
+        "{score} lies between {least} and {most} depending on {unknowns}",
     ),
     "band": (
         "{score} {value} ligger i intervallet {low}–{high}, vilket ger nivån {level}",
@@ -45,12 +54,12 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{score} could give the levels {low} to {high}; the level cannot be settled without the unknown answers",
     ),
     "critical": (
-        "Kritisk regel {rule} uppfylld: {reason} – nivån är minst {level}",
-        "Critical rule {rule} holds: {reason} – the level is at least {level}",
+        "Kritiskt svar, nivån är minst {level}: {reason}",
+        "Critical answer, the level is at least {level}: {reason}",
     ),
     "critical_possible": (
-        "Kritisk regel {rule} kan vara uppfylld om okända svar är ja: {reason} – nivån kan vara {level}",
-        "Critical rule {rule} may hold if unknown answers are yes: {reason} – the level could be {level}",
+        "Kan vara ett kritiskt svar om okända svar är ja, och nivån kan då vara {level}: {reason}",
+        "May be a critical answer if unknown answers are yes, and the level could then be {level}: {reason}",
     ),
     "judgement": (
         "Professionell bedömning: {level} ({direction}). Motivering: {rationale}",
@@ -66,8 +75,8 @@ PHRASES: dict[str, tuple[str, str]] = {
         "The level cannot be settled: between {low} and {high}. It is not reported as the lower level.",
     ),
     "final_incomplete": (
-        "Ofullständig: {n} okända svar (högst {limit} tillåts) – en låg nivå kan inte fastställas.",
-        "Incomplete: {n} unknown answers (at most {limit} allowed) – a low level cannot be concluded.",
+        "Ofullständig: {unknowns} (högst {limit} tillåts) – en låg nivå kan inte fastställas.",
+        "Incomplete: {unknowns} (at most {limit} allowed) – a low level cannot be concluded.",
     ),
     "final_judgement_required": (
         "Instrumentet kräver professionell bedömning av nivån; underlaget ovan är stöd, inte ett resultat.",
@@ -105,8 +114,8 @@ PHRASES: dict[str, tuple[str, str]] = {
         "The level is indeterminate ({low}–{high}) because of unknown answers.",
     ),
     "warn_critical_possible": (
-        "Kritisk regel {rule} kan vara uppfylld – fråga vidare om de okända svaren.",
-        "Critical rule {rule} may hold – ask further about the unknown answers.",
+        "Ett okänt svar kan vara kritiskt – fråga vidare om de okända svaren: {reason}",
+        "An unknown answer may be critical – ask further about the unknown answers: {reason}",
     ),
     "warn_judgement_required": (
         "Professionell bedömning krävs innan en nivå kan anges.",
@@ -117,7 +126,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "The person's own view differs from the instrument's level.",
     ),
     "warn_requirement": ("Krav ej uppfyllt: {message}", "Requirement not met: {message}"),
-    "rule_fired": ("Regel {rule}: {reason}", "Rule {rule}: {reason}"),
+    "rule_fired": ("Enligt regelverket: {reason}", "By the rule set: {reason}"),
     "warn_children_unknown": (
         "Våld har framkommit men det är inte känt om barn finns i hushållet – fråga, eftersom barn kan behöva en orosanmälan.",
         "Violence has been disclosed but it is not known whether children live in the household – ask, as children may need a report of concern.",
@@ -158,6 +167,11 @@ def phrase(code: str, **params: object) -> Text:
     """Fill both language versions of phrase ``code``."""
     sv, en = PHRASES[code]
     return Text(sv=_fill(sv, params, "sv"), en=_fill(en, params, "en"))
+
+
+def unknowns(n: int) -> Text:
+    """"1 okänt svar" / "2 okända svar": the count with the noun agreeing in both languages."""
+    return phrase("n_unknown_one") if n == 1 else phrase("n_unknown", n=n)
 
 
 def _fill(template: str, params: dict[str, object], lang: str) -> str:

@@ -377,7 +377,8 @@ def _warnings(
             )
         )
     for i in ev.possible:
-        out.append(Message(code="critical_possible", text=phrase("warn_critical_possible", rule=ci.critical[i][0].id)))
+        reason = ci.critical[i][0].reason
+        out.append(Message(code="critical_possible", text=phrase("warn_critical_possible", reason=reason)))
     if d.status == "judgement_required":
         out.append(Message(code="judgement_required", text=phrase("warn_judgement_required")))
     if own is not None and own.discrepancy:

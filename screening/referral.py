@@ -302,7 +302,7 @@ class CompiledRuleSet:
                 )
             )
         rec.trace.append(
-            TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", rule=rule.id, reason=rule.reason))
+            TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", reason=rule.reason))
         )
 
     def _target_groups(self, age: object, rec: Recommendation) -> None:
