@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ._interview_group import describe_row
 from ._interview_session import assign_keys
-from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP
+from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, in_language
 from ._store_values import now as utc_now
 from .engine import assess
 from .errors import AssessmentLocked, JudgementError, StoreError
@@ -55,7 +55,7 @@ def finish(flow: _Flow, *, assessor: str | None, rules: CompiledRuleSet | None) 
     except AssessmentLocked:
         raise
     except StoreError as exc:
-        flow.p.show(flow.say("save_failed", reason=flow.text(exc.message)))
+        flow.p.show(flow.say("save_failed", reason=in_language(exc.message, flow.lang, "store_problem")))
         return None
     flow.p.show(flow.say("completed"))
     flow.p.show(result_text(result, flow.lang))
@@ -125,7 +125,9 @@ def ask_judgement(flow: _Flow, rules: CompiledRuleSet | None) -> JudgementInput 
         try:
             _assess(flow, judgement, assessor=None, assessed_at=None, rules=rules)
         except JudgementError as exc:
-            flow.p.show(flow.say("judgement_refused", reason=flow.text(exc.reason)))
+            words = exc.words.get(flow.lang) if exc.words else None
+            reason = words or in_language(exc.reason, flow.lang, "judgement_not_allowed")
+            flow.p.show(flow.say("judgement_refused", reason=flow.text(reason)))
             continue
         if _save_judgement(flow, judgement):
             flow.p.show(flow.say("judgement_saved"))
@@ -204,7 +206,7 @@ def _save_judgement(flow: _Flow, judgement: JudgementInput | None) -> bool:
     except AssessmentLocked:
         raise
     except StoreError as exc:
-        flow.p.show(flow.say("save_failed", reason=flow.text(exc.message)))
+        flow.p.show(flow.say("save_failed", reason=in_language(exc.message, flow.lang, "store_problem")))
         return False
     return True
 
@@ -231,5 +233,6 @@ def _support(flow: _Flow, rules: CompiledRuleSet | None) -> str:
         low, high = names[result.level_range.min], names[result.level_range.max]
         text += f" ({low})" if low == high else f" ({low}–{high})"
     if result.critical:
-        text += "; " + ", ".join(result.critical)
+        reasons = {c.id: c.reason.get(flow.lang) for c in flow.s.ci.instrument.critical}
+        text += "; " + "; ".join(reasons.get(key, key) for key in result.critical)
     return flow.text(text)

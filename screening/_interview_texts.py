@@ -9,7 +9,7 @@ check both languages use the same parameters.
 
 from __future__ import annotations
 
-__all__ = ["COMMANDS", "UI", "say"]
+__all__ = ["COMMANDS", "UI", "in_language", "say"]
 
 # Command keys are not letters or digits, so they can never collide with an
 # answer key (answer keys are letters/digits; "?" is always "unknown").
@@ -92,6 +92,11 @@ UI: dict[str, tuple[str, str]] = {
     "rationale_prompt": ("Motivering: ", "Rationale: "),
     "rationale_needed": ("En bedömning behöver en motivering.", "A judgement needs a rationale."),
     "judgement_refused": ("Bedömningen går inte att använda: {reason}", "The judgement cannot be used: {reason}"),
+    "judgement_not_allowed": (
+        "den stämmer inte med instrumentets regler för professionell bedömning",
+        "it does not fit the instrument's rules for professional judgement",
+    ),
+    "store_problem": ("lagringen svarade inte som väntat", "the store did not respond as expected"),
     "judgement_saved": ("✓ Bedömningen är sparad.", "✓ The judgement is saved."),
     "requirements": (
         "Bedömningen kan inte slutföras än:",
@@ -119,6 +124,18 @@ UI: dict[str, tuple[str, str]] = {
     "text_hint": ("fritext, högst {max} tecken", "free text, at most {max} characters"),
     "choice_hint": ("en av tangenterna", "one of the keys"),
 }
+
+
+def in_language(message: str, lang: str, fallback: str) -> str:
+    """An error's text for the interview, never in the other language.
+
+    A bilingual message ("svenska / English") gives the half in ``lang``; an English-only
+    one (a library or store error) is replaced by the phrase ``fallback``.
+    """
+    sv, sep, en = message.partition(" / ")
+    if sep:
+        return en if lang == "en" else sv
+    return say(fallback, lang)
 
 
 def say(key: str, lang: str, **params: object) -> str:

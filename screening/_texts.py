@@ -127,6 +127,24 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "warn_requirement": ("Krav ej uppfyllt: {message}", "Requirement not met: {message}"),
     "rule_fired": ("Enligt regelverket: {reason}", "By the rule set: {reason}"),
+    "refuse_no_level": (
+        "{instrument} ger ingen nivå, så det finns ingen nivå att bedöma.",
+        "{instrument} gives no level, so there is no level to judge.",
+    ),
+    "refuse_unknown_level": ("Okänd nivå; välj en av: {levels}.", "Unknown level; choose one of: {levels}."),
+    "refuse_no_rationale": ("En bedömning behöver en motivering.", "A judgement needs a rationale."),
+    "refuse_raise_only": (
+        "Instrumentet låter bedömaren bara höja nivån: minst {level}.",
+        "The instrument only lets the assessor raise the level: at least {level}.",
+    ),
+    "refuse_raise_only_range": (
+        "Instrumentet låter bedömaren bara höja nivån: minst {level}. Besvara de okända frågorna för att snäva in intervallet.",
+        "The instrument only lets the assessor raise the level: at least {level}. Answer the unknown questions to narrow the range.",
+    ),
+    "refuse_lowest_incomplete": (
+        "{unknowns} (högst {limit} tillåts): den lägsta nivån, {level}, kan inte fastställas.",
+        "{unknowns} (at most {limit} allowed): the lowest level, {level}, cannot be concluded.",
+    ),
     "warn_children_unknown": (
         "Våld har framkommit men det är inte känt om barn finns i hushållet – fråga, eftersom barn kan behöva en orosanmälan.",
         "Violence has been disclosed but it is not known whether children live in the household – ask, as children may need a report of concern.",

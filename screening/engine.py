@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ._explain import explain
 from ._fast import Summary
-from ._texts import phrase
+from ._texts import phrase, unknowns
 from ._version import __version__ as ENGINE_VERSION
 from .errors import JudgementError
 from .expr import UNKNOWN, Interval
@@ -73,23 +73,37 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
     if judgement is None:
         return _undecided(ci, lo, hi, floor, complete)
     if policy == "none":
-        raise JudgementError(f"{inst.id} gives no level, so it takes no judgement")
+        raise JudgementError(
+            f"{inst.id} gives no level, so it takes no judgement", phrase("refuse_no_level", instrument=inst.title)
+        )
     if judgement.level not in levels:
-        raise JudgementError(f"unknown level {judgement.level!r} (levels: {', '.join(levels)})")
+        names = Text(sv=", ".join(lv.label.sv for lv in inst.levels), en=", ".join(lv.label.en for lv in inst.levels))
+        raise JudgementError(
+            f"unknown level {judgement.level!r} (levels: {', '.join(levels)})",
+            phrase("refuse_unknown_level", levels=names),
+        )
     if not judgement.rationale.strip():
-        raise JudgementError("a judgement needs a rationale")
+        raise JudgementError("a judgement needs a rationale", phrase("refuse_no_rationale"))
     judged = levels.index(judgement.level)
     # Under raise_only the judgement may not go below the top of the range: settling an
     # indeterminate range lower would be treating unknown answers as "no".
     if policy == "raise_only" and hi is not None and judged < hi:
+        narrow = lo is not None and lo < hi
         raise JudgementError(
             f"{inst.id} allows the assessor only to raise the level: at least {levels[hi]!r}"
-            + (" (answer the unknown items to narrow the range)" if lo is not None and lo < hi else "")
+            + (" (answer the unknown items to narrow the range)" if narrow else ""),
+            phrase("refuse_raise_only_range" if narrow else "refuse_raise_only", level=inst.levels[hi].label),
         )
     if not complete and judged == 0 and len(levels) > 1:
         raise JudgementError(
             f"{len(ev.unknown_items)} unknown answers (at most {inst.missing.max_unknown}): "
-            f"the lowest level {levels[0]!r} cannot be concluded"
+            f"the lowest level {levels[0]!r} cannot be concluded",
+            phrase(
+                "refuse_lowest_incomplete",
+                unknowns=unknowns(len(ev.unknown_items)),
+                limit=inst.missing.max_unknown,
+                level=inst.levels[0].label,
+            ),
         )
     if lo is None or hi is None:
         direction = "set"

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 __all__ = [
     "AnswerError",
@@ -139,11 +140,22 @@ class AnswerError(ScreeningError):
 
 
 class JudgementError(ScreeningError):
-    """A professional judgement breaks the instrument's override policy."""
+    """A professional judgement breaks the instrument's override policy.
 
-    def __init__(self, reason: str) -> None:
+    ``reason`` is the text for logs and callers; ``words``, when given, is the same
+    refusal for the caseworker in their language (``words.get("sv")``, an
+    ``instrument.Text``), with level names instead of ids. The interview shows
+    ``words`` and never an English-only ``reason``.
+    """
+
+    def __init__(self, reason: str, words: _Words | None = None) -> None:
         self.reason = reason
+        self.words = words
         super().__init__(reason)
+
+
+class _Words(Protocol):
+    def get(self, lang: str) -> str: ...
 
 
 class StoreError(ScreeningError):

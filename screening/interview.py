@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from ._interview_session import Session, option_keys
-from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, UNKNOWN_KEY, say
+from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, UNKNOWN_KEY, in_language, say
 from .errors import AnswerError, AssessmentLocked, InterviewInterrupted, StoreError
 from .instrument import Item, Option
 from .present import safe_text
@@ -197,7 +197,7 @@ class _Flow:
             self.p.show(self.say("bad_answer", hint=self.hint(item)))
             return False
         except StoreError as exc:
-            self.p.show(self.say("save_failed", reason=self.text(exc.message)))
+            self.p.show(self.say("save_failed", reason=in_language(exc.message, self.lang, "store_problem")))
             return False
         return True
 
