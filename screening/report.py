@@ -41,6 +41,7 @@ from ._version import __version__
 from .errors import ScreeningError
 from .instrument import Text
 from .result import Result
+from .rules import LegalBasis
 from .scoring import CompiledInstrument
 
 __all__ = [
@@ -154,7 +155,31 @@ def labels() -> dict[str, Text]:
     from .yamlsafe import load_yaml_file
 
     doc = load_yaml_file(_package_reports() / "labels.yaml")
-    return dict(validate_model(_LabelTable, doc).root)
+    table = dict(validate_model(_LabelTable, doc).root)
+    table.update(_legal_labels())
+    return table
+
+
+def _legal_labels() -> dict[str, Text]:
+    """``legal_basis_<id>`` labels from ``rules/legal.yaml``, the one table of legal grounds.
+
+    The wording is the table's own (label, provision in force, former provision):
+    the reports never restate a legal reference.
+    """
+    from .rules_loader import load_legal_table
+
+    path = _package_reports().parent / "rules" / "legal.yaml"
+    table = load_legal_table(path if path.is_file() else None)
+
+    def words(basis: LegalBasis, lang: str) -> str:
+        label = basis.label.get(lang)
+        refs = [basis.reference.get(lang)] + ([basis.former.get(lang)] if basis.former else [])
+        return f"{label[:1].lower()}{label[1:]} ({'; '.join(refs)})"
+
+    return {
+        f"legal_basis_{key}": Text(sv=words(basis, "sv"), en=words(basis, "en"))
+        for key, basis in table.legal_bases.items()
+    }
 
 
 def _autoescape(name: str | None) -> bool:

@@ -12,18 +12,22 @@ both languages. Municipalities differ, so all of this is data.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from .instrument import Id, InstrumentId, Model, NonEmpty, SemVer, Text
 
 __all__ = [
+    "GENDERS",
     "URGENCIES",
     "Catalogue",
+    "Contact",
     "FactSpec",
     "FollowUpSpec",
     "LegalBasis",
+    "LegalTable",
     "Rule",
     "RuleSet",
     "Service",
@@ -48,15 +52,82 @@ Role = Literal[
 ]
 
 
+# The gender ids a service's target group may name. A rule set that refers to a
+# service with ``genders`` declares a choice fact ``gender`` with these values.
+GENDERS = ("woman", "man", "other")
+Gender = Literal["woman", "man", "other"]
+# YAML gives dates as text (the loader never builds dates); parse ISO dates here only.
+IsoDate = Annotated[dt.date, Field(strict=False)]
+
+
 class LegalBasis(Model):
-    """A legal ground the caseworker may choose for disclosing to a service."""
+    """A legal ground, as in force, from the one legal table (``rules/legal.yaml``).
+
+    ``reference`` cites the provision in force; ``former`` names the provision it
+    replaced (the Social Services Act 2001:453 was replaced by SoL 2025:400 on
+    1 July 2025), so older case files stay readable without citing a repealed law
+    as if it applied.
+    """
 
     label: Text
-    reference: NonEmpty
+    reference: Text
+    former: Text | None = None
+
+
+class LegalTable(Model):
+    """``rules/legal.yaml``: the laws in force and the legal grounds every catalogue shares."""
+
+    id: Literal["legal"]
+    checked: IsoDate
+    laws: dict[Id, Text] = {}
+    legal_bases: dict[Id, LegalBasis] = Field(min_length=1)
+
+
+class Contact(Model):
+    """A phone number or web address, with where it was confirmed and when.
+
+    A number nobody can trace to a source is worse than none: a caseworker may
+    read it aloud to someone in danger. Contacts are catalogue data for the
+    caseworker's own tools; the report templates do not print them (a report to a
+    referral partner must never carry them by accident).
+    """
+
+    kind: Literal["phone", "web"]
+    value: NonEmpty
+    source: Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$")]
+    checked: IsoDate
+    note: Text | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _value_shape(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _shape(self) -> Contact:
+        if self.kind == "web" and not self.value.startswith("https://"):
+            raise ValueError("a web contact is an https:// address")
+        if self.kind == "phone" and not all(c.isdigit() or c in " +-()" for c in self.value):
+            raise ValueError("a phone contact holds digits, spaces, '+', '-' and parentheses only")
+        return self
 
 
 class Service(Model):
-    """A service people can be referred to; contacting it is always the caseworker's act."""
+    """A service people can be referred to; contacting it is always the caseworker's act.
+
+    ``status: proposed`` marks a service that does not exist yet (the lämna-program
+    is a proposal the committee supports). A rule may still name it, because the
+    need it answers is real, but it is never recommended as available: the engine
+    takes it out of the referrals and adds a note, in both languages, that it is
+    "föreslagen – finns ännu inte" and that the need must be met with the services
+    that exist. A caseworker reads the referral list as "what I can do now"; a
+    service that cannot be contacted does not belong there, and no safety check
+    (incomplete results, support after filtering) may count it as support.
+
+    The target group is ``age_min``/``age_max`` and ``genders`` (None: anyone).
+    A person known to be outside it is not referred; an unknown age or gender
+    never removes a service.
+    """
 
     name: Text
     description: Text
@@ -64,12 +135,23 @@ class Service(Model):
     target_group: Text
     role: Role
     tier: Literal["information", "support", "protection"]
+    status: Literal["available", "proposed"] = "available"
     decision_required: bool = False
     legal_basis: list[Id] = []
     contacts_family: bool = False
     age_min: int | None = Field(default=None, ge=0, le=120)
     age_max: int | None = Field(default=None, ge=0, le=120)
+    genders: list[Gender] | None = Field(default=None, min_length=1)
     area: Text | None = None
+    contact: list[Contact] = []
+
+    def fits(self, age: object, gender: object) -> bool:
+        """Whether a person is inside the target group, as far as is known (unknown fits)."""
+        if isinstance(age, int) and not isinstance(age, bool):
+            below = self.age_min is not None and age < self.age_min
+            if below or (self.age_max is not None and age > self.age_max):
+                return False
+        return not (isinstance(gender, str) and self.genders is not None and gender not in self.genders)
 
 
 class Catalogue(Model):

@@ -10,6 +10,7 @@ that can never fire, overlaps under ``unique`` and uncovered levels — located.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -17,18 +18,54 @@ from pathlib import Path
 from .errors import Issue, SpecError
 from .loader import _located, content_root, list_instruments, load_instrument_file, validate_model
 from .referral import CompiledRuleSet
-from .rules import Catalogue, RuleSet
+from .rules import Catalogue, LegalTable, RuleSet
 from .rules_checks import check_catalogue, check_ruleset
 from .scoring import CompiledInstrument
 from .yamlsafe import load_yaml, load_yaml_file
 
-__all__ = ["find_rules", "load_catalogue_file", "load_rules", "load_rules_file"]
+__all__ = ["find_rules", "legal_table_path", "load_catalogue_file", "load_legal_table", "load_rules", "load_rules_file"]
+
+
+def legal_table_path(catalogue_path: str | os.PathLike[str] | None = None) -> Path:
+    """``rules/legal.yaml`` beside a catalogue's ``rules/services/``, else the bundled one."""
+    if catalogue_path is not None:
+        sibling = Path(catalogue_path).resolve().parent.parent / "legal.yaml"
+        if sibling.is_file():
+            return sibling
+    return _bundled_home() / "rules" / "legal.yaml"
+
+
+def _bundled_home() -> Path:
+    from importlib import resources
+
+    bundled = resources.files("screening") / "_content"
+    if bundled.is_dir():
+        return Path(str(bundled))
+    return Path(__file__).resolve().parent.parent
+
+
+@functools.lru_cache(maxsize=4)
+def _legal_table(path: Path, mtime_ns: int) -> LegalTable:
+    return validate_model(LegalTable, load_yaml_file(path))
+
+
+def load_legal_table(path: str | os.PathLike[str] | None = None) -> LegalTable:
+    """The one table of legal grounds (the law in force, and the provision it replaced)."""
+    resolved = Path(path) if path is not None else legal_table_path()
+    return _legal_table(resolved, resolved.stat().st_mtime_ns)
 
 
 def load_catalogue_file(path: str | os.PathLike[str]) -> Catalogue:
-    """Load and check one service catalogue."""
+    """Load and check one service catalogue, with the legal grounds of ``rules/legal.yaml``.
+
+    A catalogue names legal grounds by id and never restates them, so a change in
+    the law is one edit in one table.
+    """
     doc = load_yaml_file(path)
     catalogue = validate_model(Catalogue, doc)
+    if not catalogue.legal_bases:
+        table = load_legal_table(legal_table_path(path))
+        catalogue = catalogue.model_copy(update={"legal_bases": dict(table.legal_bases)})
     issues = list(_located(doc, check_catalogue(catalogue)))
     if issues:
         raise SpecError(issues)
