@@ -150,8 +150,8 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Violence has been disclosed but it is not known whether children live in the household – ask, as children may need a report of concern.",
     ),
     "safety_children": (
-        "Barn i hushållet och våld har framkommit: överväg orosanmälan (anmälningsplikt, 14 kap. 1 § SoL 2001:453 / motsvarande i SoL 2025:400).",
-        "Children in the household and violence disclosed: consider a report of concern (duty to report, ch. 14 s. 1 SoL 2001:453 / its successor in SoL 2025:400).",
+        "Barn i hushållet och våld har framkommit: överväg orosanmälan (anmälningsskyldighet enligt socialtjänstlagen (2025:400); tidigare 14 kap. 1 § socialtjänstlagen (2001:453)).",
+        "Children in the household and violence disclosed: consider a report of concern (duty to report under the Social Services Act (2025:400); formerly ch. 14 s. 1 of the Social Services Act (2001:453)).",
     ),
     "safety_honour": (
         "Hedersrelaterad kontext: kontakta inte familj eller vårdnadshavare innan en skyddsbedömning är gjord.",
@@ -168,6 +168,18 @@ PHRASES: dict[str, tuple[str, str]] = {
     "outside_target_group": (
         "{service} rekommenderas inte: personen ({age} år) är utanför målgruppens ålder",
         "{service} is not recommended: the person (aged {age}) is outside its target age",
+    ),
+    "outside_target_gender": (
+        "{service} rekommenderas inte: verksamheten tar inte emot personer som anges som {gender}",
+        "{service} is not recommended: the service does not take people given as {gender}",
+    ),
+    "service_proposed": (
+        "{service}: föreslagen – finns ännu inte, och rekommenderas därför inte. Behovet kvarstår: {reason} Möt det med de insatser som finns.",
+        "{service}: proposed – does not exist yet, so it is not recommended. The need remains: {reason} Meet it with the services that exist.",
+    ),
+    "warn_no_support_in_target_group": (
+        "Våld har framkommit, men ingen stödinsats återstår när insatser utanför sin målgrupp (ålder eller kön) har tagits bort. Hitta en stödinsats som tar emot personen. Är personen under 18 år gäller barnskyddet: orosanmälan eller barnutredning.",
+        "Violence has been disclosed, but no support service is left once services outside their target group (age or gender) were removed. Find a support service that accepts the person. If the person is under 18, child protection applies: a report of concern or a child investigation.",
     ),
     "complete_assessment": ("Komplettera bedömningen", "Complete the assessment"),
     "near_miss": (

@@ -70,6 +70,8 @@ def _key_maker(names: tuple[str, ...], scores: tuple[int, ...], facts: tuple[str
     return make_key
 
 
+GENDER_FACT = "gender"  # the case fact a service's ``genders`` is checked against
+
 STATUSES = ("concluded", "indeterminate", "incomplete", "judgement_required", "no_level")
 
 
@@ -268,8 +270,12 @@ class CompiledRuleSet:
         for ct in tables:
             for rule, cond in self._matching(ct, env):
                 self._apply(rule, cond, ci, env, rec)
+        # Target groups first, so the safety rules see (and make up for) what is left;
+        # again after them, for what they added (a catalogue's incomplete_support).
+        removed = self._target_groups(env, rec)
         apply_safety_rules(self, tables, env, status, rec, ci.instrument.id)
-        self._target_groups(env.get("age", UNKNOWN), rec)
+        removed += self._target_groups(env, rec)
+        self._support_left(tables, env, rec, removed)
         rec.referrals = _dedupe(rec.referrals)
         unique: dict[tuple[str, str], FollowUp] = {}
         for follow in rec.follow_up:
@@ -305,29 +311,73 @@ class CompiledRuleSet:
             TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", reason=rule.reason))
         )
 
-    def _target_groups(self, age: object, rec: Recommendation) -> None:
-        """Drop services whose age range the person is known to be outside (e.g. Origo 13–26).
+    def _target_groups(self, env: Mapping[str, object], rec: Recommendation) -> list[Referral]:
+        """Take out what the person cannot be referred to; return the referrals taken out.
 
-        An unknown age keeps the service: the caseworker checks, nothing is lost.
+        * a service the person is known to be outside of (``age_min``/``age_max``,
+          ``genders``: Origo 13–26, Kriscentrum för kvinnor) is dropped, with a
+          trace step in words; an unknown age or gender never removes a service;
+        * a ``proposed`` service (it does not exist yet) is never recommended as
+          available: it leaves the referrals and a note says so, with the need the
+          rule saw, so the caseworker meets it with services that exist;
+        * the child-protection path (role ``child_report``) is never removed: its
+          target group is the child, not necessarily the person screened.
         """
-        if not isinstance(age, int) or isinstance(age, bool):
-            return
+        age, gender = env.get("age", UNKNOWN), env.get(GENDER_FACT, UNKNOWN)
         services = self.catalogue.services
+        kept: list[Referral] = []
+        removed: list[Referral] = []
+        for ref in rec.referrals:
+            service = services.get(ref.service)
+            if service is None or service.role == "child_report":
+                kept.append(ref)
+            elif service.status == "proposed":
+                note = phrase("service_proposed", service=ref.name, reason=ref.reason)
+                if all(m.text != note for m in rec.warnings):
+                    rec.warnings.append(Message(code="service_proposed", text=note))
+                rec.trace.append(TraceStep(kind="rule", ref=ref.rule, text=note))
+            elif not service.fits(age, gender):
+                removed.append(ref)
+                rec.trace.append(TraceStep(kind="rule", ref=ref.rule, text=self._outside(ref, age, gender)))
+            else:
+                kept.append(ref)
+        rec.referrals = kept
 
-        def fits(service_id: str) -> bool:
-            service = services.get(service_id)
-            if service is None:
-                return True
-            return (service.age_min is None or age >= service.age_min) and (
-                service.age_max is None or age <= service.age_max
-            )
+        def fits(target: str) -> bool:
+            service = services.get(target)
+            return service is None or (service.status != "proposed" and service.fits(age, gender))
 
-        for ref in [r for r in rec.referrals if not fits(r.service)]:
-            rec.trace.append(
-                TraceStep(kind="rule", ref=ref.rule, text=phrase("outside_target_group", service=ref.name, age=age))
-            )
-        rec.referrals = [r for r in rec.referrals if fits(r.service)]
         rec.follow_up = [f for f in rec.follow_up if f.kind != "consultation" or fits(f.target)]
+        return removed
+
+    def _outside(self, ref: Referral, age: object, gender: object) -> Text:
+        service = self.catalogue.services[ref.service]
+        if isinstance(age, int) and not isinstance(age, bool) and not service.fits(age, UNKNOWN):
+            return phrase("outside_target_group", service=ref.name, age=age)
+        spec = self.ruleset.facts.get(GENDER_FACT)
+        labels = spec.value_labels if spec is not None and spec.value_labels else {}
+        word = labels.get(str(gender), Text(sv="okänt", en="unknown"))
+        return phrase("outside_target_gender", service=ref.name, gender=word)
+
+    def _support_left(
+        self,
+        tables: tuple[CompiledTable, ...],
+        env: Mapping[str, object],
+        rec: Recommendation,
+        removed: list[Referral],
+    ) -> None:
+        """Say so plainly when the target groups left disclosed violence without any support."""
+        services = self.catalogue.services
+        if not any(services[r.service].tier == "support" for r in removed):
+            return
+        if any(services[r.service].tier == "support" for r in rec.referrals if r.service in services):
+            return
+        disclosed = [t.violence.fn(env) for t in tables if t.violence is not None]
+        if not any(v is True or v is UNKNOWN for v in disclosed):
+            return
+        text = phrase("warn_no_support_in_target_group")
+        rec.warnings.append(Message(code="no_support_in_target_group", text=text))
+        rec.trace.append(TraceStep(kind="rule", ref="target_groups", text=text))
 
     def referral(self, service_id: str, rule: str, urgency: str, reason: Text, facts: list[Fact]) -> Referral:
         service = self.catalogue.services[service_id]

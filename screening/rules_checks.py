@@ -23,8 +23,8 @@ from .checks import Problem, score_range
 from .errors import ExpressionError
 from .expr import UNKNOWN, Expression, Interval
 from .instrument import Text
-from .referral import STATUSES, CompiledRuleSet, fact_type, rule_symbols
-from .rules import Catalogue
+from .referral import GENDER_FACT, STATUSES, CompiledRuleSet, fact_type, rule_symbols
+from .rules import Catalogue, Rule, Service
 from .scoring import CompiledInstrument
 
 __all__ = ["CLAIM_PATTERNS", "check_catalogue", "check_ruleset", "claims_action"]
@@ -83,6 +83,10 @@ def check_ruleset(crs: CompiledRuleSet, instruments: Mapping[str, CompiledInstru
             yield Problem(("incomplete_support", n), f"unknown service {sid!r}", expr.suggest(sid, list(services)))
         elif services[sid].tier == "information":
             yield Problem(("incomplete_support", n), "incomplete results need more than an information service")
+        elif services[sid].status == "proposed":
+            yield Problem(("incomplete_support", n), f"{sid!r} is proposed and does not exist yet; not a support")
+    yield from _check_incomplete_coverage(crs)
+    yield from _check_gender_fact(crs)
     if any(t.violence_disclosed for t in rs.tables) and (
         rs.facts.get("children_in_household") is None or rs.facts["children_in_household"].type != "bool"
     ):
@@ -195,12 +199,138 @@ def _check_table(
         compiled.append((ri, cond))
         if not any(v is not False for v in _outcomes([cond], ci, rs, symbols)):
             yield Problem((*rloc, "when"), "this rule can never fire")
+        else:
+            yield from _check_target_groups(crs, rule, cond, rloc, ci, symbols)
     if table.hit_policy == "unique":
         for (ra, ca), (rb, cb) in itertools.combinations(compiled, 2):
             if any(a is True and b is True for a, b in _pairs(ca, cb, ci, rs, symbols)):
                 yield Problem(
                     (*tloc, "rules", rb, "when"), f"overlaps rule {table.rules[ra].id!r} under hit policy 'unique'"
                 )
+
+
+def _check_target_groups(
+    crs: CompiledRuleSet,
+    rule: Rule,
+    cond: Expression,
+    rloc: tuple[str | int, ...],
+    ci: CompiledInstrument | None,
+    symbols: Mapping[str, expr.Type],
+) -> Iterator[Problem]:
+    """A rule that can refer only people outside a service's target group is an error.
+
+    Precisely: for a service with an age range or genders, and a condition that
+    reads ``age`` or ``gender``, evaluate the condition three-valued with the age
+    held to the service's range (an interval) and the gender to each of the
+    service's genders, everything else over its domain. If it is false in every
+    combination, the rule can fire only for people the service does not take
+    (a rule needing ``age >= 27`` referring to Origo, 13–26). Conservative: a
+    condition that does not read age or gender is not an error, because the
+    engine then drops the service for a person known to be outside it.
+    """
+    services = crs.catalogue.services
+    targets: list[tuple[tuple[str | int, ...], str]] = [(("refer", n), sid) for n, sid in enumerate(rule.refer)]
+    targets += [
+        (("follow_up", n, "target"), spec.target)
+        for n, spec in enumerate(rule.follow_up)
+        if spec.kind == "consultation"
+    ]
+    for where, sid in targets:
+        service = services.get(sid)
+        if service is None or service.role == "child_report":
+            continue
+        if _reachable_inside(crs, service, cond, ci, symbols):
+            continue
+        group = _group_words(service)
+        yield Problem(
+            (*rloc, *where),
+            f"rule {rule.id!r} can refer only people outside the target group of {sid!r} ({group})",
+        )
+
+
+def _reachable_inside(
+    crs: CompiledRuleSet,
+    service: Service,
+    cond: Expression,
+    ci: CompiledInstrument | None,
+    symbols: Mapping[str, expr.Type],
+) -> bool:
+    """Whether the condition can hold (true or unknown) for someone inside the target group."""
+    rs = crs.ruleset
+    fixed: dict[str, object] = {}
+    if "age" in cond.names and (service.age_min is not None or service.age_max is not None):
+        spec = rs.facts.get("age")
+        lo = service.age_min if service.age_min is not None else (spec.min if spec and spec.min is not None else 0)
+        hi = service.age_max if service.age_max is not None else (spec.max if spec and spec.max is not None else 120)
+        fixed["age"] = Interval(lo, hi)
+    genders: list[object] = [None]
+    if GENDER_FACT in cond.names and service.genders is not None:
+        genders = list(service.genders)
+    if not fixed and genders == [None]:
+        return True
+    for gender in genders:
+        env_fixed = dict(fixed) if gender is None else {**fixed, GENDER_FACT: gender}
+        if any(v is not False for v in _outcomes([cond], ci, rs, symbols, env_fixed)):
+            return True
+    return False
+
+
+def _group_words(service: Service) -> str:
+    parts = []
+    if service.age_min is not None or service.age_max is not None:
+        parts.append(f"age {service.age_min if service.age_min is not None else 0}–"
+                     f"{service.age_max if service.age_max is not None else ''}".rstrip("–"))
+    if service.genders is not None:
+        parts.append("gender " + "/".join(service.genders))
+    return ", ".join(parts)
+
+
+def _check_incomplete_coverage(crs: CompiledRuleSet) -> Iterator[Problem]:
+    """Every person, whatever their age and gender, fits some ``incomplete_support`` service.
+
+    The engine drops services outside their target group after the safety rules
+    too, so an incomplete result for a man must not depend on a service for women.
+    """
+    services = [crs.catalogue.services[s] for s in crs.ruleset.incomplete_support if s in crs.catalogue.services]
+    if not services:
+        return
+    ages: set[int] = {0, 120}
+    for service in services:
+        for bound in (service.age_min, service.age_max):
+            if bound is not None:
+                ages |= {max(0, bound - 1), bound, min(120, bound + 1)}
+    spec = crs.ruleset.facts.get(GENDER_FACT)
+    genders: list[object] = list(spec.values) if spec is not None and spec.values else [UNKNOWN]
+    for gender in genders:
+        for age in sorted(ages):
+            if not any(s.fits(age, gender) for s in services):
+                yield Problem(
+                    ("incomplete_support",),
+                    f"no incomplete_support service takes a person aged {age}"
+                    + (f" given as {gender!r}" if isinstance(gender, str) else ""),
+                )
+                return
+
+
+def _check_gender_fact(crs: CompiledRuleSet) -> Iterator[Problem]:
+    """A rule set referring to services with ``genders`` declares the choice fact ``gender`` with those values.
+
+    Without it every gender is unknown, and a man is sent to a service for women.
+    """
+    services = crs.catalogue.services
+    named = set(crs.ruleset.incomplete_support)
+    for table in crs.ruleset.tables:
+        for rule in table.rules:
+            named |= set(rule.refer) | {f.target for f in rule.follow_up if f.kind == "consultation"}
+    used = {g for sid in named if sid in services and services[sid].genders for g in services[sid].genders or ()}
+    if not used or not crs.ruleset.tables:
+        return
+    spec = crs.ruleset.facts.get(GENDER_FACT)
+    if spec is None or spec.type != "choice":
+        yield Problem(("facts",), f"the catalogue's target groups name genders; declare a choice fact {GENDER_FACT!r}")
+    elif not used <= set(spec.values or ()):
+        missing = ", ".join(sorted(used - set(spec.values or ())))
+        yield Problem(("facts", GENDER_FACT, "values"), f"the target groups name genders not declared here: {missing}")
 
 
 def _check_coverage(crs: CompiledRuleSet, instruments: Mapping[str, CompiledInstrument]) -> Iterator[Problem]:
