@@ -17,7 +17,7 @@ from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, in_
 from ._store_values import now as utc_now
 from .engine import assess
 from .errors import AssessmentLocked, JudgementError, StoreError
-from .instrument import JudgementInput
+from .instrument import MAX_RATIONALE, JudgementInput
 from .present import label, result_text
 from .result import Result
 
@@ -181,11 +181,26 @@ def _read_rationale(flow: _Flow, existing: JudgementInput | None) -> str:
             _command(flow, line)
             continue
         text = line.strip()
+        if len(text) > MAX_RATIONALE:  # refused here, said so, typed again: never a crash after typing
+            flow.p.show(_too_long(flow.lang, len(text)))
+            continue
         if text:
             return text
         if existing is not None:
             return existing.rationale
         flow.p.show(flow.say("rationale_needed"))
+
+
+def _too_long(lang: str, length: int) -> str:
+    if lang == "en":
+        return (
+            f"The rationale has {length} characters; at most {MAX_RATIONALE} are allowed. Nothing was saved; "
+            "type a shorter one."
+        )
+    return (
+        f"Motiveringen har {length} tecken; högst {MAX_RATIONALE} går. Inget sparades; "
+        "skriv en kortare."
+    )
 
 
 def _command(flow: _Flow, key: str) -> None:

@@ -9,20 +9,31 @@ these when their answers live in YAML or JSON files.
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 from .engine import assess
-from .errors import AnswerError, Issue, SpecError
-from .instrument import JudgementInput
+from .errors import AnswerError, Issue, JudgementError, SpecError
+from .instrument import MAX_RATIONALE, JudgementInput
 from .loader import load_instrument
 from .referral import CompiledRuleSet
 from .result import Result
 from .rules_loader import find_rules, load_rules, load_rules_file
+from .scoring import CompiledInstrument
 from .yamlsafe import load_yaml_file
 
-__all__ = ["DEFAULT_RULES", "load_answers", "parse_fact", "resolve_rules", "score_file"]
+__all__ = [
+    "DEFAULT_RULES",
+    "judgement_input",
+    "load_answers",
+    "parse_fact",
+    "resolve_level",
+    "resolve_rules",
+    "score_file",
+]
 
 DEFAULT_RULES = "stockholm"
+MAX_FACT_DIGITS = 18  # any case fact is far smaller; int() of thousands of digits is slow or refused
 
 
 def resolve_rules(ref: str | None, home: str | os.PathLike[str] | None) -> CompiledRuleSet | None:
@@ -41,14 +52,87 @@ def resolve_rules(ref: str | None, home: str | os.PathLike[str] | None) -> Compi
 def parse_fact(text: str) -> tuple[str, object]:
     """``name=value`` from the command line: ``true``/``false``, integers, or a word."""
     name, sep, raw = text.partition("=")
+    name = name.strip()
     if not sep or not name:
         raise AnswerError(text[:32], "a case fact is written name=value")
     value: object = raw
+    digits = raw.removeprefix("-")
     if raw in ("true", "false"):
         value = raw == "true"
-    elif raw.lstrip("-").isdigit():
+    elif digits.isascii() and digits.isdigit():
+        if len(digits) > MAX_FACT_DIGITS:
+            raise AnswerError(name[:64], f"a number of at most {MAX_FACT_DIGITS} digits")
         value = int(raw)
-    return name.strip(), value
+    return name, value
+
+
+def judgement_input(
+    ci: CompiledInstrument, level: object, rationale: object, *, lang: str = "sv"
+) -> JudgementInput | None:
+    """The assessor's judgement from what a person typed; ``None`` when neither part was given.
+
+    A judgement is applied or refused, never dropped: a level without a rationale,
+    a blank or too long rationale, or a level the instrument does not have is an
+    error. The messages are in Swedish and English and never repeat what was typed
+    (a rationale is personal data, and a mistyped level may be one too).
+
+    Args:
+        ci: the instrument the judgement is about.
+        level: a level id, its label in Swedish or English (any case), or the
+            interview's key for it in ``lang`` (see ``resolve_level``).
+        rationale: why; at most ``MAX_RATIONALE`` characters.
+        lang: the session language, which decides the keys.
+
+    Raises:
+        JudgementError: one part without the other, or either part unusable.
+    """
+    if level is None and rationale is None:
+        return None
+    if level is None or (isinstance(level, str) and not level.strip()):
+        raise JudgementError("En motivering utan bedömd nivå. / A rationale was given without a level.")
+    if not isinstance(level, str) or not (rationale is None or isinstance(rationale, str)):
+        raise JudgementError("Nivå och motivering ska vara text. / The level and the rationale must be text.")
+    if rationale is None or not rationale.strip():
+        raise JudgementError("En bedömning behöver en motivering. / A judgement needs a rationale.")
+    text = rationale.strip()
+    if len(text) > MAX_RATIONALE:
+        raise JudgementError(
+            f"Motiveringen har {len(text)} tecken, högst {MAX_RATIONALE} går. / "
+            f"The rationale has {len(text)} characters; at most {MAX_RATIONALE} are allowed."
+        )
+    return JudgementInput(level=resolve_level(ci, level, lang=lang), rationale=text)
+
+
+def resolve_level(ci: CompiledInstrument, text: str, *, lang: str = "sv") -> str:
+    """The level id ``text`` names: the id, a label in either language (any case), or a key.
+
+    Ids and labels come first, so a key never shadows a level's own name; keys are
+    the letters the interview's judgement prompt shows in ``lang``.
+
+    Raises:
+        JudgementError: the instrument takes no judgement, or no level matches; the
+            message lists the levels in words.
+    """
+    inst = ci.instrument
+    if inst.judgement.policy == "none" or not inst.levels:
+        raise JudgementError(f"{inst.id} ger ingen nivå att bedöma. / {inst.id} gives no level to judge.")
+    wanted = _fold(text)
+    for level in inst.levels:
+        if wanted in (level.id, _fold(level.label.sv), _fold(level.label.en)):
+            return level.id
+    if len(wanted) == 1:
+        from ._interview_session import assign_keys  # the interview's own keys; loaded only when needed
+
+        keys = assign_keys([(level.label, None, False) for level in inst.levels], lang)
+        for key, level in zip(keys, inst.levels, strict=True):
+            if wanted == key:
+                return level.id
+    sv, en = (", ".join(f"{level.label.get(lg)} ({level.id})" for level in inst.levels) for lg in ("sv", "en"))
+    raise JudgementError(f"Okänd nivå; välj en av: {sv}. / Unknown level; choose one of: {en}.")
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
 
 
 def load_answers(path: str | os.PathLike[str]) -> dict[str, object]:
@@ -70,20 +154,26 @@ def score_file(
     rules: str | None = "default",
     facts: dict[str, object] | None = None,
     texts: str | os.PathLike[str] | None = None,
+    lang: str = "sv",
 ) -> Result:
     """Load an instrument and an answers file and assess them.
+
+    ``judgement`` is a level id, its label in either language or its key in
+    ``lang`` (see ``judgement_input``); with it, a ``rationale`` is required.
 
     Raises:
         SpecError: the instrument or the answers file is not valid YAML/JSON.
         AnswerError: an answer does not fit its item; the message names the file.
+        JudgementError: a judgement without a rationale (or the reverse), an unknown
+            level, or a judgement the instrument's policy refuses.
     """
     ci = load_instrument(instrument, home)
     if texts is not None:
         from .texts import load_texts
 
         ci = load_texts(ci, texts)
+    given = judgement_input(ci, judgement, rationale, lang=lang)
     answers = load_answers(answers_path)
-    given = JudgementInput(level=judgement, rationale=rationale) if judgement and rationale else None
     ruleset = resolve_rules(rules, home)
     try:
         return assess(ci, answers, judgement=given, assessor=assessor, rules=ruleset, facts=facts)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from .migration_spec import Migration
 
 __all__ = [
+    "MAX_RATIONALE",
     "Band",
     "Bands",
     "Critical",
@@ -45,6 +46,9 @@ Value = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,31}$")]
 InstrumentId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
 SemVer = Annotated[str, StringConstraints(pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+# A Text also carries result wording that quotes a whole rationale (the trace's "Professionell
+# bedömning: … Motivering: …"), so it has room beyond MAX_RATIONALE and its own wording.
+Words = Annotated[str, StringConstraints(min_length=1, max_length=16_000)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]$")]
 
 
@@ -57,8 +61,8 @@ class Model(BaseModel):
 class Text(Model):
     """A user-facing text; Swedish is the default language, English must be complete."""
 
-    sv: NonEmpty
-    en: NonEmpty
+    sv: Words
+    en: Words
 
     def get(self, lang: str) -> str:
         return self.en if lang == "en" else self.sv
@@ -233,9 +237,16 @@ class Requirement(Model):
     message: Text
 
 
+MAX_RATIONALE = 4000
+"""The longest rationale a judgement takes, in characters: the interview's prompt, ``score
+--rationale`` and the library all refuse a longer one with this number in the message."""
+
+Rationale = Annotated[str, StringConstraints(min_length=1, max_length=MAX_RATIONALE)]
+
+
 class JudgementInput(Model):
     level: Id
-    rationale: NonEmpty
+    rationale: Rationale
 
 
 class Expected(Model):

@@ -97,8 +97,12 @@ def validate_cmd(
 def score_cmd(
     instrument: Annotated[str, typer.Argument(help="Instrument id, id@version or a YAML path.")],
     answers: Annotated[Path, typer.Argument(help="YAML or JSON file mapping item ids to answers.")],
-    judgement: Annotated[str | None, typer.Option(help="The assessor's level.")] = None,
-    rationale: Annotated[str | None, typer.Option(help="Why (required with --judgement).")] = None,
+    judgement: Annotated[
+        str | None, typer.Option(help="The assessor's level: its id, its label (e.g. 'Hög farlighet') or its key.")
+    ] = None,
+    rationale: Annotated[
+        str | None, typer.Option(help="Why (required with --judgement; at most 4000 characters).")
+    ] = None,
     assessor: Annotated[str | None, typer.Option(help="Who assessed.")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.json,
     lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
@@ -134,6 +138,7 @@ def score_cmd(
         rules=rules,
         facts=facts,
         texts=texts,
+        lang=lang.value,
     )
     if report is not None:
         from ._report import write_report_file
