@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from .errors import ScreeningError
-from .files import FileWriteError
+from .files import FileWriteError, check_target
 
 __all__ = ["PrivateLines", "line_ranges", "output_line", "read_range"]
 
@@ -105,8 +105,7 @@ class PrivateLines:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        if self.path.is_dir():
-            raise FileWriteError(str(self.path), "is a directory")
+        check_target(self.path)  # a new name or a regular file: never rename over a device
         self.temp = self.path.parent / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
         try:
             fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)

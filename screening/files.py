@@ -7,17 +7,22 @@ write is created 0600 from its first byte (never created wide and narrowed
 later), appears under its final name only when complete (a crash leaves the old
 file or nothing, never half a report), and survives a power cut once we return
 (file and directory are fsynced). Error messages name the path, never the data.
+
+The target is a new name or an existing regular file, nothing else: renaming over
+a device node, a pipe or a socket would replace it (as root, ``-o /dev/full``
+would swap the device for a file), so ``check_target`` refuses those first.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from .errors import ScreeningError
 
-__all__ = ["FileWriteError", "write_private"]
+__all__ = ["FileWriteError", "check_target", "write_private"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -45,8 +50,9 @@ def write_private(path: str | os.PathLike[str], data: str | bytes, *, make_paren
     failure the temporary file is removed.
 
     Args:
-        path: the final file name. An existing file is replaced; a symlink at
-            ``path`` is replaced by the file, never followed.
+        path: the final file name. An existing regular file is replaced; a
+            symlink at ``path`` is replaced by the file, never followed, unless
+            it points at something that is not a regular file.
         data: text (written as UTF-8) or bytes.
         make_parents: create missing parent directories with mode 0700.
 
@@ -55,15 +61,14 @@ def write_private(path: str | os.PathLike[str], data: str | bytes, *, make_paren
 
     Raises:
         FileWriteError: the directory is missing or not writable, the disk is
-            full, or the target is a directory.
+            full, or the target is a directory, a device, a pipe or a socket.
     """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     directory = target.parent
     if make_parents and not directory.exists():
         _make_private_dirs(directory, target)
-    if target.is_dir():
-        raise FileWriteError(str(target), "is a directory")
+    check_target(target)
     temp = directory / f".{target.name}.{secrets.token_hex(6)}.tmp"
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
@@ -88,6 +93,31 @@ def write_private(path: str | os.PathLike[str], data: str | bytes, *, make_paren
         raise
     _fsync_directory(directory)
     return target
+
+
+def check_target(path: str | os.PathLike[str]) -> None:
+    """Refuse a target that is neither a new name nor a regular file (or a link to one).
+
+    Shared by every writer of reports and exports, so none of them renames a file
+    over a device, a pipe, a socket or a directory.
+
+    Raises:
+        FileWriteError: ``path`` exists and is not a regular file.
+    """
+    target = Path(path)
+    try:
+        mode = target.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            mode = target.stat().st_mode  # what it points at decides; the link itself is replaced
+    except FileNotFoundError:
+        return  # a new name, or a link to nothing
+    except OSError as exc:
+        raise FileWriteError(str(path), exc.strerror or type(exc).__name__) from None
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise FileWriteError(str(path), "is a directory")
+    raise FileWriteError(str(path), "not a regular file (a device, pipe or socket); give a file name")
 
 
 def make_private_dirs(directory: Path) -> None:
