@@ -18,7 +18,7 @@ from ._explain import explain
 from ._fast import Summary
 from ._texts import phrase, unknowns
 from ._version import __version__ as ENGINE_VERSION
-from .errors import JudgementError
+from .errors import AnswerError, JudgementError
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
 from .referral import CompiledRuleSet, Recommendation
@@ -119,6 +119,20 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
     return Decision(lo, hi, floor, judged, direction, final, "concluded", complete)
 
 
+def _check_inputs(ci: object, answers: object, judgement: object, rules: object, facts: object) -> None:
+    """Data of the wrong shape is a ``ScreeningError`` here, not an ``AttributeError`` deep inside."""
+    if not isinstance(ci, CompiledInstrument):
+        raise TypeError("ci must be a CompiledInstrument (see screening.load_instrument)")
+    if rules is not None and not isinstance(rules, CompiledRuleSet):
+        raise TypeError("rules must be a CompiledRuleSet (see screening.load_rules)")
+    if not isinstance(answers, Mapping):
+        raise AnswerError("answers", "must be a mapping of item id to answer")
+    if facts is not None and not isinstance(facts, Mapping):
+        raise AnswerError("facts", "must be a mapping of case fact name to value")
+    if judgement is not None and not isinstance(judgement, JudgementInput):
+        raise JudgementError("a judgement is a screening.JudgementInput(level=..., rationale=...)")
+
+
 def _undecided(ci: CompiledInstrument, lo: int | None, hi: int | None, floor: int | None, complete: bool) -> Decision:
     policy = ci.instrument.judgement.policy
     status: Status
@@ -211,8 +225,10 @@ def assess(
 
     Raises:
         AnswerError: an answer does not fit its item (names item and allowed values).
-        JudgementError: the judgement breaks the instrument's policy.
+        JudgementError: the judgement breaks the instrument's policy, or is not a ``JudgementInput``.
+        TypeError: ``ci`` or ``rules`` is not a compiled instrument or rule set.
     """
+    _check_inputs(ci, answers, judgement, rules, facts)
     clean = ci.check_answers(answers)
     ev = ci.evaluate(clean)
     d = decide(ci, ev, judgement)

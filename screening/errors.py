@@ -8,6 +8,12 @@ data: location and context live in attributes and ``__str__`` builds the text.
 Constructors never print, log or include answer *content* — a free-text answer
 can hold a name or an identity number, and exception texts end up in logs.
 
+Messages can still quote what a person or a file supplied (a fact name, an id, a
+path), so every ``ScreeningError``'s text goes through ``printable`` in one place
+(``ScreeningError.__init_subclass__`` wraps each subclass's ``__str__``): control
+characters and bidirectional overrides are shown escaped (``\\x1b``), never sent
+to a terminal or a log as they are.
+
 ::
 
     ScreeningError
@@ -22,9 +28,10 @@ can hold a name or an identity number, and exception texts end up in logs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 __all__ = [
     "AnswerError",
@@ -36,7 +43,38 @@ __all__ = [
     "ScreeningError",
     "SpecError",
     "StoreError",
+    "printable",
 ]
+
+# Bidirectional embeddings, overrides and isolates reorder what a terminal shows.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``, ``\\u202e``); line breaks kept.
+
+    A message may span lines (a ``SpecError`` lists one issue a line), so ``\\n``
+    stays; everything else that could move the cursor, clear the screen or reorder
+    the text is shown as its escape. Printable text, Swedish letters included, is
+    unchanged, so escaping twice changes nothing.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch == "\n" or (ch.isprintable() and ch not in _BIDI) else ascii(ch)[1:-1] for ch in text
+    )
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _escaping(method: Callable[[_E], str]) -> Callable[[_E], str]:
+    @functools.wraps(method)
+    def __str__(self: _E) -> str:
+        return printable(method(self))
+
+    __str__.escaped = True  # type: ignore[attr-defined]
+    return __str__
 
 
 @dataclass(frozen=True, order=True)
@@ -73,7 +111,17 @@ class Issue:
 
 
 class ScreeningError(Exception):
-    """Base of every error ``screening`` raises on purpose."""
+    """Base of every error ``screening`` raises on purpose; its text is always ``printable``."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__str__")
+        if own is not None and not getattr(own, "escaped", False):
+            cls.__str__ = _escaping(own)  # type: ignore[method-assign]
+
+    @_escaping
+    def __str__(self) -> str:
+        return super().__str__()
 
 
 class SpecError(ScreeningError):

@@ -1,6 +1,6 @@
 """``screening validate``: load every instrument and rule file, report all problems.
 
-May import: errors, loader, vectors / stdlib.
+May import: errors, loader, rules_loader, migration, vectors / stdlib.
 """
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ def validate_paths(paths: Iterable[Path], home: str | os.PathLike[str] | None, e
                     failed += 1
                     continue
                 echo(f"ok  {path} ({len(ci.instrument.tests)} golden vectors)")
+            elif path.name == "legal.yaml" and path.parent.name == "rules":
+                from .rules_loader import load_legal_table
+
+                table = load_legal_table(path)
+                echo(f"ok  {path} ({len(table.legal_bases)} legal grounds)")
             else:
                 from .rules_loader import load_rules_file
 

@@ -337,3 +337,15 @@ def test_the_repealed_social_services_act_is_never_cited_as_in_force():
             before = text[max(0, match.start() - 80) : match.start()].lower()
             assert any(w in before for w in ("tidigare", "formerly", "ersatte", "replaced")), text
     assert "2025:400" in load_legal_table(ROOT / "rules" / "legal.yaml").laws["sol"].sv
+
+
+def test_validate_checks_the_legal_table_and_locates_its_errors(tmp_path, capsys):
+    home = demo_home(tmp_path)
+    legal = home / "rules" / "legal.yaml"
+    legal.write_text((ROOT / "rules" / "legal.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert run(["validate", str(legal), "--home", str(home)]) == 0
+    assert "ok" in capsys.readouterr().out
+    legal.write_text(legal.read_text(encoding="utf-8").replace("checked: 2026-12-06", "checked: yesterday"), "utf-8")
+    assert run(["validate", str(legal), "--home", str(home)]) == 1
+    out = capsys.readouterr()
+    assert re.search(r"legal\.yaml:\d+:\d+: checked", out.out + out.err), out.out + out.err

@@ -6,18 +6,25 @@ This is the only place where exceptions become messages and exit codes:
 ``ScreeningError`` → its located message on stderr and exit 1; usage errors →
 exit 2; anything unexpected → a neutral message with an incident id and exit 70,
 never a traceback (tracebacks can carry answers in local variables); the
-incident file for support holds types and code locations only. Commands
-live in sub-modules and import the library lazily so ``--help`` stays fast.
+incident file for support holds types and code locations only. A reader that
+stops early (``screening audit verify | head -1``) ends the command quietly with
+141, what a shell reports for ``cat`` or ``grep`` in the same place, not with an
+error. Commands live in sub-modules and import the library lazily so ``--help``
+stays fast.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Annotated
 
 import typer
 from typer.exceptions import TyperException
 
-__all__ = ["app", "main"]
+__all__ = ["EXIT_PIPE_CLOSED", "app", "main"]
+
+EXIT_PIPE_CLOSED = 128 + 13  # 128 + SIGPIPE: the shell's code for a program whose reader went away
 
 app = typer.Typer(
     name="screening",
@@ -28,6 +35,26 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
 )
+
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .._version import __version__
+
+        typer.echo(f"screening {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Visa versionen. / Show the version."),
+    ] = False,
+) -> None:
+    pass
+
 
 from . import _core  # noqa: E402,F401,I001  (registers commands on `app`; this order is --help's order)
 from . import _audit  # noqa: E402,F401
@@ -42,7 +69,14 @@ def main(argv: list[str] | None = None) -> None:
 
     install()  # log records and warnings carry allow-listed fields only
     sys.excepthook = _excepthook  # anything escaping run() still gets no traceback
-    sys.exit(run(argv))
+    code = run(argv)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = EXIT_PIPE_CLOSED
+    if code == EXIT_PIPE_CLOSED and _stdout_closed():
+        _discard_stdout()
+    sys.exit(code)
 
 
 def _excepthook(kind: type[BaseException], exc: BaseException, tb: object) -> None:
@@ -67,9 +101,40 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("Avbrutet. / Aborted.", err=True)
         return 130
+    except BrokenPipeError:
+        return EXIT_PIPE_CLOSED
+    except SystemExit:
+        if _stdout_closed():  # typer turns a closed stdout (EPIPE) into a bare exit 1
+            return EXIT_PIPE_CLOSED
+        raise
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         return _incident(exc)
     return result if isinstance(result, int) else 0
+
+
+def _stdout_closed() -> bool:
+    """Whether nobody reads the process's standard output any more (a pipe whose reader exited)."""
+    import select
+
+    stream = sys.__stdout__
+    if stream is None or not hasattr(select, "poll"):
+        return False
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null so the interpreter's last flush cannot fail loudly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ is not None else 1)
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _incident(exc: BaseException) -> int:
