@@ -26,13 +26,16 @@ from .yamlsafe import load_yaml, load_yaml_file
 __all__ = ["find_rules", "legal_table_path", "load_catalogue_file", "load_legal_table", "load_rules", "load_rules_file"]
 
 
+LEGAL_TABLE = "legal"  # rules/legal.yaml: the table of legal grounds, beside the rule sets but not one
+
+
 def legal_table_path(catalogue_path: str | os.PathLike[str] | None = None) -> Path:
     """``rules/legal.yaml`` beside a catalogue's ``rules/services/``, else the bundled one."""
     if catalogue_path is not None:
-        sibling = Path(catalogue_path).resolve().parent.parent / "legal.yaml"
+        sibling = Path(catalogue_path).resolve().parent.parent / f"{LEGAL_TABLE}.yaml"
         if sibling.is_file():
             return sibling
-    return _bundled_home() / "rules" / "legal.yaml"
+    return _bundled_home() / "rules" / f"{LEGAL_TABLE}.yaml"
 
 
 def _bundled_home() -> Path:
@@ -98,8 +101,8 @@ def find_rules(ref: str, home: str | os.PathLike[str] | None = None) -> Path:
     if candidate.suffix in (".yaml", ".yml") or os.sep in ref:
         return candidate
     path = content_root(home) / "rules" / f"{ref}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in (content_root(home) / "rules").glob("*.yaml"))
+    if not path.is_file() or ref == LEGAL_TABLE:
+        known = sorted(p.stem for p in (content_root(home) / "rules").glob("*.yaml") if p.stem != LEGAL_TABLE)
         raise SpecError([Issue(ref, 0, 0, "", f"no rule set {ref!r} (known: {', '.join(known)})")])
     return path
 

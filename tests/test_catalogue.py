@@ -349,3 +349,9 @@ def test_validate_checks_the_legal_table_and_locates_its_errors(tmp_path, capsys
     assert run(["validate", str(legal), "--home", str(home)]) == 1
     out = capsys.readouterr()
     assert re.search(r"legal\.yaml:\d+:\d+: checked", out.out + out.err), out.out + out.err
+
+
+def test_the_legal_table_is_not_a_rule_set():
+    with pytest.raises(SpecError) as info:
+        load_rules("legal")
+    assert "known: goteborg, stockholm" in str(info.value)
