@@ -130,6 +130,7 @@ class Item(Model):
     fields: list[Item] | None = None
     max_rows: int = Field(default=50, ge=1, le=500)
     protected: bool = False
+    pseudonym: bool = False  # a name field (a perpetrator, a victim): a personnummer is refused here
 
     @model_validator(mode="after")
     def _shape(self) -> Item:
@@ -143,6 +144,8 @@ class Item(Model):
             raise ValueError("'min' is larger than 'max'")
         if (self.type == "group") != (self.fields is not None):
             raise ValueError("'fields' is required for group items and only for them")
+        if self.pseudonym and self.type != "text":
+            raise ValueError("'pseudonym' belongs to text items")
         for f in self.fields or ():
             if f.type == "group" or f.show_if is not None:
                 raise ValueError("group fields cannot be groups or have show_if")

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import expr
+from ._pnr import looks_like_personnummer
 from .checks import score_items, symbols_for
 from .errors import AnswerError
 from .expr import UNKNOWN, Interval
@@ -151,6 +152,10 @@ class CompiledInstrument:
             if isinstance(value, str) and _is_date(value):
                 return value
         elif item.type == "text":
+            if isinstance(value, str) and item.pseudonym and looks_like_personnummer(value):
+                raise AnswerError(
+                    where, "en pseudonym, aldrig ett personnummer / a pseudonym, never a personal identity number"
+                )
             if isinstance(value, str) and len(value) <= MAX_TEXT:
                 return value
         elif isinstance(value, list) and len(value) <= item.max_rows:
