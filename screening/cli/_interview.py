@@ -80,7 +80,7 @@ def interview_cmd(
     store: StoreOption = None,
     assessor: Annotated[str | None, typer.Option("--assessor", help="Who interviews (name or staff id).")] = None,
     report: ReportOption = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="Report format.")] = ReportFormat.txt,
+    fmt: Annotated[ReportFormat | None, typer.Option("--format", help="Default: --report's extension.")] = None,
     rules: RulesOption = "default",
     home: HomeOption = None,
 ) -> None:
@@ -91,6 +91,7 @@ def interview_cmd(
     """
     from ..loader import find_instrument, load_instrument_file
     from ..store import Store, check_case_ref
+    from ._report import report_format
 
     if not resume and target is None:
         raise typer.BadParameter("give an instrument, or --resume to continue a draft", param_hint="INSTRUMENT")
@@ -118,7 +119,7 @@ def interview_cmd(
             )
         st.lock(info.id)
         language = lang.value if lang is not None else info.lang
-        code = _run(st, ci, info, language, assessor or info.assessor, ruleset, report, fmt.value)
+        code = _run(st, ci, info, language, assessor or info.assessor, ruleset, report, report_format(report, fmt))
     if code:
         raise typer.Exit(code)
 

@@ -20,9 +20,22 @@ from ._core import HomeOption, Lang
 if TYPE_CHECKING:
     from ..result import Result
 
-__all__ = ["load_result", "report_cmd", "write_report_file"]
+__all__ = ["load_result", "report_cmd", "report_format", "write_report_file"]
 
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".txt": "txt"}
+
+
+def report_format(path: Path | None, fmt: str | None, default: str = "txt") -> str:
+    """The format to write ``path`` in: the one asked for, else the file's extension, else ``default``.
+
+    Shared by ``interview --report`` and ``score --report`` so ``X.html`` is HTML
+    whichever command wrote it. ``fmt`` may be a ``StrEnum`` member.
+    """
+    if fmt is not None:
+        return str(fmt)
+    if path is None:
+        return default
+    return SUFFIX_FORMATS.get(path.suffix.lower(), default)
 
 
 class ReportFormat(StrEnum):
