@@ -44,6 +44,22 @@ def _t(lang: Lang, sv: str, en: str) -> str:
     return sv if lang is Lang.sv else en
 
 
+YES_WORDS = frozenset({"j", "ja", "y", "yes"})
+
+
+def confirm(lang: Lang, sv: str, en: str) -> None:
+    """Ask a yes/no question in ``lang`` (``[j/N]`` in Swedish); anything but yes aborts.
+
+    Both languages' yes is accepted, so a Swedish ``j`` is never read as "no".
+
+    Raises:
+        typer.Abort: the answer was not yes (Enter means no).
+    """
+    answer = typer.prompt(_t(lang, sv + " [j/N]", en + " [y/N]"), default="", show_default=False)
+    if answer.strip().casefold() not in YES_WORDS:
+        raise typer.Abort()
+
+
 @audit_app.command("verify")
 def verify_cmd(
     store: StoreOption = None,
@@ -119,11 +135,8 @@ def delete_cmd(
             raise StoreError(_t(lang, "ingen bedömning har den referensen", "no assessment with this case reference"),
                              case)
         if not yes:
-            typer.confirm(
-                _t(lang, f"Radera {len(found)} bedömning(ar) för {case}? Det går inte att ångra.",
-                   f"Delete {len(found)} assessment(s) of {case}? This cannot be undone."),
-                abort=True,
-            )
+            confirm(lang, f"Radera {len(found)} bedömning(ar) för {case}? Det går inte att ångra.",
+                    f"Delete {len(found)} assessment(s) of {case}? This cannot be undone.")
         for info in found:
             st.delete_assessment(info.id, compact=False)
         clean = st.scrub()
