@@ -154,6 +154,36 @@ def explain(
     return steps
 
 
+def judgement_discrepancy(ci: CompiledInstrument, ev: Evaluation, d: Decision) -> Text | None:
+    """Why a judgement sits well below what the answers show, in words; ``None`` if it does not.
+
+    Two cases, neither inventing a cut-off: the judged level is below the lowest
+    level the bands allow; or it is the lowest level while a score already holds
+    more than half the points it can give (15 of 20 "yes", judged low). Like the
+    person's own view, the gap is a prompt to discuss protection and say why.
+    """
+    levels = ci.instrument.levels
+    if d.judged is None or len(levels) < 2:
+        return None
+    if ev.computed is not None and d.judged < ev.computed[0]:
+        return phrase("judgement_discrepancy", level=levels[d.judged].label, computed=levels[ev.computed[0]].label)
+    if d.judged > 0:
+        return None
+    labels = {s.id: s.label for s in ci.instrument.scores}
+    for score_id, rows in ci.scores:
+        most = sum(row[3] for row in rows)
+        have = ev.scores[score_id][0]
+        if most > 0 and have * 2 > most:
+            return phrase(
+                "judgement_discrepancy_count",
+                level=levels[d.judged].label,
+                score=labels[score_id],
+                value=have,
+                most=most,
+            )
+    return None
+
+
 def _band_steps(ci: CompiledInstrument, ev: Evaluation) -> list[TraceStep]:
     bands = ci.instrument.bands
     if bands is None or ev.computed is None:
@@ -201,10 +231,26 @@ def _decision_steps(
                     text=phrase("judgement_below_floor", level=levels[d.judged].label, floor=levels[d.floor].label),
                 )
             )
+        rules = {rule.id: rule for rule, _, _ in ci.critical}
+        for rid in d.acknowledged:
+            steps.append(
+                TraceStep(
+                    kind="judgement",
+                    ref=rid,
+                    text=phrase(
+                        "judgement_acknowledged", reason=rules[rid].reason, why=judgement.acknowledged.get(rid, "")
+                    ),
+                )
+            )
+        gap = judgement_discrepancy(ci, ev, d)
+        if gap is not None:
+            steps.append(TraceStep(kind="judgement", ref=levels[d.judged].id, text=gap))
     if d.status == "concluded" and d.final is not None:
         text = phrase("final_concluded", level=levels[d.final].label)
     elif d.status == "indeterminate" and d.lo is not None and d.hi is not None:
         text = phrase("final_indeterminate", low=levels[d.lo].label, high=levels[d.hi].label)
+    elif d.status == "incomplete" and d.blocked:
+        text = phrase("final_blocked")
     elif d.status == "incomplete":
         text = phrase(
             "final_incomplete", unknowns=unknowns(len(ev.unknown_items)), limit=ci.instrument.missing.max_unknown

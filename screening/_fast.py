@@ -45,7 +45,12 @@ class FastPath:
         self.ci = ci
         inst = ci.instrument
         names = {name for _, cond, _ in ci.critical for name in cond.names}
-        self.usable = not ci.show_if and all(n in ci.items and ci.items[n].type in ("choice", "number") for n in names)
+        # A blocking requirement reads answers (group rows) the fast path never looks at.
+        self.usable = (
+            not ci.show_if
+            and all(n in ci.items and ci.items[n].type in ("choice", "number") for n in names)
+            and not any(req.blocking for req in inst.requirements)
+        )
         self.scores = tuple(
             (_getter(tuple(k for k, *_ in rows)), tuple(table for _, table, *_ in rows)) for _, rows in ci.scores
         )

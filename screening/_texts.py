@@ -69,6 +69,18 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Bedömningen {level} låg under nivån {floor} från kritiska regler; kritiska regler kan bara höja, så nivån blir {floor}",
         "The judgement {level} was below the level {floor} from critical rules; critical rules can only raise, so the level is {floor}",
     ),
+    "judgement_acknowledged": (
+        "Kan vara uppfyllt men bedöms inte gälla: {reason} – bedömarens skäl: {why}",
+        "May hold but is judged not to: {reason} – the assessor's reason: {why}",
+    ),
+    "judgement_discrepancy": (
+        "Bedömningen {level} ligger under den nivå svaren ger ({computed}) – använd skillnaden för att samtala om skydd och skriv varför",
+        "The judgement {level} is below the level the answers give ({computed}) – use the difference to talk about protection and say why",
+    ),
+    "judgement_discrepancy_count": (
+        "Bedömningen {level} är den lägsta nivån, men {score} är {value} av högst {most} – använd skillnaden för att samtala om skydd och skriv varför",
+        "The judgement {level} is the lowest level, but {score} is {value} of at most {most} – use the difference to talk about protection and say why",
+    ),
     "final_concluded": ("Slutlig nivå: {level}.", "Final level: {level}."),
     "final_indeterminate": (
         "Nivån kan inte avgöras: mellan {low} och {high}. Den rapporteras inte som den lägre nivån.",
@@ -77,6 +89,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "final_incomplete": (
         "Ofullständig: {unknowns} (högst {limit} tillåts) – en låg nivå kan inte fastställas.",
         "Incomplete: {unknowns} (at most {limit} allowed) – a low level cannot be concluded.",
+    ),
+    "final_blocked": (
+        "Ofullständig: delar som krävs för en slutsats saknas (se kraven nedan). Nivån är bedömarens men bedömningen är inte avslutad.",
+        "Incomplete: parts needed for a conclusion are missing (see the requirements below). The level is the assessor's but the assessment is not finished.",
     ),
     "final_judgement_required": (
         "Instrumentet kräver professionell bedömning av nivån; underlaget ovan är stöd, inte ett resultat.",
@@ -125,6 +141,14 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Personens egen bedömning skiljer sig från instrumentets nivå.",
         "The person's own view differs from the instrument's level.",
     ),
+    "warn_incomplete_parts": (
+        "Delar som krävs för en slutsats saknas – bedömningen är ofullständig och kan inte avslutas förrän de finns.",
+        "Parts needed for a conclusion are missing – the assessment is incomplete and cannot be finished until they are there.",
+    ),
+    "warn_judgement_discrepancy": (
+        "Den professionella bedömningen ligger under den nivå som svaren ger – samtala om skillnaden och dokumentera varför.",
+        "The professional judgement is below the level the answers give – discuss the difference and record why.",
+    ),
     "warn_requirement": ("Krav ej uppfyllt: {message}", "Requirement not met: {message}"),
     "rule_fired": ("Enligt regelverket: {reason}", "By the rule set: {reason}"),
     "refuse_no_level": (
@@ -145,6 +169,14 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{unknowns} (högst {limit} tillåts): den lägsta nivån, {level}, kan inte fastställas.",
         "{unknowns} (at most {limit} allowed): the lowest level, {level}, cannot be concluded.",
     ),
+    "refuse_unacknowledged": (
+        "Ett okänt svar kan göra att en kritisk regel gäller som ger en högre nivå än bedömningen: {rules}. Skriv för var och en varför den bedöms inte gälla, eller välj en högre nivå.",
+        "An unknown answer could make a critical rule hold that gives a higher level than the judgement: {rules}. Write for each why it is judged not to hold, or choose a higher level.",
+    ),
+    "refuse_no_such_critical": (
+        "Instrumentet har ingen sådan kritisk regel att bekräfta.",
+        "The instrument has no such critical rule to acknowledge.",
+    ),
     "warn_children_unknown": (
         "Våld har framkommit men det är inte känt om barn finns i hushållet – fråga, eftersom barn kan behöva en orosanmälan.",
         "Violence has been disclosed but it is not known whether children live in the household – ask, as children may need a report of concern.",
@@ -152,6 +184,22 @@ PHRASES: dict[str, tuple[str, str]] = {
     "safety_children": (
         "Barn i hushållet och våld har framkommit: överväg orosanmälan (anmälningsskyldighet enligt socialtjänstlagen (2025:400); tidigare 14 kap. 1 § socialtjänstlagen (2001:453)).",
         "Children in the household and violence disclosed: consider a report of concern (duty to report under the Social Services Act (2025:400); formerly ch. 14 s. 1 of the Social Services Act (2001:453)).",
+    ),
+    "warn_age_unknown": (
+        "Personens ålder är inte känd men spelar roll här (barnskydd, tjänster för unga): ta reda på åldern. Tills dess behandlas personen som om hen kan vara under 18 år.",
+        "The person's age is not known but matters here (child protection, services for young people): find out the age. Until then the person is treated as possibly under 18.",
+    ),
+    "safety_minor": (
+        "Personen är under 18 år och har berättat om våld: ta ställning till orosanmälan eller barnutredning och erbjud stöd för barn och unga.",
+        "The person is under 18 and has disclosed violence: decide on a report of concern or a child investigation and offer support for children and young people.",
+    ),
+    "safety_minor_support": (
+        "Personen är under 18 år och har berättat om våld: stöd anpassat efter åldern.",
+        "The person is under 18 and has disclosed violence: support suited to the age.",
+    ),
+    "safety_age_unknown": (
+        "Hedersrelaterad kontext och okänd ålder: personen kan vara ett barn – ta ställning till orosanmälan eller barnutredning medan åldern tas reda på.",
+        "Honour-related context and unknown age: the person may be a child – decide on a report of concern or a child investigation while the age is established.",
     ),
     "safety_honour": (
         "Hedersrelaterad kontext: kontakta inte familj eller vårdnadshavare innan en skyddsbedömning är gjord.",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._explain import explain
+from ._explain import explain, judgement_discrepancy
 from ._fast import Summary
 from ._texts import phrase, unknowns
 from ._version import __version__ as ENGINE_VERSION
@@ -51,6 +51,8 @@ class Decision:
     final: int | None
     status: Status
     complete: bool
+    acknowledged: tuple[str, ...] = ()  # possibly-met critical rules the judgement went below, with a reason
+    blocked: tuple[str, ...] = ()  # unmet blocking requirements: the result cannot be concluded
 
     @property
     def precautionary(self) -> int | None:
@@ -71,7 +73,15 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
     complete = len(ev.unknown_items) <= inst.missing.max_unknown
     policy = inst.judgement.policy
     if judgement is None:
-        return _undecided(ci, lo, hi, floor, complete)
+        d = _undecided(ci, lo, hi, floor, complete)
+        blocked = _blocking_unmet(ci, ev, d.final)
+        if not blocked:
+            return d
+        # A missing core part (PATRIARK without a perpetrator, a person at risk or a
+        # scenario) forbids concluding anything: incomplete, at the top of the range.
+        status: Status = "incomplete" if d.status == "concluded" else d.status
+        final = None if status == "incomplete" else d.final
+        return Decision(lo, hi, floor, None, None, final, status, False, (), blocked)
     if policy == "none":
         raise JudgementError(
             f"{inst.id} gives no level, so it takes no judgement", phrase("refuse_no_level", instrument=inst.title)
@@ -115,8 +125,52 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
         direction = "confirmed"
     else:
         direction = "resolved"
+    acknowledged = _check_acknowledged(ci, ev, judgement, max(judged, floor if floor is not None else 0))
     final = max(judged, floor) if floor is not None else judged
-    return Decision(lo, hi, floor, judged, direction, final, "concluded", complete)
+    blocked = _blocking_unmet(ci, ev, final)
+    if blocked:
+        # The assessor's level stands (the rules act on it), but the result is not
+        # concluded and not complete until the missing parts are there.
+        return Decision(lo, hi, floor, judged, direction, final, "incomplete", False, acknowledged, blocked)
+    return Decision(lo, hi, floor, judged, direction, final, "concluded", complete, acknowledged)
+
+
+def _check_acknowledged(
+    ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput, level: int
+) -> tuple[str, ...]:
+    """The possibly-met critical rules above ``level``; refuse unless each has a recorded reason.
+
+    An unknown answer that could fire a critical rule must not be judged away
+    silently: the assessor states, per rule, why it is judged not to hold.
+    """
+    ids = {rule.id for rule, _, _ in ci.critical}
+    stray = sorted(k for k in judgement.acknowledged if k not in ids)
+    if stray:
+        raise JudgementError(
+            f"no such critical rule to acknowledge: {', '.join(stray)}", phrase("refuse_no_such_critical")
+        )
+    above = list(dict.fromkeys(ci.critical[i][0].id for i in ev.possible if ci.critical[i][2] > level))
+    missing = [rid for rid in above if rid not in judgement.acknowledged]
+    if missing:
+        rules = {rule.id: rule for rule, _, _ in ci.critical}
+        words = Text(
+            sv="; ".join(rules[r].reason.sv.rstrip(".") for r in missing),
+            en="; ".join(rules[r].reason.en.rstrip(".") for r in missing),
+        )
+        raise JudgementError(
+            f"an unknown answer could fire a critical rule above the judged level: {', '.join(missing)}; "
+            "record in 'acknowledged' why each is judged not to hold, or judge higher",
+            phrase("refuse_unacknowledged", rules=words),
+        )
+    return tuple(above)
+
+
+def _blocking_unmet(ci: CompiledInstrument, ev: Evaluation, final: int | None) -> tuple[str, ...]:
+    """The blocking requirements that do not hold (see ``Requirement.blocking``)."""
+    if not any(req.blocking for req, _ in ci.requirements):
+        return ()
+    env = dict(ev.env, final_level=UNKNOWN if final is None else final)
+    return tuple(req.id for req, check in ci.requirements if req.blocking and check.fn(env) is not True)
 
 
 def _check_inputs(ci: object, answers: object, judgement: object, rules: object, facts: object) -> None:
@@ -279,6 +333,7 @@ def assess(
             rationale=judgement.rationale,
             assessor=assessor,
             direction=d.direction,
+            acknowledged={rid: judgement.acknowledged[rid] for rid in d.acknowledged},
         ),
         final_level=name(d.final),
         level_range=None if d.lo is None or d.hi is None else LevelRange(min=levels[d.lo], max=levels[d.hi]),
@@ -398,7 +453,9 @@ def _warnings(
 ) -> list[Message]:
     out: list[Message] = []
     limit = ci.instrument.missing.max_unknown
-    if not d.complete:
+    if d.blocked:
+        out.append(Message(code="incomplete", text=phrase("warn_incomplete_parts")))
+    elif not d.complete:
         out.append(Message(code="incomplete", text=phrase("warn_incomplete", n=len(ev.unknown_items), limit=limit)))
     if d.status == "indeterminate" and d.lo is not None and d.hi is not None:
         out.append(
@@ -414,5 +471,9 @@ def _warnings(
     if own is not None and own.discrepancy:
         out.append(Message(code="own_view_discrepancy", text=phrase("warn_discrepancy")))
     for _, message in unmet:
+    if judgement_discrepancy(ci, ev, d) is not None:
+        # Judged well below what the answers show (many "yes", judged low): the same
+        # prompt as the person's own view, to discuss and document the difference.
+        out.append(Message(code="judgement_discrepancy", text=phrase("warn_judgement_discrepancy")))
         out.append(Message(code="requirement_unmet", text=phrase("warn_requirement", message=message)))
     return out

@@ -233,11 +233,17 @@ class OwnView(Model):
 
 
 class Requirement(Model):
-    """A condition that must hold before the assessment can be completed."""
+    """A condition that must hold before the assessment can be completed.
+
+    An unmet requirement is always a warning; an unmet ``blocking`` one also makes
+    the result incomplete: it cannot be ``concluded`` (PATRIARK without a rated
+    perpetrator, a rated person at risk or a scenario).
+    """
 
     id: Id
     check: NonEmpty
     message: Text
+    blocking: bool = False
 
 
 MAX_RATIONALE = 4000
@@ -248,8 +254,16 @@ Rationale = Annotated[str, StringConstraints(min_length=1, max_length=MAX_RATION
 
 
 class JudgementInput(Model):
+    """The assessor's level and rationale.
+
+    ``acknowledged`` maps a critical rule id to why the assessor judges it not to
+    hold: a judgement below the level of a critical rule that an unknown answer
+    could fire is refused without one (the result and the report show it).
+    """
+
     level: Id
     rationale: Rationale
+    acknowledged: dict[Id, NonEmpty] = {}
 
 
 class Expected(Model):

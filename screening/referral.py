@@ -273,7 +273,7 @@ class CompiledRuleSet:
         # Target groups first, so the safety rules see (and make up for) what is left;
         # again after them, for what they added (a catalogue's incomplete_support).
         removed = self._target_groups(env, rec)
-        apply_safety_rules(self, tables, env, status, rec, ci.instrument.id)
+        apply_safety_rules(self, tables, env, status, rec, ci.instrument.id, complete=complete)
         removed += self._target_groups(env, rec)
         self._support_left(tables, env, rec, removed)
         rec.referrals = _dedupe(rec.referrals)

@@ -69,13 +69,18 @@ class LevelRange(Record):
 
 
 class JudgementRecord(Record):
-    """The assessor's level, with the direction relative to the computed range."""
+    """The assessor's level, with the direction relative to the computed range.
+
+    ``acknowledged``: critical rule id → why the assessor judged it not to hold,
+    for each rule an unknown answer could have fired above the judged level.
+    """
 
     level: str
     rationale: str
     assessor: str | None
     direction: Direction
 
+    acknowledged: dict[str, str] = {}
 
 class Completeness(Record):
     unknown: int

@@ -330,7 +330,8 @@ def test_the_repealed_social_services_act_is_never_cited_as_in_force():
     from screening._texts import PHRASES
 
     texts = [t for pair in PHRASES.values() for t in pair]
-    for path in [*sorted((ROOT / "rules").rglob("*.yaml")), ROOT / "reports" / "labels.yaml"]:
+    paths = [*sorted((ROOT / "rules").rglob("*.yaml")), *sorted((ROOT / "instruments").rglob("*.yaml"))]
+    for path in [*paths, ROOT / "reports" / "labels.yaml"]:
         texts += [line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")]
     for text in texts:
         for match in re.finditer(r"2001:453", text):

@@ -187,8 +187,11 @@ def test_required_policy_leaves_the_level_to_the_assessor(data: st.DataObject) -
     try:
         judged_result = assess(ci, given_answers, judgement=judgement)
     except JudgementError:
-        # only refused when incomplete answers would conclude the lowest level
-        assert not result.complete and judged == spec.levels[0] and len(spec.levels) > 1
+        # refused only when incomplete answers would conclude the lowest level, or when an
+        # unknown answer could fire a critical rule above the judged level (issue 12)
+        raise_to = {c.id: spec.levels.index(c.raise_to) for c in ci.instrument.critical}
+        above = [r for r in result.critical_possible if raise_to[r] > spec.levels.index(judged)]
+        assert above or (not result.complete and judged == spec.levels[0] and len(spec.levels) > 1)
         return
     assert judged_result.status == "concluded"
     floor = rank(result, result.critical_level) if result.critical_level else 0

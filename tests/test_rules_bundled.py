@@ -21,6 +21,8 @@ def neutral(ci) -> dict[str, object]:
         if item.type == "choice":
             scale = ci.instrument.scales[item.scale]
             answers[item.id] = next(o.value for o in scale.options if not o.unknown and o.points == 0)
+        elif item.type == "group":
+            answers[item.id] = []  # no rows: known to be empty, not unknown (a calendar with no incidents)
     return answers
 
 
@@ -61,7 +63,16 @@ CASES = [
         "children",
         "orosanmalan",
     ),
+    (
+        "freda-beskrivning",
+        {"has_children": "yes", "threat_others": "sometimes"},
+        {},
+        None,
+        "threats_to_children",
+        "orosanmalan",
+    ),
     ("freda-farlighet", {}, {}, "low", "low", "information"),
+    ("freda-farlighet", {"threats_to_children": "yes"}, {}, "low", "threats_to_children", "orosanmalan"),
     ("freda-farlighet", {"controlling": "yes"}, {}, "medium", "medium", "rvc"),
     ("freda-farlighet", {"threats_to_kill": "yes"}, {}, "high", "high", "skyddat_boende"),
     ("freda-farlighet", {"strangled": "yes"}, {}, None, "strangulation", "healthcare"),
@@ -80,6 +91,8 @@ CASES = [
     ("hedersindikatorer", {"age": 15, "clothing_controlled": "yes"}, {}, None, "child", "orosanmalan"),
     ("hedersindikatorer", {"age": 30, "fgm_or_forced_abortion": "yes"}, {}, None, "fgm", "amelmottagningen"),
     ("hedersindikatorer", {"age": 30, "marriage_decided_by_family": "yes"}, {}, None, "taken_abroad", "police"),
+    ("hedersindikatorer", {"age": 30, "threats_and_sanctions": "yes"}, {}, None, "acute", "skyddat_boende"),
+    ("hedersindikatorer", {"age": 15, "school_absence": "yes"}, {}, None, "taken_abroad_child", "orosanmalan"),
 ]
 
 
