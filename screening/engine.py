@@ -470,10 +470,10 @@ def _warnings(
         out.append(Message(code="judgement_required", text=phrase("warn_judgement_required")))
     if own is not None and own.discrepancy:
         out.append(Message(code="own_view_discrepancy", text=phrase("warn_discrepancy")))
-    for _, message in unmet:
     if judgement_discrepancy(ci, ev, d) is not None:
         # Judged well below what the answers show (many "yes", judged low): the same
         # prompt as the person's own view, to discuss and document the difference.
         out.append(Message(code="judgement_discrepancy", text=phrase("warn_judgement_discrepancy")))
+    for _, message in unmet:
         out.append(Message(code="requirement_unmet", text=phrase("warn_requirement", message=message)))
     return out
