@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._batch_score import Outcome
 from ._store_values import (
+    FACT_PREFIX,
     OutcomeKeys,
     canonical,
     decode,
@@ -142,7 +143,7 @@ _COMPLETED = " FROM assessments a JOIN revisions r ON r.assessment_id = a.id AND
 # With the covering index of schema 3, named: SQLite would rather walk the id index and
 # fetch every row from the table. A store without it (dropped by hand) is still read.
 _COMPLETED_COVERED = _COMPLETED.replace("assessments a", "assessments a INDEXED BY assessments_by_id")
-_NO_FACTS: Mapping[str, object] = MappingProxyType({})  # the store keeps no case facts
+_NO_FACTS: Mapping[str, object] = MappingProxyType({})  # an assessment with no case facts stored
 
 Range = tuple[str, "str | None"]  # assessment ids [lo, hi); hi None: to the end
 
@@ -254,10 +255,14 @@ def read_chunk(
         )
         revision_of = {m[0]: m[4] for m in meta}
         by_id: dict[str, dict[str, object]] = {}
+        facts_of: dict[str, dict[str, object]] = {}
         for (aid, revision), rows in itertools.groupby(answers, key=_first_two):
             if revision_of.get(aid) == revision:
                 # Every value is decrypted on its own, bound to its assessment and item.
-                by_id[aid] = {item: decode(aid, f"answer:{item}", raw, keyring=ring) for _, _, item, raw in rows}
+                values = {item: decode(aid, f"answer:{item}", raw, keyring=ring) for _, _, item, raw in rows}
+                if any(item.startswith(FACT_PREFIX) for item in values):
+                    values, facts_of[aid] = _split_facts(values)
+                by_id[aid] = values
         done: set[str] = set()
         keys = {inst: key_for(inst) for inst in {m[2] for m in meta}}
         wanted = {m[0]: (m[4], keys[m[2]]) for m in meta}
@@ -271,11 +276,24 @@ def read_chunk(
             judged = JudgementInput.model_validate(decode(aid, "judgement", judgement, keyring=ring))
         out.append(  # positional: the field order of StoredAssessment
             StoredAssessment(
-                aid, case, inst, version, by_id.get(aid, {}), judged, _NO_FACTS, stored.get(aid), revision, assessor,
+                aid, case, inst, version, by_id.get(aid, {}), judged, facts_of.get(aid, _NO_FACTS), stored.get(aid),
+                revision, assessor,
                 completed, sha,
             )
         )
     return out, done
+
+
+def _split_facts(values: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
+    """(answers, known case facts) of one revision's rows; a fact asked and unknown is left out."""
+    answers: dict[str, object] = {}
+    facts: dict[str, object] = {}
+    for item, value in values.items():
+        if not item.startswith(FACT_PREFIX):
+            answers[item] = value
+        elif value is not None:
+            facts[item[len(FACT_PREFIX):]] = value
+    return answers, facts
 
 
 def _baselines(

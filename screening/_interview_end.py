@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._interview_facts import ask_one_fact, describe_fact, facts_to_ask
 from ._interview_group import describe_row
 from ._interview_session import assign_keys
 from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, in_language
@@ -68,6 +69,7 @@ def summary(flow: _Flow) -> bool:
     flow.p.new_question()
     flow.p.show("")
     flow.p.show(f"== {flow.say('summary')} ==")
+    facts = _show_facts(flow)
     section = None
     for n, key in enumerate(s.visible, 1):
         item = s.ci.items[key]
@@ -95,7 +97,26 @@ def summary(flow: _Flow) -> bool:
         if entry.isascii() and entry.isdigit() and 1 <= int(entry) <= len(s.visible):
             s.goto(s.visible[int(entry) - 1])
             return False
+        fact = entry[1:]
+        if entry[:1] in "fF" and fact.isascii() and fact.isdigit() and 1 <= int(fact) <= len(facts):
+            assert flow.rules is not None
+            ask_one_fact(flow, flow.rules, facts[int(fact) - 1])
+            return False
         flow.p.show(flow.say("no_such_number"))
+
+
+def _show_facts(flow: _Flow) -> list[str]:
+    """The case facts the interview asks, numbered F1, F2 …, with their stored values."""
+    rules = flow.rules
+    names = facts_to_ask(flow.s.ci, rules)
+    if not names or rules is None:
+        return []
+    flow.p.show(f"{flow.say('facts_heading')}:")
+    for n, name in enumerate(names, 1):
+        spec = rules.ruleset.facts[name]
+        value = describe_fact(spec, flow.s.facts[name], flow.lang) if name in flow.s.facts else "—"
+        flow.p.show(f"{'F' + str(n):>4}. {flow.text(spec.label.get(flow.lang))} — {flow.text(value)}")
+    return names
 
 
 def ask_judgement(flow: _Flow, rules: CompiledRuleSet | None) -> JudgementInput | None:
@@ -235,7 +256,13 @@ def _assess(
     rules: CompiledRuleSet | None,
 ) -> Result:
     return assess(
-        flow.s.ci, flow.s.applicable(), judgement=judgement, assessor=assessor, assessed_at=assessed_at, rules=rules
+        flow.s.ci,
+        flow.s.applicable(),
+        judgement=judgement,
+        assessor=assessor,
+        assessed_at=assessed_at,
+        rules=rules,
+        facts=flow.s.known_facts(rules),
     )
 
 

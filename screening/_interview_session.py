@@ -14,12 +14,16 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import StoreError
 from .instrument import Item, Option, Text
 from .loader import list_instruments, parse_instrument
 from .scoring import CompiledInstrument
 from .store import AssessmentInfo, Store
+
+if TYPE_CHECKING:
+    from .referral import CompiledRuleSet
 
 __all__ = ["Session", "assign_keys", "load_pinned"]
 
@@ -104,6 +108,7 @@ class Session:
         rows = store.answer_rows(assessment_id)
         self.answers: dict[str, object] = {k: v for k, (v, _) in rows.items()}
         self.partial: set[str] = {k for k, (_, p) in rows.items() if p}
+        self.facts: dict[str, object] = store.facts(assessment_id)  # None: asked, not known
         self.order = ci.order
         self.cursor: int | None = None
         self.from_summary = False
@@ -164,6 +169,24 @@ class Session:
         else:
             self.partial.discard(item_id)
         self._visible = self._compute_visible()
+
+    def record_fact(self, rules: CompiledRuleSet, name: str, value: object) -> None:
+        """Validate a case fact against its declaration, commit it, then remember it.
+
+        Raises:
+            AnswerError: the value does not fit the fact (nothing written).
+            StoreError: the write failed (nothing written; try again).
+        """
+        if value is not None:
+            rules.check_facts({name: value})
+        self.store.record_fact(self.aid, name, value)
+        self.facts[name] = value
+
+    def known_facts(self, rules: CompiledRuleSet | None) -> dict[str, object]:
+        """The stored facts the rule set declares, unknown ones left out (they stay unknown)."""
+        if rules is None:
+            return {}
+        return {n: v for n, v in self.facts.items() if v is not None and n in rules.ruleset.facts}
 
     def unknown_value(self, item: Item) -> str | None:
         """How "unknown / skipped" is stored: the scale's unknown option, else null."""

@@ -73,8 +73,10 @@ UI: dict[str, tuple[str, str]] = {
     "group_full": ("Högsta antalet rader är nått.", "The maximum number of rows is reached."),
     "summary": ("Sammanfattning av svaren", "Summary of the answers"),
     "summary_prompt": (
-        "Skriv frågans nummer för att ändra ett svar, eller Enter för att gå vidare: ",
-        "Type a question's number to change its answer, or Enter to go on: ",
+        "Skriv frågans nummer (F1, F2 … för uppgifter om ärendet) för att ändra ett svar, "
+        "eller Enter för att gå vidare: ",
+        "Type a question's number (F1, F2 … for facts about the case) to change its answer, "
+        "or Enter to go on: ",
     ),
     "no_such_number": ("Det finns ingen fråga med det numret.", "There is no question with that number."),
     "computed": ("Beräknat underlag: {text}", "Computed support: {text}"),
@@ -117,6 +119,21 @@ UI: dict[str, tuple[str, str]] = {
         "Interrupted. Every confirmed answer is saved. Continue with: screening interview --resume {ref}",
     ),
     "hidden": ("Sparat.", "Saved."),
+    "facts_intro": (
+        "Först några uppgifter om ärendet. ? = vet inte (räknas aldrig som nej).",
+        "First, a few facts about the case. ? = not known (never counted as no).",
+    ),
+    "danger_advice": (
+        "⚠ Omedelbar fara: ring 112 nu om personen inte är i säkerhet. Gör en säkerhetsplan innan "
+        "personen lämnar mötet, och kontakta socialjouren eller polisen om det behövs.",
+        "⚠ Immediate danger: call 112 now if the person is not safe. Make a safety plan before the "
+        "person leaves the meeting, and contact the social services' emergency duty or the police if needed.",
+    ),
+    "fact_number_prompt": (
+        "Svar (heltal {lo}–{hi}, ? vet inte): ",
+        "Answer (whole number {lo}–{hi}, ? not known): ",
+    ),
+    "facts_heading": ("Uppgifter om ärendet", "Facts about the case"),
     "yes_key": ("j", "y"),
     "no_key": ("n", "n"),
     "number_hint": ("heltal {lo}–{hi}", "whole number {lo}–{hi}"),

@@ -107,12 +107,17 @@ def build_context(view: ViewInput, labels: Labels) -> dict[str, Any]:
     if view.profile == "case-file":
         hidden = protected_ids(view.ci) if view.protected_identity else frozenset()
         context.update(
-            judgement=_judgement(r, w, level),
+            judgement=_judgement(r, w, level, view.ci),
             own_view=_own_view(r, view.ci, w, level),
             scores=[
                 {"id": key, "label": w.text(s.label), "min": s.min, "max": s.max,
                  "value": str(s.value) if s.value is not None else w("score_range", low=s.min, high=s.max)}
                 for key, s in r.scores.items()
+            ],
+            case_facts=[
+                {"name": f.name, "label": w.text(f.label), "value": w.text(f.text),
+                 "source": f.source, "source_label": w(f"fact_source_{f.source}")}
+                for f in r.case_facts
             ],
             warnings=[w.text(m.text) for m in r.warnings],
             sections=sections(r, view.ci, w, hidden),
@@ -203,11 +208,17 @@ def _question(ci: CompiledInstrument, key: str, w: Words) -> str:
     return w.text(item.text) if item is not None else key
 
 
-def _judgement(r: Result, w: Words, level: Callable[[str | None], str]) -> dict[str, Any] | None:
+def _judgement(
+    r: Result, w: Words, level: Callable[[str | None], str], ci: CompiledInstrument
+) -> dict[str, Any] | None:
     j = r.judgement
     if j is None:
         return None
+    reasons = {c.id: w.text(c.reason).rstrip(".") for c in ci.instrument.critical}
     return {
+        # Critical rules an unknown answer could have fired above the judged level, each
+        # with the assessor's reason why it is judged not to hold (issue 12, item 4).
+        "acknowledged": [{"rule": reasons.get(rid, rid), "reason": why} for rid, why in j.acknowledged.items()],
         "level": j.level,
         "level_label": level(j.level),
         "direction": j.direction,

@@ -108,6 +108,15 @@ def new_case_ref() -> str:
     return f"ref-{secrets.token_hex(4)}"
 
 
+# Case facts (children in the household, age, immediate danger, …) are stored as rows of
+# the answers table under ``fact:<name>``: an item id cannot contain ':', so the two never
+# meet, and a fact gets every guarantee an answer has without a second copy of the
+# machinery: sealed and bound to (assessment, field), one commit per fact, part of the
+# revision (frozen on completion, copied into a correction), rotated with the key and
+# deleted with the case.
+FACT_PREFIX = "fact:"
+
+
 def now() -> str:
     """UTC now as ISO 8601 text with milliseconds and ``Z`` (sorts as text)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

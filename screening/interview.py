@@ -122,10 +122,13 @@ def run_interview(
     store.lock(assessment_id)
     store.audit("view", assessment_id, detail="interview")  # opening a case is a view, logged like one
     session = Session(store, ci, assessment_id)
-    flow = _Flow(session, prompter, lang)
+    flow = _Flow(session, prompter, lang, rules)
     last: str | None = None
     try:
-        flow.intro(resumed=bool(session.answers))
+        flow.intro(resumed=bool(session.answers or session.facts))
+        from ._interview_facts import ask_facts
+
+        ask_facts(flow, rules)
         while True:
             item = session.current()
             if item is None:
@@ -149,10 +152,11 @@ def run_interview(
 class _Flow:
     """Asking items and handling the commands; shared with the summary and judgement steps."""
 
-    def __init__(self, session: Session, prompter: Prompter, lang: str) -> None:
+    def __init__(self, session: Session, prompter: Prompter, lang: str, rules: CompiledRuleSet | None = None) -> None:
         self.s = session
         self.p = prompter
         self.lang = lang
+        self.rules = rules
         self._sections_seen: set[str] = set()
 
     def say(self, key: str, **params: object) -> str:

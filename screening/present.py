@@ -33,6 +33,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "scores": ("Poäng", "Scores"),
     "unknown": ("Okända svar", "Unknown answers"),
     "warnings": ("Varningar", "Warnings"),
+    "case_facts": ("Uppgifter om ärendet", "Facts about the case"),
     "trace": ("Så kom resultatet till", "How the result came about"),
     "referrals": ("Rekommenderade insatser", "Recommended referrals"),
     "none": ("ingen", "none"),
@@ -143,6 +144,9 @@ def result_text(result: Result, lang: str) -> str:
         )
         lines.append(f"{label('scores', lang)}: {scores}")
     lines.append(f"{label('unknown', lang)}: {result.completeness.unknown}")
+    if result.case_facts:
+        facts = "; ".join(f"{f.label.get(lang)}: {f.text.get(lang)}" for f in result.case_facts)
+        lines.append(f"{label('case_facts', lang)}: {facts}")
     if result.warnings:
         lines.append(f"{label('warnings', lang)}:")
         lines.extend(f"  - {w.text.get(lang)}" for w in result.warnings)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from . import expr
 from ._safety import apply_safety_rules
@@ -23,7 +23,7 @@ from .checks import symbols_for
 from .errors import AnswerError
 from .expr import UNKNOWN, Expression, Interval
 from .instrument import Text
-from .result import Fact, FollowUp, Message, Referral, TraceStep
+from .result import CaseFact, Fact, FollowUp, Message, Referral, TraceStep
 from .rules import URGENCIES, Catalogue, FactSpec, Rule, RuleSet, Table
 from .scoring import CompiledInstrument, Evaluation
 
@@ -119,6 +119,7 @@ class Recommendation:
     warnings: list[Message] = field(default_factory=list)
     trace: list[TraceStep] = field(default_factory=list)
     reassess_within_days: int | None = None
+    case_facts: list[CaseFact] = field(default_factory=list)
 
 
 class CompiledRuleSet:
@@ -267,6 +268,7 @@ class CompiledRuleSet:
             for name, source in ct.derive:
                 if name not in facts:
                     env[name] = source.fn(env)
+        rec.case_facts = self.case_facts(facts, env)
         for ct in tables:
             for rule, cond in self._matching(ct, env):
                 self._apply(rule, cond, ci, env, rec)
@@ -393,6 +395,20 @@ class CompiledRuleSet:
             facts=facts,
         )
 
+    def case_facts(self, given: Mapping[str, object], env: Mapping[str, object]) -> list[CaseFact]:
+        """Every declared fact as the rules saw it, in words: given, derived from an answer, or unknown."""
+        out: list[CaseFact] = []
+        for name, spec in self.ruleset.facts.items():
+            value = env.get(name, UNKNOWN)
+            source: Literal["given", "derived", "unknown"] = (
+                "given" if name in given else "unknown" if value is UNKNOWN or value is None else "derived"
+            )
+            known = None if source == "unknown" else value
+            if not (known is None or isinstance(known, (bool, int, str))):
+                known, source = None, "unknown"
+            out.append(CaseFact(name=name, label=spec.label, value=known, text=fact_text(spec, known), source=source))
+        return out
+
     def _target_name(self, kind: str, target: str) -> Text:
         if kind == "consultation" and target in self.catalogue.services:
             return self.catalogue.services[target].name
@@ -428,6 +444,17 @@ def _facts(ci: CompiledInstrument, ruleset: RuleSet, names: frozenset[str], env:
             label = ruleset.facts[name].label if name in ruleset.facts else Text(sv=name, en=name)
             facts.append(Fact(ref=name, text=Text(sv=f"{label.sv}: {_fmt(shown)}", en=f"{label.en}: {_fmt(shown)}")))
     return facts
+
+
+def fact_text(spec: FactSpec, value: object) -> Text:
+    """A case fact's value in words in both languages (an unknown one says so)."""
+    if value is None:
+        return Text(sv="vet inte", en="not known")
+    if isinstance(value, bool):
+        return Text(sv="ja", en="yes") if value else Text(sv="nej", en="no")
+    if spec.value_labels is not None and isinstance(value, str) and value in spec.value_labels:
+        return spec.value_labels[value]
+    return Text(sv=str(value), en=str(value))
 
 
 def _fmt(value: object) -> str:

@@ -19,6 +19,7 @@ from .instrument import Text
 
 __all__ = [
     "AnswerValue",
+    "CaseFact",
     "Completeness",
     "FollowUp",
     "InstrumentRef",
@@ -79,8 +80,8 @@ class JudgementRecord(Record):
     rationale: str
     assessor: str | None
     direction: Direction
-
     acknowledged: dict[str, str] = {}
+
 
 class Completeness(Record):
     unknown: int
@@ -132,6 +133,21 @@ class Fact(Record):
     text: Text
 
 
+class CaseFact(Record):
+    """A case fact as the referral rules saw it, named and valued in words.
+
+    ``source``: ``given`` by the caseworker or caller, ``derived`` from one of the
+    instrument's own answers (kortfrågor ask about children), or ``unknown`` —
+    an unknown fact is shown as such and never read as "no".
+    """
+
+    name: str
+    label: Text
+    value: bool | int | str | None
+    text: Text
+    source: Literal["given", "derived", "unknown"]
+
+
 class Referral(Record):
     """A recommendation. Nothing is ever sent: the caseworker decides and acts."""
 
@@ -181,6 +197,7 @@ class Result(Record):
     warnings: list[Message]
     trace: list[TraceStep]
     ruleset: dict[str, str] | None = None
+    case_facts: list[CaseFact] = []
     referrals: list[Referral] = []
     follow_up: list[FollowUp] = []
     reassess_within_days: int | None = None

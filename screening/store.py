@@ -32,6 +32,7 @@ from . import audit as _audit
 from ._store_base import StoreBase
 from ._store_schema import default_store_path, open_connection
 from ._store_values import (
+    FACT_PREFIX,
     AssessmentInfo,
     SavedResult,
     Status,
@@ -248,6 +249,35 @@ class Store(StoreBase):
             )
             conn.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", (now, assessment_id))
 
+    def record_fact(self, assessment_id: str, name: str, value: object) -> None:
+        """Store one case fact on the draft revision in its own transaction; on return it is durable.
+
+        ``None`` records that the fact was asked and is unknown (never read as "no").
+        The caller validates the value against the rule set's declaration (see
+        ``CompiledRuleSet.check_facts``); the store only keeps it, sealed like an answer.
+
+        Raises:
+            AssessmentLocked: another process has the draft open.
+            StoreError: the assessment is completed or missing, or the write failed.
+        """
+        if not name.replace("_", "").isalnum() or not name.isascii():
+            raise StoreError("a case fact's name is letters, digits and '_'")
+        self.record_answer(assessment_id, FACT_PREFIX + name, value)
+
+    def facts(self, assessment_id: str, revision: int | None = None) -> dict[str, object]:
+        """fact name → value of a revision (default: the current one); ``None`` = asked, unknown."""
+        rev = revision if revision is not None else self.get(assessment_id).revision
+        rows = self._read(  # the 'fact:' prefix as a range of the primary key, which LIKE would not use
+            "SELECT item_id, value FROM answers"
+            " WHERE assessment_id = ? AND revision = ? AND item_id >= ? AND item_id < ?",
+            (assessment_id, rev, FACT_PREFIX, FACT_PREFIX[:-1] + chr(ord(FACT_PREFIX[-1]) + 1)),
+        )
+        return {
+            r["item_id"][len(FACT_PREFIX):]: decode(assessment_id, f"answer:{r['item_id']}", r["value"],
+                                                    keyring=self._keyring)
+            for r in rows
+        }
+
     def answers(self, assessment_id: str, revision: int | None = None) -> dict[str, object]:
         """item id → answer of a revision (default: the current one); ``None`` = asked, unknown."""
         return {item: value for item, (value, _) in self.answer_rows(assessment_id, revision).items()}
@@ -264,6 +294,7 @@ class Store(StoreBase):
                 decode(assessment_id, f"answer:{r['item_id']}", r["value"], keyring=self._keyring), bool(r["partial"])
             )
             for r in rows
+            if not r["item_id"].startswith(FACT_PREFIX)
         }
 
     def set_judgement(self, assessment_id: str, judgement: JudgementInput | None) -> None:

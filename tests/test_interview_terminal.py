@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import DEMO, build_instrument, item, text, to_yaml
-from terminal.driver import ACK, ROW_ACK, child_env, finish, spawn_cli
+from terminal.driver import ACK, ROW_ACK, answer_facts, child_env, fact_keys, finish, spawn_cli
 
 from screening._interview_terminal import CLEAR_SCREEN
 from screening._store_lock import lock_dir
@@ -138,6 +138,7 @@ def test_a_whole_interview_by_keyboard(tmp_path):
 def test_ctrl_c_exits_calmly_with_130_and_keeps_the_answers(tmp_path):
     db = tmp_path / "cases.db"
     child = spawn_cli(["interview", str(DEMO), "--store", str(db), "--case", "bo"])
+    answer_facts(child, DEMO)
     child.expect_exact("> ")
     child.send("j")
     child.expect(ACK)
@@ -154,6 +155,7 @@ def test_ctrl_c_exits_calmly_with_130_and_keeps_the_answers(tmp_path):
 def test_a_closed_terminal_keeps_the_answers_and_the_lock_goes(tmp_path):
     db = tmp_path / "cases.db"
     child = spawn_cli(["interview", str(DEMO), "--store", str(db), "--case", "bo"])
+    answer_facts(child, DEMO)
     for key in "jn":
         child.expect_exact("> ")
         child.send(key)
@@ -193,6 +195,7 @@ def test_every_file_is_owner_only_under_umask_022(tmp_path):
     env = child_env(XDG_DATA_HOME=str(xdg))
     report = reports / "rapport.md"
     child = spawn_cli(["interview", str(DEMO), "--report", str(report), "--format", "md"], env=env, umask=0o022)
+    answer_facts(child, DEMO)
     child.expect_exact("> ")
     child.send("j")
     child.expect(ACK)
@@ -224,6 +227,7 @@ def test_every_file_is_owner_only_under_umask_022(tmp_path):
 def test_a_second_process_on_the_same_draft_is_refused(tmp_path):
     db = tmp_path / "cases.db"
     first = spawn_cli(["interview", str(DEMO), "--store", str(db), "--case", "dan"])
+    answer_facts(first, DEMO)
     first.expect_exact("> ")
     second = run_cli("interview", "--resume", "dan", "--store", str(db))
     assert second.returncode == 1
@@ -282,10 +286,12 @@ def test_a_personnummer_as_case_reference_is_refused(tmp_path):
 
 def test_scripted_input_from_a_pipe(tmp_path):
     db = tmp_path / "cases.db"
-    done = run_cli("interview", str(DEMO), "--store", str(db), "--case", "fia", stdin="j\nn\nn\nl\n\nn\n")
+    done = run_cli(
+        "interview", str(DEMO), "--store", str(db), "--case", "fia", stdin=fact_keys(DEMO) + "j\nn\nn\nl\n\nn\n"
+    )
     assert done.returncode == 0, done.stderr
     assert "✓ Bedömningen är slutförd och sparad." in done.stdout
-    cut = run_cli("interview", str(DEMO), "--store", str(db), "--case", "gun", stdin="j\n")
+    cut = run_cli("interview", str(DEMO), "--store", str(db), "--case", "gun", stdin=fact_keys(DEMO) + "j\n")
     assert cut.returncode == 130
     assert "Avbrutet" in cut.stderr
     assert answers(db, "gun") == {"q1": "yes"}
@@ -341,7 +347,7 @@ def _no_user_store(monkeypatch, tmp_path):
 
 def test_referrals_from_a_rule_set_and_a_bad_rule_set_fails_first(tmp_path):
     db = tmp_path / "cases.db"
-    script = "j\n" * 20 + "\nn\n"
+    script = fact_keys("freda-kortfragor", "stockholm") + "j\n" * 20 + "\nn\n"
     done = run_cli("interview", "freda-kortfragor", "--rules", "stockholm", "--store", str(db), "--case", "ka",
                    stdin=script)
     assert done.returncode == 0, done.stderr
@@ -356,6 +362,7 @@ def test_referrals_from_a_rule_set_and_a_bad_rule_set_fails_first(tmp_path):
 def test_keys_typed_ahead_never_answer_an_unseen_question(tmp_path):
     db = tmp_path / "cases.db"
     child = spawn_cli(["interview", str(DEMO), "--store", str(db), "--case", "la"])
+    answer_facts(child, DEMO)
     child.expect_exact("> ")
     child.send("jjjj")  # one write: the extra keys wait in the terminal while q1 is saved
     child.expect_exact("✓ Sparat: Ja")

@@ -22,7 +22,7 @@ QUESTION = re.compile(r"(?:Fråga|Question) (\d+) (?:av|of) (\d+)")
 ACK = re.compile(r"✓ (?:Sparat|Saved): ")
 ROW_ACK = re.compile(r"✓ (?:Rad|Row) (\d+) (?:sparad|saved)")
 
-__all__ = ["ACK", "QUESTION", "ROW_ACK", "child_env", "finish", "spawn_cli"]
+__all__ = ["ACK", "QUESTION", "ROW_ACK", "answer_facts", "child_env", "fact_keys", "facts_asked", "finish", "spawn_cli"]
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -67,3 +67,42 @@ def finish(child: pexpect.spawn, timeout: float = 20) -> tuple[str, int | None]:
     child.ptyproc.delayafterclose = 0  # it has exited; do not wait 0.1 s
     child.close()
     return rest, child.exitstatus if child.signalstatus is None else -child.signalstatus
+
+
+def facts_asked(instrument: str | Path, rules: str = "default", home: Path | None = None) -> list[tuple[str, object]]:
+    """(name, declaration) of the case facts the interview asks first, in the order it asks them."""
+    from screening._interview_facts import facts_to_ask
+    from screening.api import resolve_rules
+    from screening.loader import find_instrument, load_instrument_file
+
+    ci = load_instrument_file(find_instrument(str(instrument), home))
+    ruleset = resolve_rules(rules, home)
+    return [(name, ruleset.ruleset.facts[name]) for name in facts_to_ask(ci, ruleset)] if ruleset else []
+
+
+def fact_keys(instrument: str | Path, rules: str = "default", home: Path | None = None) -> str:
+    """What a script types to answer every case fact with "not known" (for piped input)."""
+    return "?\n" * len(facts_asked(instrument, rules, home))
+
+
+def answer_facts(
+    child: pexpect.spawn,
+    instrument: str | Path,
+    values: Mapping[str, str] | None = None,
+    *,
+    rules: str = "default",
+    home: Path | None = None,
+) -> None:
+    """Answer the case facts asked before the first question: ``values`` by name, the rest "not known"."""
+    given = dict(values or {})
+    for name, spec in facts_asked(instrument, rules, home):
+        child.expect_exact(spec.question.sv)  # type: ignore[attr-defined]
+        key = given.pop(name, "?")
+        if spec.type == "int":  # type: ignore[attr-defined]
+            child.expect_exact("Svar (heltal")
+            child.send(key + "\r")
+        else:
+            child.expect_exact("> ")
+            child.send(key)
+        child.expect(ACK)
+    assert not given, f"not asked: {sorted(given)}"
