@@ -257,7 +257,8 @@ def test_a_fact_with_odd_digits_is_a_word_not_a_crash(raw: str, demo_answers: Pa
 def test_a_fact_name_with_escape_sequences_is_shown_escaped(
     demo_answers: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = cli(capsys, "score", str(DEMO), str(demo_answers), "--fact", "\x1b[2J\x1b]0;pwned\x07\u202e=1")
+    hostile = "\x1b[2J\x1b]0;pwned\x07\u202e"  # no '=': refused by the parser itself, whatever the rule set
+    code, _, err = cli(capsys, "score", str(DEMO), str(demo_answers), "--fact", hostile)
     assert code == 1
     assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err
     assert "\\x1b[2J" in err and "\\u202e" in err
@@ -474,7 +475,6 @@ def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) 
 def test_the_package_is_marked_typed() -> None:
     marker = REPO / "screening" / "py.typed"
     assert marker.is_file()
-    tracked = subprocess.run(
-        ["git", "check-ignore", "-q", str(marker)], cwd=REPO, capture_output=True, check=False
-    )
-    assert tracked.returncode == 1  # not ignored, so hatch's `packages = ["screening"]` puts it in the wheel
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(marker)], cwd=REPO, capture_output=True, check=False)
+    # 1: not ignored, so hatch's `packages = ["screening"]` puts it in the wheel; 128: not a git checkout.
+    assert ignored.returncode in (1, 128)
