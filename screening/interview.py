@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from ._interview_session import Session, option_keys
 from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, UNKNOWN_KEY, in_language, say
+from ._pnr import looks_like_personnummer
 from .errors import AnswerError, AssessmentLocked, InterviewInterrupted, StoreError
 from .instrument import Item, Option
 from .present import safe_text
@@ -235,6 +236,8 @@ class _Flow:
             return self.say("number_hint", lo=item.min, hi=item.max)
         if item.type == "date":
             return self.say("date_hint")
+        if item.pseudonym:  # the same refusal check_answers gives, in the session's language
+            return in_language(PSEUDONYM_HINT, self.lang, PSEUDONYM_HINT)
         if item.type == "text":
             return self.say("text_hint", max=MAX_TEXT)
         return self.say("choice_hint")
@@ -345,4 +348,11 @@ def _typed(item: Item, entry: str) -> object:
         except ValueError:
             return _NONE
         return entry if len(entry) == 10 else _NONE
+    if item.pseudonym and looks_like_personnummer(entry):
+        return _NONE  # refused as typed, so the row is never saved and then refused as a whole
     return entry if len(entry) <= MAX_TEXT else _NONE
+
+
+PSEUDONYM_HINT = (
+    "en pseudonym som F1, aldrig ett personnummer / a pseudonym such as P1, never a personal identity number"
+)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import DEMO, REPO, build_instrument, python_env, to_yaml, write_tree
+from helpers import DEMO, REPO, build_instrument, item, python_env, text, to_yaml, write_tree, yes_no_scale
 from terminal.scripted import ScriptedPrompter
 
 import screening
@@ -400,6 +400,28 @@ def test_a_personnummer_as_a_victim_pseudonym_is_refused(pnr: str) -> None:
     with pytest.raises(AnswerError, match=r"victims\[0\]\.pseudonym"):
         ci.check_answers({"victims": [{"pseudonym": pnr}]})
     assert ci.check_answers({"victims": [{"pseudonym": "Syster 1"}]})  # a pseudonym is fine
+
+
+def test_the_interview_refuses_a_personnummer_pseudonym_as_typed_and_asks_again(tmp_path: Path) -> None:
+    severity = {"options": [{"value": "low", "label": text("Lindrig")}, {"value": "high", "label": text("Svår")}]}
+    fields = [
+        {"id": "name", "type": "text", "pseudonym": True, "text": text("Pseudonym")},
+        {"id": "sev", "scale": "sev", "text": text("Allvar")},
+    ]
+    group = {"id": "people", "type": "group", "text": text("Förövare"), "fields": fields}
+    data = build_instrument(
+        sections=[{"id": "s", "title": text("Avsnitt"), "items": [item("a"), group, item("b")]}],
+        scales={"yn": yes_no_scale(), "sev": severity}, bands=None,
+    )
+    ci = parse_instrument(to_yaml(data), "t.yaml")
+    with Store.open(tmp_path / "cases.db") as st:
+        info = st.create_assessment(ci)
+        st.lock(info.id)
+        prompter = ScriptedPrompter(["j", PNR, "F1", "s", "", "n", "."])
+        run_interview(st, ci, info.id, prompter, lang="sv")
+        assert st.answers(info.id) == {"a": "yes", "people": [{"name": "F1", "sev": "high"}], "b": "no"}
+    assert "aldrig ett personnummer" in prompter.screen
+    assert PNR not in prompter.screen
 
 
 def test_pseudonym_belongs_to_text_fields_only() -> None:
