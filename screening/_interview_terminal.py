@@ -21,6 +21,7 @@ import select
 import signal
 import sys
 import termios
+import time
 import unicodedata
 from collections.abc import Iterator
 from types import FrameType, TracebackType
@@ -34,6 +35,10 @@ __all__ = ["CLEAR_SCREEN", "TerminalClosed", "TerminalPrompter", "hangup_guard"]
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"  # home, clear screen, clear scrollback
 _ESC = "\x1b"
+# Keys closer together than this are one burst of typing (people type 3–8 keys a second,
+# and nobody reads a new question and answers it this fast). SCREENING_KEY_BURST_GAP
+# (seconds) changes it: the terminal tests, which type like a machine, set 0.
+BURST_GAP = 0.4
 _ERASE = ("\x7f", "\x08")
 _KILL_LINE = "\x15"  # Ctrl-U
 _EOF = "\x04"  # Ctrl-D
@@ -62,6 +67,14 @@ def hangup_guard() -> Iterator[None]:
             signal.signal(sig, previous)
 
 
+def _burst_gap() -> float:
+    try:
+        gap = float(os.environ.get("SCREENING_KEY_BURST_GAP", BURST_GAP))
+    except ValueError:
+        return BURST_GAP
+    return gap if 0 <= gap <= 2 else BURST_GAP
+
+
 class TerminalPrompter:
     """A ``Prompter`` over file descriptors 0 and 1 (use as a context manager)."""
 
@@ -70,6 +83,9 @@ class TerminalPrompter:
         self.fd_out = sys.stdout.fileno() if fd_out is None else fd_out
         self.tty = os.isatty(self.fd_in)
         self._saved: list[Any] | None = None
+        self._guard = False  # a new question is on screen: drop the rest of the previous burst of keys
+        self._gap = _burst_gap()
+        self._last_key = 0.0  # time.monotonic() of the last key read
 
     def __enter__(self) -> Self:
         if self.tty:
@@ -107,10 +123,18 @@ class TerminalPrompter:
         self._write(CLEAR_SCREEN)
 
     def new_question(self) -> None:
-        """Drop keys typed (or lines pasted) before the question was on screen."""
+        """Drop keys typed (or lines pasted) before the question was on screen, and the rest of a burst.
+
+        A word typed at normal speed ("nej" and Enter) answers with its first key,
+        and its other keys arrive after the next question is on screen, too soon
+        for anyone to have read it: they would answer it falsely ("j" as "Ja").
+        So keys that follow the previous key within ``BURST_GAP`` are dropped
+        until a pause; Esc and Ctrl-X always hide.
+        """
         if self.tty:
             with contextlib.suppress(termios.error):
                 termios.tcflush(self.fd_in, termios.TCIFLUSH)
+            self._guard = True
 
     # ------------------------------------------------------------------ input
 
@@ -154,12 +178,23 @@ class TerminalPrompter:
         elif kind == b"O":
             self._byte()
 
+    def _key(self) -> str:
+        """The next key, dropping those that continue the burst that answered the previous question."""
+        while True:
+            ch = self._char()
+            now = time.monotonic()
+            burst = now - self._last_key < self._gap
+            self._last_key = now
+            if not (self._guard and burst) or ch == HIDE:
+                self._guard = False
+                return ch
+
     def read_key(self, prompt: str) -> str:
         if not self.tty:
             line = self._pipe_line(prompt)
             return HIDE if HIDE in line else (line[:1] or ENTER)
         self._write(prompt)
-        ch = self._char()
+        ch = self._key()
         if ch in ("\r", "\n"):
             self._write("\n")
             return ENTER
@@ -175,7 +210,7 @@ class TerminalPrompter:
         self._write(prompt)
         buf: list[str] = []
         while True:
-            ch = self._char()
+            ch = self._key()
             if ch == HIDE:
                 return HIDE
             if ch in ("\r", "\n"):

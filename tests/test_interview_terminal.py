@@ -7,6 +7,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -374,3 +375,24 @@ def test_keys_typed_ahead_never_answer_an_unseen_question(tmp_path):
     child.send(".")
     assert finish(child)[1] == 0
     assert answers(db, "la") == {"q1": "yes", "q2": "no"}
+
+
+def test_a_word_typed_at_a_persons_pace_answers_one_question_only(tmp_path):
+    """Issue 13, seen 1: 'nej' + Enter saved "Nej", then its 'j' answered the next question "Ja"."""
+    db = tmp_path / "cases.db"
+    env = child_env()
+    del env["SCREENING_KEY_BURST_GAP"]  # the real setting: a person's pace
+    child = spawn_cli(["interview", str(DEMO), "--store", str(db), "--case", "ma", "--rules", "none"], env=env)
+    child.expect("Fråga 1 av 5")
+    child.expect_exact("> ")
+    time.sleep(0.6)  # a person reads the question
+    for key in "nej\r":
+        child.send(key)
+        time.sleep(0.12)  # about eight keys a second
+    child.expect_exact("✓ Sparat: Nej")
+    child.expect("Fråga 2 av 5")
+    time.sleep(0.6)
+    child.send(".")
+    _, status = finish(child)
+    assert status == 0
+    assert answers(db, "ma") == {"q1": "no"}

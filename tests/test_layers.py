@@ -43,7 +43,8 @@ LAYERS: dict[str, int] = {
     "_crypto": 3, "_store_base": 3, "_store_delete": 3, "audit": 3, "privacy": 3,
     # L4 workflows
     "api": 4, "validate": 4, "interview": 4, "batch": 4, "rescore": 4,
-    "_interview_end": 4, "_interview_group": 4, "_interview_session": 4, "_interview_terminal": 4,
+    "_interview_end": 4, "_interview_facts": 4, "_interview_group": 4, "_interview_session": 4,
+    "_interview_terminal": 4,
     "_interview_texts": 4,
     "_batch_diff": 4, "_batch_jsonl": 4, "_batch_reasons": 4, "_batch_report": 4, "_batch_run": 4,
     "_batch_records": 4, "_batch_pool": 4,
