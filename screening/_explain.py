@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._texts import phrase, unknowns
-from .expr import UNKNOWN
+from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
 from .result import OwnViewResult, TraceStep
 from .scoring import CompiledInstrument, Evaluation
@@ -30,11 +30,39 @@ def _item_label(ci: CompiledInstrument, key: str) -> Text:
 
 
 def _answer_words(ci: CompiledInstrument, key: str, value: object) -> Text:
+    """An answer in words: an option's label, a number of rows, a value; never a raw value id or a row dump."""
     if value is UNKNOWN:
         return phrase("unknown_value")
     if value is None:
         return phrase("no_answer")
+    if isinstance(value, list | tuple):
+        return phrase("one_row") if len(value) == 1 else phrase("n_rows", n=len(value))
+    if ci.items[key].type != "choice":
+        return plain_words(value)
     return _option_label(ci, key, value)
+
+
+def plain_words(value: object) -> Text:
+    """A value that is not an instrument answer (a case fact, a score) in words."""
+    if value is UNKNOWN:
+        return phrase("unknown_value")
+    if value is None:
+        return phrase("no_answer")
+    if isinstance(value, bool):
+        return phrase("word_yes") if value else phrase("word_no")
+    if isinstance(value, Interval):
+        return Text(sv=f"{value.lo}–{value.hi}", en=f"{value.lo}–{value.hi}")
+    return Text(sv=str(value), en=str(value))
+
+
+def symbol_label(ci: CompiledInstrument, name: str) -> Text:
+    """A score's label (or an item's question) for a name a rule reads; the name itself only as a last resort."""
+    for score in ci.instrument.scores:
+        if score.id == name:
+            return score.label
+    if name in ci.items:
+        return _item_label(ci, name)
+    return Text(sv=name, en=name)
 
 
 def _skipped(ci: CompiledInstrument, ev: Evaluation, key: str) -> Text:

@@ -40,6 +40,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "no_answer": ("inget svar", "no answer"),
     "n_unknown": ("{n} okända svar", "{n} unknown answers"),
     "n_unknown_one": ("1 okänt svar", "1 unknown answer"),
+    "n_rows": ("{n} rader", "{n} rows"),
+    "one_row": ("1 rad", "1 row"),
+    "word_yes": ("ja", "yes"),
+    "word_no": ("nej", "no"),
     "score": ("{score} = {value}", "{score} = {value}"),
     "score_range": (
         "{score} ligger mellan {least} och {most} beroende på {unknowns}",

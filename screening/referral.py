@@ -428,21 +428,22 @@ class CompiledRuleSet:
 
 def _facts(ci: CompiledInstrument, ruleset: RuleSet, names: frozenset[str], env: Mapping[str, object]) -> list[Fact]:
     """The facts a rule read, in words: item answers by their labels, scores, level, case facts."""
-    from ._explain import _item_label, _option_label
+    from ._explain import _answer_words, _item_label, plain_words, symbol_label
 
     facts: list[Fact] = []
     for name in sorted(names):
         value = env.get(name, UNKNOWN)
-        shown = "?" if value is UNKNOWN else "–" if value is None else value
         if name in ci.items:
-            answer = _option_label(ci, name, shown) if value not in (UNKNOWN, None) else Text(sv="okänt", en="unknown")
+            answer = _answer_words(ci, name, value)
             item = _item_label(ci, name)
             facts.append(Fact(ref=name, text=Text(sv=f"{item.sv}: {answer.sv}", en=f"{item.en}: {answer.en}")))
         elif name == "level" and ci.levels:
             facts.append(Fact(ref=name, text=_level_text(ci, value)))
         else:
-            label = ruleset.facts[name].label if name in ruleset.facts else Text(sv=name, en=name)
-            facts.append(Fact(ref=name, text=Text(sv=f"{label.sv}: {_fmt(shown)}", en=f"{label.en}: {_fmt(shown)}")))
+            # A case fact by its label, a score by its label: never the bare name, never "ja/yes".
+            label = ruleset.facts[name].label if name in ruleset.facts else symbol_label(ci, name)
+            shown = plain_words(value)
+            facts.append(Fact(ref=name, text=Text(sv=f"{label.sv}: {shown.sv}", en=f"{label.en}: {shown.en}")))
     return facts
 
 
@@ -455,14 +456,6 @@ def fact_text(spec: FactSpec, value: object) -> Text:
     if spec.value_labels is not None and isinstance(value, str) and value in spec.value_labels:
         return spec.value_labels[value]
     return Text(sv=str(value), en=str(value))
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, Interval):
-        return f"{value.lo}–{value.hi}"
-    if isinstance(value, bool):
-        return "ja/yes" if value else "nej/no"
-    return str(value)
 
 
 def _level_text(ci: CompiledInstrument, value: object) -> Text:
