@@ -334,7 +334,7 @@ def test_a_refused_judgement_is_explained_in_the_interview_language(tmp_path: Pa
     ]:
         with Store.open(tmp_path / f"{lang}.db") as store:
             aid = start(store, demo, assessor="kw")
-            outcome, p = run(store, demo, aid, script, lang=lang)
+            _, p = run(store, demo, aid, script, lang=lang)
         refusal = next(line for line in p.lines if UI["judgement_refused"][lang == "en"].split(":")[0] in line)
         assert want in refusal and other not in p.screen, refusal
         assert not problems(refusal, lang), refusal
