@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._interview_session import assign_keys
-from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, SKIP, UNKNOWN_KEY
+from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, SKIP, UNKNOWN_KEY, in_language
 from .errors import AnswerError, AssessmentLocked, StoreError
 from .referral import fact_text
 
@@ -82,7 +82,7 @@ def ask_one_fact(flow: _Flow, rules: CompiledRuleSet, name: str) -> bool:
             flow.p.show(flow.say("bad_answer", hint=_hint(flow, spec)))
             continue
         except StoreError as exc:
-            flow.p.show(flow.say("save_failed", reason=flow.text(exc.message)))
+            flow.p.show(flow.say("save_failed", reason=in_language(exc.message, flow.lang, "store_problem")))
             continue
         flow.p.show(flow.say("saved", answer=describe_fact(spec, value, flow.lang)))
         if name == DANGER_FACT and value is True:
