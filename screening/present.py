@@ -22,7 +22,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "section": ("Avsnitt", "Section"),
     "help": ("Vägledning", "Guidance"),
     "answers": ("Svar", "Answers"),
-    "shown_if": ("visas om", "shown if"),
+    "shown_if": ("ställs beroende på svar på fråga {numbers}", "asked depending on the answers to question {numbers}"),
     "number": ("heltal {lo}–{hi}", "whole number {lo}–{hi}"),
     "date": ("datum ÅÅÅÅ-MM-DD", "date YYYY-MM-DD"),
     "text": ("fritext", "free text"),
@@ -94,12 +94,18 @@ def questionnaire_text(ci: CompiledInstrument, lang: str) -> str:
             if item.help:
                 lines.append(f"   {label('help', lang)}: {item.help.get(lang)}")
             if item.show_if:
-                lines.append(f"   ({label('shown_if', lang)} {item.show_if})")
+                lines.append(f"   ({label('shown_if', lang, numbers=_depends_on(ci, item.id, lang))})")
             lines.append("   " + _answer_hint(ci, item.id, lang))
             for f in item.fields or ():
                 lines.append(f"   - [{f.id}] {f.text.get(lang)}: {_field_hint(ci, f, lang)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _depends_on(ci: CompiledInstrument, item_id: str, lang: str) -> str:
+    """The questions a skip condition reads, by their number: never the expression itself."""
+    numbers = {item.id: n for n, item in enumerate((i for s in ci.instrument.sections for i in s.items), 1)}
+    return ", ".join(str(numbers[key]) for key in numbers if key in ci.show_if[item_id].names) or label("none", lang)
 
 
 def _field_hint(ci: CompiledInstrument, field: Item, lang: str) -> str:

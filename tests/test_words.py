@@ -338,3 +338,17 @@ def test_a_refused_judgement_is_explained_in_the_interview_language(tmp_path: Pa
         refusal = next(line for line in p.lines if UI["judgement_refused"][lang == "en"].split(":")[0] in line)
         assert want in refusal and other not in p.screen, refusal
         assert not problems(refusal, lang), refusal
+
+
+@pytest.mark.parametrize("ci", [pytest.param(ci, id=ci.instrument.id) for ci in instruments()])
+def test_the_questionnaire_names_skip_conditions_by_question_number(ci: CompiledInstrument) -> None:
+    # `screening show` keeps each item's id in brackets (answer files are keyed by it), but a
+    # skip condition is told by the questions it depends on, never as an expression.
+    from screening.present import questionnaire_text
+
+    for lang in LANGS:
+        text = questionnaire_text(ci, lang)
+        assert not EXPRESSION.search(text), EXPRESSION.search(text)
+        if any(i.show_if for s in ci.instrument.sections for i in s.items):
+            told = r"\((?:ställs beroende på svar på fråga|asked depending on the answers to question) \d"
+            assert re.search(told, text)
