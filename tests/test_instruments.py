@@ -344,6 +344,16 @@ def documented_commands() -> Iterator[Any]:
                 yield pytest.param(line, id=f"{doc.name}: {line}")
 
 
+def test_the_readme_library_example_runs_against_the_bundled_instruments(capsys: pytest.CaptureFixture[str]) -> None:
+    # The documented example uses the newest bundled danger assessment, so it must fit it.
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    code = readme.split("## Library", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    assert namespace["result"].final_level == "high"
+    assert '"final_level":"high"' in capsys.readouterr().out.replace(" ", "")
+
+
 def test_every_example_answers_a_bundled_instrument() -> None:
     # One file per instrument, named after it, and no stray answers for an instrument that
     # is not bundled (a `demo-answers.yaml` matched none).
