@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from helpers import FREDA_DEMO, build_instrument, item, text, to_yaml, write_tree
+from helpers import FREDA_DEMO, build_instrument, fixture_home, item, text, to_yaml, write_tree
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_rescore_support import compile_yaml
 
-from screening import load_instrument
+from screening import list_instruments, load_instrument
 from screening.cli import run
 from screening.migration import MigrationError, check_migrations, plan_migration
 
@@ -233,6 +233,13 @@ def test_validate_reports_migration_problems_located_in_the_file(tmp_path, capsy
 
 
 # ------------------------------------- the migration demonstration (tests/fixtures, not bundled)
+
+
+def test_demo_freda_1_1_0_validates_beside_the_bundled_1_0_0(tmp_path, capsys):
+    # Its golden vectors and its migration are checked as a bundled version's would be.
+    home = fixture_home(tmp_path)
+    assert run(["validate", str(home / "instruments" / "freda-farlighet" / "1.1.0.yaml")]) == 0, capsys.readouterr()
+    assert "freda-farlighet@1.1.0" not in {f"{f.id}@{f.version}" for f in list_instruments()}
 
 
 def test_demo_freda_1_1_0_migration_carries_a_1_0_0_assessment():
