@@ -22,9 +22,13 @@ from .instrument import Text
 from .result import Result
 from .scoring import CompiledInstrument
 
-__all__ = ["Labels", "ViewInput", "Words", "build_context", "display_time", "summary_sentence"]
+__all__ = ["Labels", "ViewInput", "Words", "build_context", "css_string", "display_time", "summary_sentence"]
 
 Labels = Mapping[str, Text]
+# A repeating group with more fields than this prints with its fields as rows and its
+# records as columns, at most WIDE_RECORDS records per table, so it fits on A4 (issue 13, seen 3).
+WIDE_FIELDS = 4
+WIDE_RECORDS = 4
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class ViewInput:
     notices: tuple[str, ...]
     engine_version: str
     audit_checkpoint: str | None = None
+    printed_at: dt.datetime | None = None
+    zone: dt.tzinfo | None = None
 
 
 class Words:
@@ -77,13 +83,21 @@ def build_context(view: ViewInput, labels: Labels) -> dict[str, Any]:
     w = Words(labels, view.lang)
     r = view.result
     level = _level_namer(view.ci, w)
+    printed = display_time(view.printed_at.isoformat(), view.zone) if view.printed_at else w("not_given")
     context: dict[str, Any] = {
         "profile": view.profile,
         "case": {
             "reference": view.reference or w("not_given"),
             "assessor": view.assessor or w("not_given"),
-            "assessed_at": display_time(view.assessed_at) if view.assessed_at else w("not_given"),
+            "assessed_at": display_time(view.assessed_at, view.zone) if view.assessed_at else w("not_given"),
             "protected_identity": view.protected_identity,
+            "printed_at": printed,
+        },
+        "ruleset": _ruleset(r, w),
+        "print": {  # the printed page's margins (HTML only): CSS strings, see css_string
+            "printed": css_string(w("printed_at_margin", time=printed)),
+            "page_before": css_string(w("page_of").split("{page}")[0]),
+            "page_middle": css_string(w("page_of").split("{page}")[1].split("{pages}")[0]),
         },
         "instrument": {
             "id": r.instrument.id,
@@ -101,7 +115,7 @@ def build_context(view: ViewInput, labels: Labels) -> dict[str, Any]:
              "name": w.text(f.name), "reason": w.text(f.reason)}
             for f in r.follow_up
         ],
-        "reassess": _reassess(r.reassess_within_days, view.assessed_at, w),
+        "reassess": _reassess(r.reassess_within_days, view.assessed_at, w, view.zone),
         "notices": list(view.notices),
     }
     if view.profile == "case-file":
@@ -120,7 +134,7 @@ def build_context(view: ViewInput, labels: Labels) -> dict[str, Any]:
                 for f in r.case_facts
             ],
             warnings=[w.text(m.text) for m in r.warnings],
-            sections=sections(r, view.ci, w, hidden),
+            sections=_with_blocks(sections(r, view.ci, w, hidden), view.ci, w),
             trace=[w.text(step.text) for step in r.trace if step.ref not in hidden],
         )
     return context
@@ -294,38 +308,97 @@ def _legal_basis(key: str, w: Words) -> str:
     return label.get(w.lang) if label is not None else key
 
 
-def _reassess(days: int | None, assessed_at: str | None, w: Words) -> dict[str, Any]:
+def _reassess(days: int | None, assessed_at: str | None, w: Words, zone: dt.tzinfo | None) -> dict[str, Any]:
     if days is None:
         return {"days": "", "text": w("reassess_none")}
-    start = _date_of(assessed_at)
+    start = _date_of(assessed_at, zone)
     if start is None:
         return {"days": str(days), "text": w("reassess_days", days=days)}
     due = (start + dt.timedelta(days=days)).isoformat()
     return {"days": str(days), "text": w("reassess_date", days=days, date=due)}
 
 
+# ---------------------------------------------------------------- rule set, wide groups
+
+
+def _ruleset(r: Result, w: Words) -> dict[str, Any]:
+    """Which referral rule set produced the recommendations: its title and version, or none."""
+    if r.ruleset is None:
+        return {"id": "", "version": "", "text": w("ruleset_none")}
+    name = w.text(r.ruleset_title) if r.ruleset_title is not None else r.ruleset.get("id", "")
+    version = r.ruleset.get("version", "")
+    return {"id": r.ruleset.get("id", ""), "version": version, "text": w("ruleset_text", title=name, version=version)}
+
+
+def _with_blocks(found: list[dict[str, Any]], ci: CompiledInstrument, w: Words) -> list[dict[str, Any]]:
+    """Give every wide group answer ``blocks``: fields as rows, records as columns, a few records per block.
+
+    A PATRIARK perpetrator has 21 fields; as one table row per perpetrator the
+    table ran off the A4 page and Chromium dropped 9 of 20 ratings from the print.
+    Narrow groups keep their one-row-per-record table (``blocks`` is empty).
+    """
+    for section in found:
+        for q in section["questions"]:
+            q["blocks"] = _blocks(q, ci, w) if len(q["columns"]) > WIDE_FIELDS and q["rows"] else []
+    return found
+
+
+def _blocks(q: dict[str, Any], ci: CompiledInstrument, w: Words) -> list[dict[str, Any]]:
+    item = ci.items.get(q["id"])
+    fields = list(item.fields or ()) if item is not None else []
+    named = next((n for n, f in enumerate(fields) if getattr(f, "pseudonym", False)), None)
+    records: list[list[str]] = q["rows"]
+    heads = [rec[named] if named is not None else f"{w('row')} {n}" for n, rec in enumerate(records, 1)]
+    shown = [n for n in range(len(q["columns"])) if n != named]
+    blocks = []
+    for start in range(0, len(records), WIDE_RECORDS):
+        part = range(start, min(start + WIDE_RECORDS, len(records)))
+        blocks.append({
+            "headers": [heads[k] for k in part],
+            "rows": [{"label": q["columns"][n], "cells": [records[k][n] for k in part]} for n in shown],
+        })
+    return blocks
+
+
+def css_string(text: str) -> str:
+    """``text`` for the inside of a CSS string in a ``<style>`` element: letters, digits and spaces
+    stay, everything else becomes a six-digit CSS escape, so no quote, ``<`` or ``&`` appears."""
+    return "".join(ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"\\{ord(ch):06x}" for ch in text)
+
+
 # ---------------------------------------------------------------- time
 
 
-def display_time(text: str) -> str:
-    """``2025-03-14T09:30:00+01:00`` → ``2025-03-14 09:30 (+01:00)``; anything else unchanged."""
+def display_time(text: str, zone: dt.tzinfo | None = None) -> str:
+    """An ISO time in the reader's local time with its zone: ``2026-12-06T08:41:00+00:00`` → ``2026-12-06 09:41 CET``.
+
+    The engine and the store keep UTC; only the report converts. ``zone`` is the
+    settings' time zone, else the system's (which knows summer time: CEST in July).
+    A date stays a date; a time without offset is shown as given; anything else unchanged.
+    """
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return text
     if len(text) == 10:
         return moment.date().isoformat()
-    shown = moment.strftime("%Y-%m-%d %H:%M")
-    offset = moment.strftime("%z")
-    if offset:
-        shown += f" ({offset[:3]}:{offset[3:]})"
-    return shown
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    local = moment.astimezone(zone) if zone is not None else moment.astimezone()
+    name = local.tzname() or ""
+    if not name or name[0] in "+-" or (name.startswith("UTC") and name != "UTC"):
+        offset = local.strftime("%z")
+        name = f"UTC{offset[:3]}:{offset[3:]}" if offset else ""
+    return f"{local.strftime('%Y-%m-%d %H:%M')} {name}".rstrip()
 
 
-def _date_of(text: str | None) -> dt.date | None:
+def _date_of(text: str | None, zone: dt.tzinfo | None = None) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.datetime.fromisoformat(text).date()
+        moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
+    if moment.tzinfo is not None and len(text) > 10:
+        moment = moment.astimezone(zone) if zone is not None else moment.astimezone()
+    return moment.date()

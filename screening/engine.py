@@ -358,6 +358,7 @@ def assess(
             "sha256": rules.sha256,
             "catalogue": rules.catalogue.id,
         },
+        ruleset_title=None if rules is None else rules.ruleset.title,
         case_facts=rec.case_facts if rec else [],
         referrals=rec.referrals if rec else [],
         follow_up=rec.follow_up if rec else [],

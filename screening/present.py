@@ -36,6 +36,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "case_facts": ("Uppgifter om ärendet", "Facts about the case"),
     "trace": ("Så kom resultatet till", "How the result came about"),
     "referrals": ("Rekommenderade insatser", "Recommended referrals"),
+    "ruleset": ("Regeluppsättning för insatser", "Referral rule set"),
+    "ruleset_none": ("ingen (inga rekommenderade insatser)", "none (no recommended referrals)"),
     "none": ("ingen", "none"),
     "urgency_immediate": ("omedelbart", "immediate"),
     "urgency_within_days": ("inom några dagar", "within days"),
@@ -156,6 +158,7 @@ def result_text(result: Result, lang: str) -> str:
     if result.warnings:
         lines.append(f"{label('warnings', lang)}:")
         lines.extend(f"  - {w.text.get(lang)}" for w in result.warnings)
+    lines.append(f"{label('ruleset', lang)}: {_ruleset_name(result, lang)}")
     if result.referrals:
         lines.append(f"{label('referrals', lang)}:")
         lines.extend(
@@ -172,3 +175,11 @@ def result_text(result: Result, lang: str) -> str:
     lines.extend(f"  {n}. {safe_text(step.text.get(lang))}" for n, step in enumerate(result.trace, 1))
     lines.append(label("support_note", lang))
     return "\n".join(lines) + "\n"
+
+
+def _ruleset_name(result: Result, lang: str) -> str:
+    """The rule set that made the recommendations, by title and version (issue 13, seen 9)."""
+    if result.ruleset is None:
+        return label("ruleset_none", lang)
+    title = result.ruleset_title.get(lang) if result.ruleset_title else result.ruleset.get("id", "")
+    return f"{title}, version {result.ruleset.get('version', '')}"

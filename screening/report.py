@@ -21,6 +21,7 @@ found and never leak what the reader should not see. Hence:
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import re
@@ -52,6 +53,8 @@ __all__ = [
     "ReportError",
     "environment",
     "labels",
+    "local_zone",
+    "print_time",
     "render_report",
     "render_template",
     "report_context",
@@ -235,6 +238,8 @@ def report_context(
     lang: str = "sv",
     profile: str = "case-file",
     case: CaseInfo | None = None,
+    timezone: str | None = None,
+    printed_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The cleaned template context for a report (what ``render_report`` renders).
 
@@ -266,8 +271,12 @@ def report_context(
         notices=tuple(notices),
         engine_version=__version__,
         audit_checkpoint=case.audit_checkpoint if case else None,
+        printed_at=printed_at or print_time(),
+        zone=local_zone(timezone),
     )
     raw = build_context(view, table)
+    if fmt != "html":
+        del raw["print"]  # the page margins exist only on the printed HTML page
     cleaned = clean_tree(raw, cleaner(cast(Format, fmt)), _IDENTIFIERS)
     assert isinstance(cleaned, dict)
     cleaned["t"] = _label_view(lang, fmt)
@@ -300,6 +309,30 @@ def _instrument_for(
         text = labels()["notice_hash_mismatch"].get(lang)
         notices.append(text.format(expected=ref.sha256[:16] or "—", actual=given.sha256[:16] or "—"))
     return given, notices
+
+
+def local_zone(name: str | None) -> dt.tzinfo | None:
+    """The time zone reports show times in: ``name`` (IANA, e.g. ``Europe/Stockholm``), else the system's (None).
+
+    Raises:
+        ReportError: an unknown zone name.
+    """
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ReportError(f"unknown time zone {name!r} (for example Europe/Stockholm)", "timezone") from None
+
+
+def print_time() -> dt.datetime:
+    """When the report is made (UTC): now, or ``$SOURCE_DATE_EPOCH`` for reproducible reports and tests."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC)
 
 
 def render_template(name: str, context: dict[str, Any], *, templates: str | os.PathLike[str] | None = None) -> str:
@@ -342,6 +375,8 @@ def render_report(
     profile: str = "case-file",
     case: CaseInfo | None = None,
     templates: str | os.PathLike[str] | None = None,
+    timezone: str | None = None,
+    printed_at: dt.datetime | None = None,
 ) -> str:
     """Render ``result`` as a report.
 
@@ -355,6 +390,9 @@ def render_report(
             no free text, no protected items, no answers). Chosen explicitly.
         case: case pseudonym, assessor, time and the protected-identity flag.
         templates: a directory of replacement templates (rendered sandboxed).
+        timezone: the zone times are shown in (IANA name); default the system's.
+            Stored times are UTC; the report shows local time with the zone's name.
+        printed_at: when the report is made (default now); printed on every page.
 
     Returns:
         The report text.
@@ -363,5 +401,8 @@ def render_report(
         ReportError: a bad argument, wrong instrument or broken template.
         SpecError: the instrument could not be loaded.
     """
-    context = report_context(result, instrument=instrument, fmt=fmt, lang=lang, profile=profile, case=case)
+    context = report_context(
+        result, instrument=instrument, fmt=fmt, lang=lang, profile=profile, case=case, timezone=timezone,
+        printed_at=printed_at,
+    )
     return render_template(template_name(fmt), context, templates=templates)

@@ -197,6 +197,7 @@ class Result(Record):
     warnings: list[Message]
     trace: list[TraceStep]
     ruleset: dict[str, str] | None = None
+    ruleset_title: Text | None = None  # the rule set's title, so summary and report can name it
     case_facts: list[CaseFact] = []
     referrals: list[Referral] = []
     follow_up: list[FollowUp] = []

@@ -41,3 +41,20 @@ def _private_user_dirs(tmp_path_factory, monkeypatch):
     reset_default_keyring()
     yield
     reset_default_keyring()
+
+
+# --- reports: a fixed clock and time zone, so report text is the same on every machine ------
+
+
+@pytest.fixture(autouse=True)
+def _report_clock(monkeypatch):
+    """Reports print their creation time in local time: pin both (SOURCE_DATE_EPOCH, TZ) for every test."""
+    import time
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765010460")  # 2025-12-06 08:41 UTC
+    monkeypatch.setenv("TZ", "Europe/Stockholm")
+    monkeypatch.delenv("SCREENING_CONFIG", raising=False)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
