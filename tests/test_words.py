@@ -352,3 +352,25 @@ def test_the_questionnaire_names_skip_conditions_by_question_number(ci: Compiled
         if any(i.show_if for s in ci.instrument.sections for i in s.items):
             told = r"\((?:ställs beroende på svar på fråga|asked depending on the answers to question) \d"
             assert re.search(told, text)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("ci", [pytest.param(ci, id=ci.instrument.id) for ci in instruments()])
+def test_an_interview_screen_has_no_id_or_other_language(ci: CompiledInstrument, lang: str, tmp_path: Path) -> None:
+    # Everything the interview shows, from the first question through the summary, the judgement
+    # and the result, with each bundled rule set; what the autopilot typed is left out.
+    from terminal.scripted import HOSTILE_TEXTS, Autopilot
+    from test_interview import start
+
+    from screening.interview import run_interview
+    from screening.store import Store
+
+    for rs in rule_sets():
+        pilot = Autopilot(seed=len(ci.order), judge=True)
+        with Store.open(tmp_path / f"{rs.ruleset.id}.db") as store:
+            run_interview(store, ci, start(store, ci, lang=lang), pilot, lang=lang, rules=rs)
+        screen = pilot.screen
+        for typed in sorted(HOSTILE_TEXTS, key=len, reverse=True):
+            screen = screen.replace(typed, "…")
+        found = problems(screen, lang)
+        assert not found, [(p, _context(screen, p)) for p in found]
