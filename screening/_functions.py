@@ -11,12 +11,13 @@ language needs no loops, attributes or subscripts. Every function is total over
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from ._compile import CRITICAL_SYMBOL, Compiler
 from .expr import BOOL, INT, UNKNOWN, Call, Const, Env, Fn, GroupType, Interval, Type
 
-__all__ = ["FUNCTIONS", "FUNCTION_DOCS"]
+__all__ = ["FUNCTIONS", "FUNCTION_DOCS", "date_interval"]
 
 Spec = Callable[[Compiler, Call], tuple[Type, Fn]]
 
@@ -156,10 +157,13 @@ def _max_of(c: Compiler, node: Call) -> tuple[Type, Fn]:
 
 
 def _escalating(c: Compiler, node: Call) -> tuple[Type, Fn]:
-    """Calendar trend: more incidents, or more severe ones, in the latest half year.
+    """Calendar trend: violence that starts, or grows more frequent or more severe, in the latest half year.
 
     The window is anchored at the latest incident, not at the clock, so the same
-    answers always give the same result (the engine reads no clock).
+    answers always give the same result (the engine reads no clock). An
+    approximate date (``YYYY-MM``, ``YYYY``) is the interval of days it may be;
+    a missing date or severity may be anything. The answer is ``True`` or
+    ``False`` only when every reading of those intervals agrees, else ``UNKNOWN``.
     """
     _arity(c, node, 3, 3)
     key, group = _group(c, node)
@@ -171,22 +175,87 @@ def _escalating(c: Compiler, node: Call) -> tuple[Type, Fn]:
         if rows is UNKNOWN or rows is None:
             return rows
         points = [(r.get(date_field), r.get(severity_field)) for r in rows]  # type: ignore[attr-defined]
-        if any(not isinstance(d, str) or not isinstance(s, int) for d, s in points):
-            return UNKNOWN if points else False
-        return _trend([(dt.date.fromisoformat(d), s) for d, s in points])
+        return _trend(
+            [(date_interval(d) if isinstance(d, str) else None, s if isinstance(s, int) else None) for d, s in points]
+        )
 
     return BOOL, escalating
 
 
-def _trend(points: list[tuple[dt.date, int]]) -> bool:
+HALF_YEAR = 183  # days: "the latest half year" before the latest incident
+YEAR = 366  # days: the half year before that ends here
+_ANY_DAY = (dt.date.min, dt.date.max)
+_ANY_SEVERITY = (-(10**6), 10**6)  # a missing severity may be lower or higher than any other
+_MAX_STATES = 20_000  # beyond this many readings the answer is left unknown (never guessed)
+_DATE = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")
+
+
+def date_interval(text: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last day a date may be: a day, a month (``YYYY-MM``) or a year (``YYYY``).
+
+    ``None`` when the text is none of those (``2026-13``, ``2026-02-30``, ``26-03``).
+    """
+    if not text.isascii() or not _DATE.fullmatch(text):
+        return None
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return day, day
+        year = int(text[:4])
+        if len(text) == 4:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        month = int(text[5:])
+        first = dt.date(year, month, 1)
+        following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+        return first, following - dt.timedelta(days=1)
+    except ValueError:
+        return None
+
+
+def _trend(points: list[tuple[tuple[dt.date, dt.date] | None, int | None]]) -> object:
+    """Escalation over every reading of the rows' date intervals and unknown severities.
+
+    Each row lands in the latest half year, the half year before, or earlier; a
+    reading is summarised as (rows recent, rows before, worst recent, worst
+    before). The latest incident's date is bounded by the intervals, so a row's
+    distance from it is bounded too; every place that distance allows is tried.
+    """
     if len(points) < 2:
-        return False
-    latest = max(d for d, _ in points)
-    recent = [s for d, s in points if (latest - d).days < 183]
-    older = [s for d, s in points if 183 <= (latest - d).days < 366]
-    if not older:
-        return False
-    return len(recent) > len(older) or max(recent) > max(older)
+        return False  # one incident is not a trend
+    spans = [span or _ANY_DAY for span, _ in points]
+    latest_lo = max(lo for lo, _ in spans)
+    latest_hi = max(hi for _, hi in spans)
+    states = {(0, 0, 0, 0)}
+    for (lo, hi), severity in zip(spans, (s for _, s in points), strict=True):
+        least = max(0, (latest_lo - hi).days)
+        most = (latest_hi - lo).days
+        places = [
+            p
+            for p, fits in ((0, least < HALF_YEAR), (1, least < YEAR and most >= HALF_YEAR), (2, most >= YEAR))
+            if fits
+        ]
+        grades = (severity,) if severity is not None else _ANY_SEVERITY
+        states = {_place(state, p, g) for state in states for p in places for g in grades}
+        if len(states) > _MAX_STATES:
+            return UNKNOWN
+    outcomes = {_escalation(*state) for state in states}
+    return outcomes.pop() if len(outcomes) == 1 else UNKNOWN
+
+
+def _place(state: tuple[int, int, int, int], place: int, severity: int) -> tuple[int, int, int, int]:
+    recent, before, worst_recent, worst_before = state
+    if place == 0:
+        return recent + 1, before, max(worst_recent, severity) if recent else severity, worst_before
+    if place == 1:
+        return recent, before + 1, worst_recent, max(worst_before, severity) if before else severity
+    return state
+
+
+def _escalation(recent: int, before: int, worst_recent: int, worst_before: int) -> bool:
+    """A start (two or more incidents in the latest half year, none in the half year before) or a rise."""
+    if not before:
+        return recent >= 2
+    return recent > before or (recent > 0 and worst_recent > worst_before)
 
 
 def _fired(c: Compiler, node: Call) -> tuple[Type, Fn]:
@@ -228,8 +297,10 @@ FUNCTION_DOCS: dict[str, str] = {
     "all_of": "all_of(value|[values], item, …): every item has one of the values",
     "any_of": "any_of(value|[values], item, …): at least one item has one of the values",
     "count": "count(value|[values], item, …): how many items have one of the values",
-    "escalating": "escalating(group, 'date', 'severity'): more or more severe incidents in the latest "
-    "half year than in the half year before (window anchored at the latest incident)",
+    "escalating": "escalating(group, 'date', 'severity'): violence that starts (two or more incidents, none "
+    "in the half year before), or more or more severe incidents, in the latest half year than in the half "
+    "year before (window anchored at the latest incident; an approximate date YYYY-MM or YYYY is an interval, "
+    "unknown when the answer depends on where in it the incident was)",
     "fired": "fired('rule'): the critical rule fired (unknown if it might have)",
     "known": "known(item): the item has an answer that is not unknown",
     "max_of": "max_of(group, 'field'): largest number in a field of a repeating group",

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import expr
+from ._functions import date_interval
 from ._pnr import looks_like_personnummer
 from .checks import score_items, symbols_for
 from .errors import AnswerError
@@ -133,7 +134,7 @@ class CompiledInstrument:
         if item.type == "number":
             return (f"an integer from {item.min} to {item.max}",)
         if item.type == "date":
-            return ("a date YYYY-MM-DD",)
+            return ("a date YYYY-MM-DD, or YYYY-MM or YYYY when approximate",)
         if item.type == "group":
             return (f"a list of at most {item.max_rows} rows",)
         return ("text",)
@@ -295,8 +296,5 @@ class CompiledInstrument:
 
 
 def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
+    """A day ``YYYY-MM-DD``, or an approximate date ``YYYY-MM`` / ``YYYY`` (an interval to the calendar functions)."""
+    return date_interval(text) is not None

@@ -408,8 +408,14 @@ def test_max_of() -> None:
         ([("2024-01-01", 1), ("2024-10-01", 3)], True),
         # fewer and milder recently
         ([("2024-01-01", 3), ("2024-02-01", 3), ("2024-10-01", 1)], False),
-        # nothing in the half year before the latest half year
-        ([("2024-09-01", 1), ("2024-10-01", 2)], False),
+        # violence that starts in the latest half year (two incidents, none before) is escalation (issue 13, 12)
+        ([("2024-09-01", 1), ("2024-10-01", 2)], True),
+        # ... but one recent incident after a quiet year is not a trend
+        ([("2023-06-01", 2), ("2024-10-01", 2)], False),
+        # approximate dates are intervals: the same month is certainly within the half year
+        ([("2024-09", 3), ("2024-09", 4)], True),
+        # an approximate year may fall in either half year: left open, never guessed
+        ([("2024-01-10", 3), ("2024", 3)], UNKNOWN),
         # a single incident is no trend; no incidents neither
         ([("2024-10-01", 5)], False),
         ([], False),
