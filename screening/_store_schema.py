@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ._store_ddl import SCHEMA_V1, SCHEMA_V2, sealed_trigger, statements, v3_statements
@@ -56,6 +56,18 @@ PRAGMAS: tuple[tuple[str, str, object], ...] = (
     ("temp_store", "MEMORY", 2),  # sorts and VACUUM never spill store pages into $TMPDIR
     ("busy_timeout", str(BUSY_TIMEOUT_MS), BUSY_TIMEOUT_MS),
 )
+
+def sqlite_connection(path: str, timeout: float) -> sqlite3.Connection:
+    """A stdlib ``sqlite3`` connection in autocommit mode (the store opens every transaction itself)."""
+    return sqlite3.connect(path, isolation_level=None, timeout=timeout)
+
+
+# How ``open_connection`` makes the connection: ``(path, busy timeout in seconds)``.
+# Production never changes it. It is a seam for tests only: tests/faultvfs.py puts a
+# fault-injecting SQLite VFS under the real store code through it (the stdlib module
+# links the system SQLite and cannot reach a VFS registered with APSW's own copy).
+connection_factory: Callable[[str, float], sqlite3.Connection] = sqlite_connection
+
 
 def default_store_path() -> Path:
     """``$SCREENING_STORE``, else ``$XDG_DATA_HOME/screening/screening.db``, else ``~/.local/share/…``."""
@@ -111,7 +123,7 @@ def open_connection(path: Path, keyring: Keyring | None = None) -> tuple[sqlite3
     with _private_umask():
         _precreate(path)
         try:
-            conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = connection_factory(str(path), BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {path} ({exc})") from None
         try:
