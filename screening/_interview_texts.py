@@ -61,6 +61,7 @@ UI: dict[str, tuple[str, str]] = {
     "skipped": ("hoppades över (okänt)", "skipped (unknown)"),
     "not_asked": ("ej tillämplig", "not applicable"),
     "rows": ("{n} rader", "{n} rows"),
+    "one_row": ("1 rad", "1 row"),
     "row": ("Rad {n}: {fields}", "Row {n}: {fields}"),
     "new_row": (
         "Ny rad {n} – Enter utan svar när det inte finns fler.",
@@ -91,6 +92,11 @@ UI: dict[str, tuple[str, str]] = {
     "judgement_current": ("Nuvarande bedömning: {level} – {rationale}", "Current judgement: {level} – {rationale}"),
     "judgement_guidance": ("Vägledning: {text}", "Guidance: {text}"),
     "level_prompt": ("Välj nivå:", "Choose a level:"),
+    "level_not_allowed": ("{level} kan inte väljas här: {reason}", "{level} cannot be chosen here: {reason}"),
+    "judgement_current_not_allowed": (
+        "Den nuvarande bedömningen kan inte stå kvar med svaren som de är nu; välj en nivå.",
+        "The current judgement cannot stand with the answers as they are now; choose a level.",
+    ),
     "rationale_prompt": ("Motivering: ", "Rationale: "),
     "rationale_needed": ("En bedömning behöver en motivering.", "A judgement needs a rationale."),
     "judgement_refused": ("Bedömningen går inte att använda: {reason}", "The judgement cannot be used: {reason}"),

@@ -228,7 +228,7 @@ class _Flow:
                 if opt.value == value:
                     return self.text(opt.label.get(self.lang))
         if item.type == "group" and isinstance(value, list):
-            return self.say("rows", n=len(value))
+            return self.say("one_row") if len(value) == 1 else self.say("rows", n=len(value))
         return self.text(value)
 
     def hint(self, item: Item) -> str:

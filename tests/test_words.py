@@ -374,3 +374,16 @@ def test_an_interview_screen_has_no_id_or_other_language(ci: CompiledInstrument,
             screen = screen.replace(typed, "…")
         found = problems(screen, lang)
         assert not found, [(p, _context(screen, p)) for p in found]
+
+
+def test_one_row_is_singular_in_the_interview(tmp_path: Path) -> None:
+    # "✓ Sparat: 1 rader" was the plural with one row.
+    from test_interview import group_instrument, run, start
+
+    from screening.store import Store
+
+    ci = group_instrument()
+    with Store.open(tmp_path / "sv.db") as store:
+        _, p = run(store, ci, start(store, ci), ["j", "2024-01-05", "s", "Slag", "", "n", "."])
+    assert "✓ Sparat: 1 rad" in p.lines, p.screen
+    assert UI["one_row"] == ("1 rad", "1 row")
