@@ -181,6 +181,16 @@ def test_farlighet_has_twenty_questions_a_count_no_bands_own_view_and_calendar()
     assert inst.missing.max_unknown == 3
 
 
+def test_farlighet_help_about_the_person_at_risk_never_calls_them_the_person() -> None:
+    # In the danger assessment "personen" is the one who uses violence. The help of the
+    # person at risk's own suicide item said "personens egen hälsa" (issue 12).
+    for item in items_of("freda-farlighet").values():
+        own = "du själv" in item.text.sv or "you yourself" in item.text.en.lower()
+        if own and item.help is not None:
+            assert "personens" not in item.help.sv and "the person's" not in item.help.en, item.id
+            assert "utsatta" in item.help.sv and "person at risk" in item.help.en, item.id
+
+
 def test_patriark_is_spj_without_any_score() -> None:
     inst = compiled("patriark").instrument
     items = items_of("patriark")
