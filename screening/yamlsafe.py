@@ -20,7 +20,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
-from yaml import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Issue, SpecError
 
@@ -95,6 +94,35 @@ class _Position(Protocol):
     column: int
 
 
+class _Events(Protocol):
+    """An event stream: libyaml's ``CParser`` or PyYAML's pure-Python parser."""
+
+    def check_event(self, *choices: type[yaml.Event]) -> bool: ...
+    def peek_event(self) -> Any: ...  # a yaml.Event; both parsers say "or None" at the stream's end
+    def get_event(self) -> Any: ...
+    def dispose(self) -> None: ...
+
+
+try:  # libyaml parses about thirty times faster; it is optional in PyYAML, so is its use here
+    from yaml._yaml import CParser as _FastParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _FastParser = None  # type: ignore[assignment,misc]
+
+# Text libyaml reads differently from PyYAML goes to PyYAML: characters its reader refuses,
+# tabs (libyaml accepts some that PyYAML refuses), a byte-order mark (libyaml drops one
+# anywhere), the YAML 1.1 line breaks NEL, LS and PS, and a comment glued to a block
+# scalar's header (``|#``, which libyaml accepts). The parity tests in test_yamlsafe.py
+# look for more.
+_PURE_ONLY = re.compile(f"{yaml.reader.Reader.NON_PRINTABLE.pattern}|[\t\x85\u2028\u2029\ufeff]|[|>][-+0-9]*#")
+
+
+class _PureOnly(Exception):
+    """The fast path met something the two parsers place or word differently."""
+
+
+_QUOTED = ("'", '"')
+
+
 def _mark(pos: _Position | None) -> Mark:
     """Convert a 0-based PyYAML mark; 0:0 means "unknown", as in Issue."""
     return Mark(pos.line + 1, pos.column + 1) if pos is not None else Mark(0, 0)
@@ -109,90 +137,81 @@ def _dotted(path: Sequence[str | int]) -> str:
     return ".".join(str(part) for part in path)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A SafeLoader whose composer refuses aliases, anchors, tags and deep nesting.
+class _Composer:
+    """Builds plain data, marks and issues straight from parser events (no node graph).
 
-    Checks happen on events, before any node is shared or expanded, so an alias
-    bomb costs time proportional to its text, and the recursive composer never
-    goes deeper than MAX_DEPTH collections (no RecursionError).
+    Aliases, anchors, tags and deep nesting are refused on the event, before
+    anything is shared or expanded, so an alias bomb costs time proportional to
+    its text and recursion never goes deeper than MAX_DEPTH collections. Those
+    structural problems go to ``strict`` (they make the file unusable); problems
+    with the data itself (duplicate or non-string keys) go to ``issues``.
     """
 
-    def __init__(self, stream: str, source: str) -> None:
-        super().__init__(stream)
+    def __init__(self, events: _Events, source: str, *, fast: bool = False) -> None:
+        self.events = events
         self.source = source
-        self.issues: list[Issue] = []
-        self._depth = 0
-
-    def flag(self, pos: _Position | None, message: str) -> None:
-        """Record a problem and keep composing, so the author sees them all."""
-        self.issues.append(_issue(self.source, pos, message))
-
-    def _peek(self) -> yaml.Event:
-        return self.peek_event()  # type: ignore[no-untyped-call,no-any-return]
-
-    def compose_single(self) -> Node | None:
-        """Compose exactly one document; ``None`` when the stream has none."""
-        self.get_event()  # type: ignore[no-untyped-call]  # StreamStartEvent
-        if self.check_event(yaml.StreamEndEvent):
-            return None
-        root = self.compose_document()
-        if not self.check_event(yaml.StreamEndEvent):
-            self.flag(self._peek().start_mark, "only one document allowed per file")
-        return root
-
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        """Vet the next event, then let PyYAML compose it (see class docstring)."""
-        event = self._peek()
-        if isinstance(event, yaml.AliasEvent):
-            self.get_event()  # type: ignore[no-untyped-call]
-            self.flag(event.start_mark, "an alias (*...) is not allowed")  # the name may be personal text
-            return ScalarNode("tag:yaml.org,2002:null", "")  # placeholder; we raise
-        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
-            self.flag(event.start_mark, "an anchor (&...) is not allowed")
-            event.anchor = None  # never registered, so never shared
-        tag: str | None = getattr(event, "tag", None)
-        if tag is not None:
-            self.flag(event.start_mark, "an explicit tag is not allowed")
-        if not isinstance(event, yaml.CollectionStartEvent):
-            return super().compose_node(parent, index)
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            self.flag(event.start_mark, f"nesting is deeper than {MAX_DEPTH} levels")
-            raise SpecError(self.issues)
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-class _Builder:
-    """Walks a composed node tree into plain data, recording marks and issues."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
+        self.fast = fast  # libyaml's events: refuse what the parsers disagree on (_PureOnly)
+        self._flow = 0
+        self.strict: list[Issue] = []
         self.issues: list[Issue] = []
         self.marks: dict[NodePath, Mark] = {}
         self.key_marks: dict[NodePath, Mark] = {}
         self.quoted: set[NodePath] = set()
+        self._depth = 0
 
-    def flag(self, node: Node, path: NodePath, message: str) -> None:
-        self.issues.append(_issue(self.source, node.start_mark, message, _dotted(path)))
+    def document(self) -> object:
+        """The single document's data; ``None`` for an empty stream."""
+        events = self.events
+        events.get_event()  # StreamStartEvent
+        if events.check_event(yaml.StreamEndEvent):
+            return None
+        events.get_event()  # DocumentStartEvent
+        data = self.node(())
+        events.get_event()  # DocumentEndEvent
+        if not events.check_event(yaml.StreamEndEvent):
+            self._strict(events.peek_event().start_mark, "only one document allowed per file")
+        return data
 
-    def build(self, node: Node, path: NodePath) -> object:
-        """Convert one node; depth is already capped by the loader."""
-        self.marks[path] = _mark(node.start_mark)
-        if isinstance(node, SequenceNode):
-            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        return self._scalar(node, path)
+    def _strict(self, pos: _Position | None, message: str) -> None:
+        self.strict.append(_issue(self.source, pos, message))
 
-    def _scalar(self, node: Node, path: NodePath) -> object:
+    def _flag(self, pos: _Position | None, path: NodePath, message: str) -> None:
+        self.issues.append(_issue(self.source, pos, message, _dotted(path)))
+
+    def _event(self) -> yaml.Event:
+        """The next node's first event, vetted (see the class docstring)."""
+        event: yaml.Event = self.events.get_event()
+        if isinstance(event, yaml.AliasEvent):
+            self._strict(event.start_mark, "an alias (*...) is not allowed")  # the name may be personal text
+            return event
+        if getattr(event, "anchor", None) is not None:
+            self._strict(event.start_mark, "an anchor (&...) is not allowed")
+        if getattr(event, "tag", None) is not None:
+            self._strict(event.start_mark, "an explicit tag is not allowed")
+        return event
+
+    def node(self, path: NodePath, record: bool = True) -> object:
+        """Read one node; ``record=False`` inside a complex key, which is refused, not used."""
+        event = self._event()
+        if isinstance(event, yaml.CollectionStartEvent):
+            if record:
+                self.marks[path] = _mark(event.start_mark)
+            return self._collection(event, path, record)
+        if record:  # an alias stands for null at 0:0 ("unknown"): it is refused anyway
+            self.marks[path] = _mark(None if isinstance(event, yaml.AliasEvent) else event.start_mark)
+        return self._scalar(event, path, record)
+
+    def _scalar(self, event: yaml.Event, path: NodePath, record: bool) -> object:
         """Resolve narrowly (YAML 1.2 core minus floats): ``no`` stays a string."""
-        value: str = node.value
-        if isinstance(node, ScalarNode) and node.style in ("'", '"'):
-            self.quoted.add(path)
-        if not isinstance(node, ScalarNode) or node.style is not None:
+        if not isinstance(event, yaml.ScalarEvent):  # an alias
+            return None
+        value: str = event.value
+        style = event.style or None  # libyaml says '' for plain, PyYAML None
+        if self.fast and self._flow and not value and style is None:
+            raise _PureOnly  # an unwritten value in a flow collection: the two place it differently
+        if style is not None:
+            if record and style in _QUOTED:
+                self.quoted.add(path)
             return value
         if value in _TRUE or value in _FALSE:
             return value in _TRUE
@@ -202,41 +221,72 @@ class _Builder:
             try:
                 return int(value)
             except ValueError:  # beyond sys.get_int_max_str_digits()
-                self.flag(node, path, "integer has too many digits")
+                if record:
+                    self._flag(event.start_mark, path, "integer has too many digits")
         return value
 
-    def _key(self, node: Node, path: NodePath) -> str | None:
-        """Return the key as str, or flag it: only strings can name fields."""
-        if isinstance(node, ScalarNode):
-            key = self._scalar(node, path)
-            if node.style is None and key == "<<":
-                self.flag(node, path, "merge key '<<' is not allowed")
-            elif isinstance(key, str):
-                return key
-            else:
-                kind = _KIND.get(type(key), "a number")
-                self.flag(node, path, f"mapping key must be a string, not {kind}")
-            return None
-        kind = "a sequence" if isinstance(node, SequenceNode) else "a mapping"
-        self.flag(node, path, f"mapping key must be a string, not {kind}")
-        return None
+    def _collection(self, event: yaml.Event, path: NodePath, record: bool) -> object:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            self._strict(event.start_mark, f"nesting is deeper than {MAX_DEPTH} levels")
+            raise SpecError(self.strict)
+        flow = bool(getattr(event, "flow_style", False))
+        self._flow += flow
+        try:
+            if isinstance(event, yaml.SequenceStartEvent):
+                items: list[object] = []
+                while not self.events.check_event(yaml.SequenceEndEvent):
+                    items.append(self.node((*path, len(items)), record))
+                self.events.get_event()
+                return items
+            return self._mapping(path, record)
+        finally:
+            self._depth -= 1
+            self._flow -= flow
 
-    def _mapping(self, node: MappingNode, path: NodePath) -> dict[str, object]:
+    def _mapping(self, path: NodePath, record: bool) -> dict[str, object]:
         out: dict[str, object] = {}
-        for key_node, value_node in node.value:
-            key = self._key(key_node, path)
+        first_line: dict[str, int] = {}
+        while not self.events.check_event(yaml.MappingEndEvent):
+            key_event = self._event()
+            key = self._key(key_event, path, record)
             if key is None:
-                self.build(value_node, (*path, "<bad key>"))  # find issues inside
+                self.node((*path, "<bad key>"), record)  # find issues inside
                 continue
             child = (*path, key)
+            start = _mark(key_event.start_mark)
             if key in out:
-                first = self.key_marks[child].line
-                self.flag(key_node, child, f"duplicate key {key[:80]!r} (first at line {first})")
-                self.build(value_node, (*path, "<duplicate>"))
+                if record:
+                    message = f"duplicate key {key[:80]!r} (first at line {first_line[key]})"
+                    self._flag(key_event.start_mark, child, message)
+                self.node((*path, "<duplicate>"), record)
                 continue
-            self.key_marks[child] = _mark(key_node.start_mark)
-            out[key] = self.build(value_node, child)
+            first_line[key] = start.line
+            if record:
+                self.key_marks[child] = start
+            out[key] = self.node(child, record)
+        self.events.get_event()
         return out
+
+    def _key(self, event: yaml.Event, path: NodePath, record: bool) -> str | None:
+        """Return the key as str, or flag it: only strings can name fields."""
+        if isinstance(event, yaml.CollectionStartEvent):
+            self._collection(event, path, record=False)  # vetted, never used
+            kind = "a sequence" if isinstance(event, yaml.SequenceStartEvent) else "a mapping"
+            if record:
+                self._flag(event.start_mark, path, f"mapping key must be a string, not {kind}")
+            return None
+        key = self._scalar(event, path, record)
+        pos = event.start_mark if isinstance(event, yaml.ScalarEvent) else None
+        if isinstance(event, yaml.ScalarEvent) and not event.style and key == "<<":
+            message = "merge key '<<' is not allowed"
+        elif isinstance(key, str):
+            return key
+        else:
+            message = f"mapping key must be a string, not {_KIND.get(type(key), 'a number')}"
+        if record:
+            self._flag(pos, path, message)
+        return None
 
 
 def _yaml_issue(exc: yaml.YAMLError, source: str, text: str) -> Issue:
@@ -254,14 +304,41 @@ def _yaml_issue(exc: yaml.YAMLError, source: str, text: str) -> Issue:
     return Issue(source, 0, 0, "", "invalid YAML")
 
 
-def _compose(text: str, source: str) -> tuple[Node | None, list[Issue]]:
-    """Compose the single document, turning every parser failure into SpecError."""
-    loader: _StrictLoader | None = None
+def _compose_fast(text: str, source: str) -> tuple[_Composer, object] | None:
+    """libyaml's reading of a clean file; ``None`` when PyYAML must read it (see _compose)."""
+    if _FastParser is None or _PURE_ONLY.search(text) or not text.endswith("\n"):
+        return None  # libyaml ends every stream with a line break, PyYAML only a written one
+    parser = _FastParser(text)
+    composer = _Composer(parser, source, fast=True)
     try:
-        loader = _StrictLoader(text, source)  # the reader rejects bad characters here
-        return loader.compose_single(), loader.issues
+        data = composer.document()
+    except (yaml.YAMLError, SpecError, RecursionError, _PureOnly):
+        return None
+    finally:
+        parser.dispose()
+    return None if composer.strict or composer.issues else (composer, data)
+
+
+def _compose(text: str, source: str) -> tuple[_Composer, object]:
+    """Compose the single document, turning every parser failure into SpecError.
+
+    libyaml (about thirty times faster) reads a file without problems; a file
+    with any problem, or with something the two parsers read differently, is read
+    by PyYAML's pure-Python parser, whose messages and positions are the ones our
+    authors and tests know. So libyaml's own wording never reaches anyone, and
+    only files with mistakes pay for a second read.
+    """
+    fast = _compose_fast(text, source)
+    if fast is not None:
+        return fast
+    loader: yaml.SafeLoader | None = None
+    composer: _Composer | None = None
+    try:
+        loader = yaml.SafeLoader(text)  # the reader rejects bad characters here
+        composer = _Composer(loader, source)
+        return composer, composer.document()
     except yaml.YAMLError as exc:
-        earlier = loader.issues if loader else []
+        earlier = composer.strict if composer else []
         raise SpecError([*earlier, _yaml_issue(exc, source, text)]) from None
     except RecursionError:  # belt and braces: the depth cap should come first
         raise SpecError([Issue(source, 0, 0, "", "nesting is too deep")]) from None
@@ -308,11 +385,10 @@ def load_yaml(text: str | bytes, source: str = "<string>", *, lenient: bool = Fa
         text = _decode(text, source)
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise _too_big(source)
-    root, issues = _compose(text, source)
-    builder = _Builder(source)
-    data = builder.build(root, ()) if root is not None else None
+    composer, data = _compose(text, source)
+    issues = list(composer.strict)
     fatal = bool(issues) or data is None
-    issues += builder.issues
+    issues += composer.issues
     if data is None and not issues:
         issues.append(Issue(source, 1, 1, "", "empty document"))
     if issues and (fatal or not lenient):
@@ -320,9 +396,9 @@ def load_yaml(text: str | bytes, source: str = "<string>", *, lenient: bool = Fa
     return Document(
         source,
         data,
-        MappingProxyType(builder.marks),
-        MappingProxyType(builder.key_marks),
-        frozenset(builder.quoted),
+        MappingProxyType(composer.marks),
+        MappingProxyType(composer.key_marks),
+        frozenset(composer.quoted),
         tuple(issues),
     )
 

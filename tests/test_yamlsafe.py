@@ -468,3 +468,96 @@ def test_arbitrary_bytes_raise_only_spec_error(data: bytes) -> None:
 @given(st.lists(st.sampled_from(_TOKENS), max_size=40).map("".join))
 def test_yaml_like_text_raises_only_spec_error(text: str) -> None:
     _loads_or_spec_error(text)
+
+
+# --- libyaml and the pure-Python parser agree --------------------------------
+# libyaml reads the files (about thirty times faster, which is most of the time to
+# the first question); a file it refuses is read again by PyYAML for our messages.
+# These tests hold the two paths to the same data, marks and issues.
+
+REPO = Path(__file__).resolve().parents[1]
+_ALL_YAML = sorted(
+    p.relative_to(REPO)
+    for d in ("instruments", "rules", "examples", "tests")
+    for p in (REPO / d).rglob("*.y*ml")
+)
+
+
+def _outcome(text: str | bytes) -> object:
+    try:
+        doc = load_yaml(text, "spec.yaml", lenient=True)
+    except SpecError as exc:
+        return ("error", exc.issues)
+    return (doc.data, dict(doc.marks), dict(doc.key_marks), doc.quoted, doc.problems)
+
+
+def _both(text: str | bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    fast = _outcome(text)
+    with monkeypatch.context() as patch:
+        patch.setattr(yamlsafe, "_FastParser", None)
+        pure = _outcome(text)
+    return fast, pure
+
+
+def test_libyaml_is_used_when_present() -> None:
+    import yaml
+
+    assert yaml.__with_libyaml__ and yamlsafe._FastParser is not None
+
+
+@pytest.mark.parametrize("path", _ALL_YAML, ids=str)
+def test_every_file_in_the_repository_loads_the_same_with_libyaml(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, pure = _both((REPO / path).read_bytes(), monkeypatch)
+    assert fast == pure
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "å: [1, 'ö', \"ä\"]\nb: {c: d, c: e}\n",  # columns count characters, not bytes
+        "a: &x 1\nb: *x\n? [k, *x]\n: v\n",  # alias inside a refused complex key
+        "*x : 1\n",
+        "a: [1, 2\nb: 3\n",  # libyaml words this differently; ours is kept
+        "a:\n\tb: 1\n",
+        "a: 1\n---\nb: 2\n",
+        "\ufeffa: 1\n",
+        "a: b\x85c: d\n",
+        "k: |\n  lit\n  more\nf: >\n  folded\n  text\n",
+        "'q': 1\n\"<<\": 2\n<<: 3\n",
+        "[" * (MAX_DEPTH + 1),
+    ],
+)
+def test_the_two_parsers_agree_on_tricky_text(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, pure = _both(text, monkeypatch)
+    assert fast == pure
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*_TOKENS, "å", "key", "x: y\n"]), max_size=40).map(lambda t: "".join(t) + "\n"))
+def test_the_two_parsers_agree_on_yaml_like_text(text: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, pure = _both(text, monkeypatch)
+    assert fast == pure
+
+
+_SCALARS = st.one_of(st.text(max_size=20), st.integers(), st.booleans(), st.none())
+_DATA = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DATA, st.sampled_from([None, True, False]), st.booleans(), st.sampled_from([None, "'", '"', "|", ">"]))
+def test_the_two_parsers_agree_on_written_yaml(data: object, flow: bool | None, uni: bool, style: str | None) -> None:
+    import yaml
+
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=uni, default_style=style)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, pure = _both(text, monkeypatch)
+    assert fast == pure
+
+
+@pytest.mark.parametrize("path", [p for p in _ALL_YAML if p.parts[0] in ("instruments", "rules")], ids=str)
+def test_bundled_content_takes_the_fast_path(path: Path) -> None:
+    assert yamlsafe._compose_fast((REPO / path).read_text(encoding="utf-8"), str(path)) is not None
