@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 
 from ._interview_facts import ask_one_fact, describe_fact, facts_to_ask
 from ._interview_group import describe_row
-from ._interview_session import assign_keys
 from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, in_language
 from ._store_values import now as utc_now
-from .engine import assess
+from .engine import allowed_levels, assess
 from .errors import AssessmentLocked, JudgementError, StoreError
 from .instrument import MAX_RATIONALE, JudgementInput
 from .present import label, result_text
@@ -146,9 +145,7 @@ def ask_judgement(flow: _Flow, rules: CompiledRuleSet | None) -> JudgementInput 
         try:
             _assess(flow, judgement, assessor=None, assessed_at=None, rules=rules)
         except JudgementError as exc:
-            words = exc.words.get(flow.lang) if exc.words else None
-            reason = words or in_language(exc.reason, flow.lang, "judgement_not_allowed")
-            flow.p.show(flow.say("judgement_refused", reason=flow.text(reason)))
+            flow.p.show(flow.say("judgement_refused", reason=_refusal(flow, exc)))
             continue
         if _save_judgement(flow, judgement):
             flow.p.show(flow.say("judgement_saved"))
@@ -167,32 +164,60 @@ def _wants_judgement(flow: _Flow) -> bool:
         _command(flow, key)
 
 
+LEVEL_KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
+"""Level keys are digits in the levels' order: the same in both languages, and never the
+first letter of another level's label ("Inte identifierat" is not chosen by an ``i`` that
+could as well mean "Identifierat"; ``v`` is not "Vet inte" in one instrument and "Viss
+risk" in another)."""
+
+
 def _read_level(flow: _Flow, existing: JudgementInput | None, *, optional: bool) -> str | None:
-    """A level id; ``None`` when an optional judgement is withdrawn with the skip key."""
-    levels = flow.s.ci.instrument.levels
-    keys = assign_keys([(lv.label, None, False) for lv in levels], flow.lang)
-    by_key = dict(zip(keys, levels, strict=True))
+    """A level id the policy allows for this result; ``None`` when an optional judgement is withdrawn.
+
+    Only the allowed levels get a key; the others are named with the reason, in the
+    session's language, before anything else is typed (never after the rationale).
+    """
+    ci = flow.s.ci
+    levels = ci.instrument.levels
+    refusals = allowed_levels(ci, ci.evaluate(ci.check_answers(flow.s.applicable())))
+    names = {lv.id: flow.text(lv.label.get(flow.lang)) for lv in levels}
+    by_key = {LEVEL_KEYS[n]: lv.id for n, lv in enumerate(levels) if refusals[n] is None}
+    refused = {LEVEL_KEYS[n]: (lv.id, why) for n, lv in enumerate(levels) if (why := refusals[n]) is not None}
+    keep = existing is not None and existing.level in by_key.values()
     if existing is not None:
-        names = {lv.id: lv.label.get(flow.lang) for lv in levels}
         flow.p.show(
             flow.say(
                 "judgement_current",
-                level=flow.text(names.get(existing.level, existing.level)),
+                level=names.get(existing.level, flow.text(existing.level)),
                 rationale=flow.text(existing.rationale),
             )
         )
-    choices = "   ".join(f"[{k}] {flow.text(lv.label.get(flow.lang))}" for k, lv in by_key.items())
+    choices = "   ".join(f"[{k}] {names[level]}" for k, level in by_key.items())
     flow.p.show(flow.say("level_prompt") + "  " + choices)
+    for level, why in refused.values():
+        flow.p.show("  " + flow.say("level_not_allowed", level=names[level], reason=_refusal(flow, why)))
+    if existing is not None and not keep:
+        flow.p.show(flow.say("judgement_current_not_allowed"))
     while True:
         key = flow.p.read_key("> ")
-        if key in (ENTER, "\n") and existing is not None:
+        if key in (ENTER, "\n") and keep:
+            assert existing is not None
             return existing.level
         if key == SKIP and optional:
             return None
-        level = by_key.get(key.lower())
-        if level is not None:
-            return level.id
+        if key.lower() in by_key:
+            return by_key[key.lower()]
+        if key.lower() in refused:
+            level, why = refused[key.lower()]
+            flow.p.show(flow.say("level_not_allowed", level=names[level], reason=_refusal(flow, why)))
+            continue
         _command(flow, key)
+
+
+def _refusal(flow: _Flow, exc: JudgementError) -> str:
+    """Why a judgement is refused, in the session's language (never an English-only reason)."""
+    words = exc.words.get(flow.lang) if exc.words else None
+    return flow.text(words or in_language(exc.reason, flow.lang, "judgement_not_allowed"))
 
 
 def _read_rationale(flow: _Flow, existing: JudgementInput | None) -> str:

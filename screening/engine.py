@@ -36,7 +36,16 @@ from .result import (
 )
 from .scoring import CompiledInstrument, Evaluation
 
-__all__ = ["Decision", "assess", "decide", "near_misses", "rule_level", "summarize", "summarize_referrals"]
+__all__ = [
+    "Decision",
+    "allowed_levels",
+    "assess",
+    "decide",
+    "near_misses",
+    "rule_level",
+    "summarize",
+    "summarize_referrals",
+]
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,29 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
         # concluded and not complete until the missing parts are there.
         return Decision(lo, hi, floor, judged, direction, final, "incomplete", False, acknowledged, blocked)
     return Decision(lo, hi, floor, judged, direction, final, "concluded", complete, acknowledged)
+
+
+def allowed_levels(ci: CompiledInstrument, ev: Evaluation) -> tuple[JudgementError | None, ...]:
+    """Per level, in order: ``None`` if a judgement at that level is allowed for this result, else the refusal.
+
+    The interview offers only the allowed levels, and says why the others are not,
+    before a rationale is typed. A level allowed only with acknowledgements of
+    possibly-met critical rules counts as allowed: the caller asks for them.
+    """
+    every = {rule.id: "-" for rule, _, _ in ci.critical}
+    out: list[JudgementError | None] = []
+    for level in ci.levels:
+        refusal: JudgementError | None = None
+        for acknowledged in ({}, every) if every else ({},):
+            try:
+                decide(ci, ev, JudgementInput(level=level, rationale="-", acknowledged=acknowledged))
+            except JudgementError as exc:
+                refusal = refusal or exc  # the refusal without acknowledgements says more
+                continue
+            refusal = None
+            break
+        out.append(refusal)
+    return tuple(out)
 
 
 def _check_acknowledged(

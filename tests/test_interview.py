@@ -256,9 +256,11 @@ def test_the_summary_lets_any_answer_change(store, demo):
 
 def test_raise_only_refuses_a_lower_level_and_asks_again(store, demo):
     aid = start(store, demo, assessor="kw")
-    script = ["j", "n", "j", "l", "", "j", "l", "För att.", "h", "", "Allvarligt läge."]
+    # Levels are chosen by digit; the lower level is refused with its reason before any rationale.
+    script = ["j", "n", "j", "l", "", "j", "1", "3", "", "Allvarligt läge."]
     outcome, p = run(store, demo, aid, script)
-    assert "Bedömningen går inte att använda" in p.screen
+    assert "Låg kan inte väljas här: Instrumentet låter bedömaren bara höja nivån: minst Medel." in p.screen
+    assert p.prompts.count("Motivering: ") == 2  # one refused empty line, then the rationale
     assert outcome.result.final_level == "high"
     assert outcome.result.judgement.rationale == "Allvarligt läge."
     assert store.judgement(aid).level == "high"
@@ -267,7 +269,7 @@ def test_raise_only_refuses_a_lower_level_and_asks_again(store, demo):
 def test_a_required_judgement_is_asked_and_committed_before_completion(store):
     ci = parse_instrument(to_yaml(build_instrument(judgement={"policy": "required"})), "t.yaml")
     aid = start(store, ci)
-    outcome, p = run(store, ci, aid, ["n", "n", "n", "", "-", "m", "", "Samlad bild."])
+    outcome, p = run(store, ci, aid, ["n", "n", "n", "", "-", "2", "", "Samlad bild."])
     assert UI["judgement_required"][0] in p.screen
     assert UI["rationale_needed"][0] in p.screen
     assert outcome.result.final_level == "medium"
