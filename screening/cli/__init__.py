@@ -61,6 +61,8 @@ from . import _audit  # noqa: E402,F401
 from . import _rescore  # noqa: E402,F401
 from . import _report  # noqa: E402,F401
 from . import _interview  # noqa: E402,F401
+from . import _cases  # noqa: E402,F401
+from . import _config  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -105,8 +105,12 @@ def score_cmd(
     ] = None,
     assessor: Annotated[str | None, typer.Option(help="Who assessed.")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.json,
-    lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
-    rules: Annotated[str, typer.Option(help="Referral rule set id or path; 'none' for no referrals.")] = "default",
+    lang: Annotated[Lang | None, typer.Option("--lang", help="sv or en; default: the settings.")] = None,
+    rules: Annotated[
+        str | None,
+        typer.Option(help="Referral rule set id or path; 'none' for no referrals; default: the settings, "
+                     "else the bundled default."),
+    ] = None,
     fact: Annotated[
         list[str] | None,
         typer.Option("--fact", help="Case fact name=value, e.g. children_in_household=true, age=17 (repeatable)."),
@@ -124,6 +128,10 @@ def score_cmd(
     """Score an answers file and print the result with recommended referrals (JSON by default)."""
     from ..api import parse_fact, score_file
     from ..present import result_text
+    from ..settings import setting
+
+    rules = setting("rules", rules)
+    lang = lang if lang is not None else Lang(setting("lang") or "sv")
 
     if (judgement is None) != (rationale is None):
         raise typer.BadParameter("--judgement and --rationale go together", param_hint="--judgement/--rationale")

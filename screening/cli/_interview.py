@@ -51,7 +51,13 @@ ReportOption = Annotated[
     Path | None, typer.Option("--report", help="When completed, write the report to this file (0600).")
 ]
 RulesOption = Annotated[
-    str, typer.Option("--rules", help="Referral rule set (id or path); 'none' for no recommendations.")
+    str | None,
+    typer.Option("--rules", help="Referral rule set (id or path); 'none' for no recommendations; "
+                 "default: the settings (`screening config`), else the bundled default."),
+]
+TextsOption = Annotated[
+    Path | None,
+    typer.Option("--texts", help="Licensed official wording keyed by item id (overlays the paraphrased texts)."),
 ]
 
 
@@ -81,7 +87,8 @@ def interview_cmd(
     assessor: Annotated[str | None, typer.Option("--assessor", help="Who interviews (name or staff id).")] = None,
     report: ReportOption = None,
     fmt: Annotated[ReportFormat | None, typer.Option("--format", help="Default: --report's extension.")] = None,
-    rules: RulesOption = "default",
+    rules: RulesOption = None,
+    texts: TextsOption = None,
     home: HomeOption = None,
 ) -> None:
     """Walk through an instrument with a person, one question at a time; every answer is saved at once.
@@ -90,25 +97,29 @@ def interview_cmd(
     . save and quit, Ctrl-X or Esc hides the screen at once (everything is saved).
     """
     from ..loader import find_instrument, load_instrument_file
+    from ..settings import setting
     from ..store import Store, check_case_ref
+    from ._cases import store_setting
     from ._report import report_format
 
     if not resume and target is None:
         raise typer.BadParameter("give an instrument, or --resume to continue a draft", param_hint="INSTRUMENT")
     if case is not None:
         check_case_ref(case)
-    ruleset = _load_rules(rules, home)
-    with Store.open(store, actor=assessor) as st:
+    ruleset = _load_rules(setting("rules", rules), home)
+    if lang is None and not resume:
+        lang = Lang(setting("lang") or "sv")
+    with Store.open(store or store_setting(), actor=assessor) as st:
         if resume:
             info = _pick_draft(st, target or case)
             from .._interview_session import load_pinned
 
-            ci = load_pinned(info, home)
+            ci = _with_texts(load_pinned(info, home), texts)
             _check_rules(ci, ruleset)
         else:
             assert target is not None
             path = find_instrument(target, home)
-            ci = load_instrument_file(path)
+            ci = _with_texts(load_instrument_file(path), texts)
             _check_rules(ci, ruleset)
             if case is not None and st.find(case, status="draft"):
                 from ..errors import StoreError
@@ -119,9 +130,19 @@ def interview_cmd(
             )
         st.lock(info.id)
         language = lang.value if lang is not None else info.lang
-        code = _run(st, ci, info, language, assessor or info.assessor, ruleset, report, report_format(report, fmt))
+        chosen = report_format(report, fmt, setting("report.format") or "html")
+        code = _run(st, ci, info, language, assessor or info.assessor, ruleset, report, chosen)
     if code:
         raise typer.Exit(code)
+
+
+def _with_texts(ci: CompiledInstrument, texts: Path | None) -> CompiledInstrument:
+    """The instrument with the licensed wording laid over it (``--texts``), checked before anything is stored."""
+    if texts is None:
+        return ci
+    from ..texts import load_texts
+
+    return load_texts(ci, texts)
 
 
 def _load_rules(ref: str | None, home: Path | None) -> CompiledRuleSet | None:
@@ -218,7 +239,9 @@ def _write_report(
         assessor=result.judgement.assessor if result.judgement else info.assessor,
         audit_checkpoint=str(st.checkpoint()),
     )
-    text = render_report(result, instrument=ci, fmt=fmt, lang=lang, case=case)
+    from ..settings import setting
+
+    text = render_report(result, instrument=ci, fmt=fmt, lang=lang, case=case, timezone=setting("timezone"))
     write_private(path, text)
     st.audit("report", info.id, detail=f"case-file {fmt}")
     typer.echo(say("report_written", lang, path=_safe(str(path))))
@@ -246,18 +269,20 @@ def cases_cmd(
     store: StoreOption = None,
     status: Annotated[StatusFilter | None, typer.Option("--status", help="Only drafts or only completed.")] = None,
     instrument: Annotated[str | None, typer.Option("--instrument", help="Only this instrument id.")] = None,
-    lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="sv or en; default: the settings.")] = None,
 ) -> None:
     """List assessments: case reference, instrument, status and dates (never answers)."""
+    from ..settings import setting
     from ..store import Store
+    from ._cases import store_setting
 
     if ctx.invoked_subcommand is not None:
         return
-    sv = lang is Lang.sv
+    sv = (lang.value if lang is not None else setting("lang")) != "en"
     header = ("Referens", "Instrument", "Status", "Rev", "Påbörjad", "Ändrad") if sv else (
         "Reference", "Instrument", "Status", "Rev", "Started", "Changed")
     words = {"draft": "utkast" if sv else "draft", "completed": "slutförd" if sv else "completed"}
-    with Store.open(store) as st:
+    with Store.open(store or store_setting()) as st:
         rows = [
             (_safe(a.case_ref), f"{a.instrument_id}@{a.instrument_version}", words[a.status], str(a.revision),
              a.created_at[:16].replace("T", " "), a.updated_at[:16].replace("T", " "))

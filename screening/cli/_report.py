@@ -16,6 +16,7 @@ import typer
 
 from . import app
 from ._core import HomeOption, Lang
+from ._interview import StoreOption
 
 if TYPE_CHECKING:
     from ..result import Result
@@ -51,16 +52,29 @@ class ReportProfile(StrEnum):
 
 @app.command("report")
 def report_cmd(
-    result_file: Annotated[Path, typer.Argument(help="A result saved with `screening score --format json`.")],
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="html (prints on A4), md or txt.")] = ReportFormat.html,
-    lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
-    profile: Annotated[
-        ReportProfile,
-        typer.Option("--profile", help="case-file: everything; referral: what a partner needs, no free text."),
-    ] = ReportProfile.case_file,
-    case: Annotated[
-        str | None, typer.Option("--case", help="Case pseudonym (never a personal identity number).")
+    result_file: Annotated[
+        Path | None,
+        typer.Argument(help="A result saved with `screening score --format json`; or give --case REF alone."),
     ] = None,
+    fmt: Annotated[
+        ReportFormat | None,
+        typer.Option("--format", help="html (prints on A4), md or txt; default: -o's extension, else the settings."),
+    ] = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="sv or en; default: the settings.")] = None,
+    profile: Annotated[
+        ReportProfile | None,
+        typer.Option("--profile", help="case-file: everything; referral: what a partner needs, no free text."),
+    ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option("--case", help="Case pseudonym (never a personal identity number); without RESULT_FILE, "
+                     "the report of the case's completed assessment in the store."),
+    ] = None,
+    revision: Annotated[
+        int | None,
+        typer.Option("--revision", min=1, help="With --case: this revision (default: the latest completed)."),
+    ] = None,
+    store: StoreOption = None,
     assessor: Annotated[str | None, typer.Option("--assessor", help="Who assessed (needs --case).")] = None,
     assessed_at: Annotated[
         str | None, typer.Option("--assessed-at", help="ISO date-time of the assessment (needs --case).")
@@ -75,23 +89,55 @@ def report_cmd(
         Path | None, typer.Option("-o", "--output", help="Write to FILE (owner-only) instead of stdout.")
     ] = None,
     instrument: Annotated[
-        str | None, typer.Option("--instrument", help="Instrument id@version or YAML path; default: the result's.")
+        str | None,
+        typer.Option("--instrument", help="Instrument id@version or YAML path; default: the result's. With --case "
+                     "alone: the instrument id, when the case has several assessments."),
     ] = None,
     home: HomeOption = None,
 ) -> None:
-    """Render a saved result as a report for the case file or a referral partner."""
+    """Render a result as a report for the case file or a referral partner.
+
+    From a saved result file, or with --case REF alone from the case store: the
+    stored result of the case's completed assessment, with the instrument version
+    it was made with. Settings (`screening config`) give the defaults.
+    """
     from ..loader import load_instrument
     from ..report import CaseInfo, render_report
+    from ..settings import setting
 
-    if case is None and (assessor is not None or assessed_at is not None or protected):
-        raise typer.BadParameter("--assessor, --assessed-at and --protected describe a case: give --case too",
-                                 param_hint="--case")
-    info = None if case is None else CaseInfo(case, assessor, assessed_at, protected)
-    result = load_result(result_file)
-    ci = load_instrument(instrument or f"{result.instrument.id}@{result.instrument.version}", home)
-    text = render_report(
-        result, instrument=ci, fmt=fmt.value, lang=lang.value, profile=profile.value, case=info, templates=templates
-    )
+    chosen_fmt = report_format(output, fmt.value if fmt else None, setting("report.format") or "html")
+    chosen_lang = lang.value if lang is not None else setting("lang") or "sv"
+    chosen_profile = profile.value if profile is not None else setting("report.profile") or "case-file"
+    if chosen_fmt not in SUFFIX_FORMATS.values():
+        raise typer.BadParameter(f"{chosen_fmt!r}: choose html, md or txt", param_hint="--format")
+    if result_file is None:
+        if case is None:
+            raise typer.BadParameter("give a result file, or --case REF for a case in the store",
+                                     param_hint="RESULT_FILE")
+        if assessor is not None or assessed_at is not None:
+            raise typer.BadParameter("a stored assessment names its own assessor and time; drop these options",
+                                     param_hint="--assessor/--assessed-at")
+        from ._cases import stored_report
+
+        text = stored_report(
+            case, revision=revision, instrument=instrument, store=store, home=home, fmt=chosen_fmt,
+            lang=chosen_lang, profile=chosen_profile, protected=protected, templates=templates,
+            timezone=setting("timezone"),
+        )
+    else:
+        if revision is not None or store is not None:
+            raise typer.BadParameter("--revision and --store read a case from the store: give --case without a file",
+                                     param_hint="--revision/--store")
+        if case is None and (assessor is not None or assessed_at is not None or protected):
+            raise typer.BadParameter("--assessor, --assessed-at and --protected describe a case: give --case too",
+                                     param_hint="--case")
+        info = None if case is None else CaseInfo(case, assessor, assessed_at, protected)
+        result = load_result(result_file)
+        ci = load_instrument(instrument or f"{result.instrument.id}@{result.instrument.version}", home)
+        text = render_report(
+            result, instrument=ci, fmt=chosen_fmt, lang=chosen_lang, profile=chosen_profile, case=info,
+            templates=templates, timezone=setting("timezone"),
+        )
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -155,5 +201,8 @@ def write_report_file(
     ref = instrument or f"{result.instrument.id}@{result.instrument.version}"
     ci = load_instrument(ref, home)
     info = None if case is None else CaseInfo(case)
-    text = render_report(result, instrument=ci, fmt=fmt, lang=lang, profile=profile, case=info)
+    from ..settings import setting
+
+    text = render_report(result, instrument=ci, fmt=fmt, lang=lang, profile=profile, case=info,
+                         timezone=setting("timezone"))
     return write_private(path, text)
