@@ -197,3 +197,12 @@ def test_interview_refuses_texts_for_another_instrument_before_storing_anything(
     assert code == 1 and "Traceback" not in err
     with Store.open(db) as st:
         assert list(st.list_assessments()) == []
+
+
+def test_the_case_list_shows_local_time_with_the_zone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "s.db"
+    completed_case(db)
+    code, out, err = cli(capsys, "cases", "--store", str(db))
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if line.startswith(REF))
+    assert row.count(" CET") + row.count(" CEST") == 2 and "UTC" not in row  # conftest: TZ=Europe/Stockholm

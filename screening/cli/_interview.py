@@ -272,6 +272,7 @@ def cases_cmd(
     lang: Annotated[Lang | None, typer.Option("--lang", help="sv or en; default: the settings.")] = None,
 ) -> None:
     """List assessments: case reference, instrument, status and dates (never answers)."""
+    from .._report_context import display_time  # local time with the zone, as in reports
     from ..settings import setting
     from ..store import Store
     from ._cases import store_setting
@@ -285,7 +286,7 @@ def cases_cmd(
     with Store.open(store or store_setting()) as st:
         rows = [
             (_safe(a.case_ref), f"{a.instrument_id}@{a.instrument_version}", words[a.status], str(a.revision),
-             a.created_at[:16].replace("T", " "), a.updated_at[:16].replace("T", " "))
+             display_time(a.created_at), display_time(a.updated_at))
             for a in st.list_assessments(status=status.value if status else None, instrument_id=instrument)
         ]
         st.audit("list", detail=f"{len(rows)} assessments")
