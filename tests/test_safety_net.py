@@ -17,7 +17,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from screening import JudgementError, JudgementInput, assess, list_instruments, load_instrument
+from screening._safety import apply_safety_rules
 from screening.expr import UNKNOWN
+from screening.instrument import Text
+from screening.referral import Recommendation
 from screening.report import render_report
 from screening.rules_loader import load_rules
 
@@ -369,7 +372,7 @@ def test_few_yes_judged_low_is_no_discrepancy():
 
 
 @pytest.mark.parametrize("ruleset", RULESETS)
-def test_seen_incomplete_but_judged_danger_assessment_is_never_information_only(rules, ruleset):
+def test_an_incomplete_judged_danger_assessment_is_never_information_only(rules, ruleset):
     ci = load_instrument("freda-farlighet")
     crs = rules[ruleset]
     answers = neutral(ci)
@@ -383,6 +386,18 @@ def test_seen_incomplete_but_judged_danger_assessment_is_never_information_only(
             gender,
             services(result),
         )
+
+
+@pytest.mark.parametrize("ruleset", RULESETS)
+def test_seen_the_incomplete_safety_rule_looks_at_complete_not_only_at_the_status(rules, ruleset):
+    """A concluded (judged) but incomplete result with only information gets support added."""
+    ci, crs = load_instrument("freda-farlighet"), rules[ruleset]
+    rec = Recommendation()
+    rec.referrals.append(crs.referral("information", "low", "planned", Text(sv="Info.", en="Info."), []))
+    tables = crs.tables_for(ci)
+    apply_safety_rules(crs, tables, {}, "concluded", rec, ci.instrument.id, complete=False)
+    assert any(crs.catalogue.services[r.service].tier != "information" for r in rec.referrals)
+    assert "safety.incomplete" in {r.rule for r in rec.referrals}
 
 
 @pytest.mark.parametrize("ruleset", RULESETS)
