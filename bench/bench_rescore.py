@@ -166,7 +166,7 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
             "INSERT INTO answers (assessment_id, revision, item_id, value, partial, answered_at)"
             " VALUES (?, 1, ?, ?, 0, ?)",
             (
-                (aid, item, encode(aid, f"answer:{item}", value, keyring=ring), stamp)  # sealed, as the store does
+                (aid, item, encode(aid, f"answer:{item}", value, revision=1, keyring=ring), stamp)  # as the store does
                 for aid in ids
                 for item, value in answers[aid].items()
             ),
@@ -177,8 +177,9 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
             data = result.model_dump(mode="json")
             digest = hashlib.sha256(result.to_json().encode("utf-8")).hexdigest()
             key = (aid, ci.sha256, rules.sha256, result.engine_version)
-            stored.append((key, encode(aid, "result", data, keyring=ring),
-                           encode(aid, "rescore", compact_outcome(data), keyring=ring), digest))
+            stored.append((key, encode(aid, "result", data, revision=1, key=key[1:], keyring=ring),
+                           encode(aid, "rescore", compact_outcome(data), revision=1, key=key[1:], keyring=ring),
+                           digest))
         conn.executemany(  # the full result and its compact outcome, as Store.complete writes them
             "INSERT INTO results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version, result,"
             " result_sha256, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
@@ -222,7 +223,7 @@ def floor(path: Path) -> float:
     out = []
     for aid, group in itertools.groupby(rows, key=lambda r: r[0]):
         answers = {
-            ("q20_weapon" if item == "q20" else item): decode(aid, f"answer:{item}", value, keyring=ring)
+            ("q20_weapon" if item == "q20" else item): decode(aid, f"answer:{item}", value, revision=1, keyring=ring)
             for _, item, value in group
         }
         values = answers.values()
@@ -235,7 +236,7 @@ def floor(path: Path) -> float:
             level = "high"
         if unknown:
             level = "incomplete" if unknown > 2 else "indeterminate"
-        out.append((aid, encode(aid, "result", level, keyring=ring)))
+        out.append((aid, encode(aid, "result", level, revision=1, keyring=ring)))
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany("INSERT OR IGNORE INTO floor_results VALUES (?, ?)", out)
     conn.execute("COMMIT")

@@ -258,8 +258,9 @@ def read_chunk(
         facts_of: dict[str, dict[str, object]] = {}
         for (aid, revision), rows in itertools.groupby(answers, key=_first_two):
             if revision_of.get(aid) == revision:
-                # Every value is decrypted on its own, bound to its assessment and item.
-                values = {item: decode(aid, f"answer:{item}", raw, keyring=ring) for _, _, item, raw in rows}
+                # Every value is decrypted on its own, bound to its assessment, revision and item.
+                values = {item: decode(aid, f"answer:{item}", raw, revision=revision, keyring=ring)
+                          for _, _, item, raw in rows}
                 if any(item.startswith(FACT_PREFIX) for item in values):
                     values, facts_of[aid] = _split_facts(values)
                 by_id[aid] = values
@@ -273,7 +274,8 @@ def read_chunk(
     for aid, case, inst, assessor, revision, version, sha, judgement, completed in meta:
         judged = None
         if judgement is not None:
-            judged = JudgementInput.model_validate(decode(aid, "judgement", judgement, keyring=ring))
+            judged = JudgementInput.model_validate(decode(aid, "judgement", judgement, revision=revision,
+                                                          keyring=ring))
         out.append(  # positional: the field order of StoredAssessment
             StoredAssessment(
                 aid, case, inst, version, by_id.get(aid, {}), judged, facts_of.get(aid, _NO_FACTS), stored.get(aid),
@@ -322,7 +324,7 @@ def _baselines(
         "SELECT assessment_id, revision, key, created_at, outcome FROM outcomes" + _range("assessment_id", hi),
         _bounds(lo, hi),
     ).fetchall()
-    best: dict[str, tuple[str, bytes]] = {}
+    best: dict[str, tuple[str, bytes, int, int]] = {}
     for aid, revision, ident, created, payload in rows:
         want_revision, key = wanted.get(aid, (None, None))
         if revision != want_revision:
@@ -332,10 +334,12 @@ def _baselines(
             continue
         kept = best.get(aid)
         if kept is None or created > kept[0]:  # the newest
-            best[aid] = (created, payload)
+            best[aid] = (created, payload, revision, ident)
     out: dict[str, Outcome] = {}
-    for aid, (_, payload) in best.items():
-        plain = open_text(aid, "rescore", payload, keyring=ring)
+    for aid, (_, payload, revision, ident) in best.items():
+        # Bound to its revision and to the hashes its key id names (schema 4).
+        plain = open_text(aid, "rescore", payload, revision=revision, key=keys.get(ident, ("", "", "")),
+                          keyring=ring)
         found = parsed.get(plain)
         if found is None:
             data = json.loads(plain)
@@ -375,7 +379,8 @@ def write_rows(
             "INSERT INTO outcomes (assessment_id, revision, key, outcome, result_sha256, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(r[0], r[1], outcome_key(conn, r[2], r[3], r[4], r[5], known),
-              seal_text(r[0], "rescore", r[6], keyring=ring), r[8], created) for r in rows],
+              seal_text(r[0], "rescore", r[6], revision=r[1], key=(r[2], r[3], r[4]), keyring=ring), r[8], created)
+             for r in rows],
         )
         stored = cur.rowcount
         full = [r for r in rows if r[7] is not None]
@@ -383,7 +388,8 @@ def write_rows(
             conn.executemany(
                 "INSERT INTO results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
                 " result, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [(r[0], r[1], r[2], r[3], r[4], encode(r[0], "result", r[7], keyring=ring), r[8], created)
+                [(r[0], r[1], r[2], r[3], r[4],
+                  encode(r[0], "result", r[7], revision=r[1], key=(r[2], r[3], r[4]), keyring=ring), r[8], created)
                  for r in full],
             )
         (commit or (lambda: conn.execute("COMMIT")))()

@@ -5,8 +5,11 @@ May import: errors / cryptography, stdlib.
 The mechanics behind ``crypto`` (which adds key files and the process's
 keyring): a value is sealed as ``0x01 | key id (8) | nonce (12) |
 ciphertext+tag`` with a fresh random 96-bit nonce; the header and the caller's
-associated data (``aad(assessment, field)``) are authenticated, so a value moved
-to another row fails to open. From each 32-byte key HKDF-SHA256 derives, with
+associated data are authenticated, so a value moved to another row fails to
+open. ``bind(...)`` builds that data from everything that identifies a stored
+value (assessment, revision, field, result key: schema 4); ``aad(assessment,
+field)`` is the older binding without the revision, kept only so the schema-4
+upgrade can open values sealed under it. From each 32-byte key HKDF-SHA256 derives, with
 separate ``info`` strings, the AES key, the audit HMAC key and the key id; a
 retired key keeps only its audit key, from which the others cannot be computed.
 """
@@ -26,7 +29,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .errors import StoreError
 
-__all__ = ["FORMAT", "HEADER", "KEY_BYTES", "KID_BYTES", "NONCE_BYTES", "Keyring", "aad", "new_key"]
+__all__ = ["FORMAT", "HEADER", "KEY_BYTES", "KID_BYTES", "NONCE_BYTES", "Keyring", "aad", "bind", "new_key"]
 
 FORMAT = b"\x01"
 KEY_BYTES = 32
@@ -53,9 +56,28 @@ def new_key() -> bytes:
 
 
 def aad(assessment_id: str, field: str) -> bytes:
-    """The associated data binding a value to its assessment and field (length-prefixed, unambiguous)."""
+    """The schema-1-to-3 associated data: assessment and field only (length-prefixed, unambiguous).
+
+    It lets revision 1's ciphertext open in revision 2's row (a rollback of a
+    correction without the key), which is why schema 4 re-seals every value under
+    ``bind``; nothing seals under this any more.
+    """
     a, f = assessment_id.encode("utf-8"), field.encode("utf-8")
     return b"screening-field/v1|%d:%b|%d:%b" % (len(a), a, len(f), f)
+
+
+def bind(*parts: str) -> bytes:
+    """The associated data binding a value to every part of its identity, in order (length-prefixed).
+
+    The store passes (assessment, revision, field, and for a derived row the
+    instrument hash, rules hash and engine version): a value copied to any other
+    row, revision or result key fails to open.
+    """
+    out = [b"screening-value/v2"]
+    for part in parts:
+        data = part.encode("utf-8")
+        out.append(b"%d:%b" % (len(data), data))
+    return b"|".join(out)
 
 
 @dataclass(frozen=True)
@@ -155,7 +177,8 @@ class Keyring:
                                     blob[:HEADER] + associated)
         except InvalidTag:
             what = f"the stored {field}" if field else "a stored value"
-            raise StoreError(f"{what} failed authentication: it was altered or moved from another row") from None
+            raise StoreError(f"{what} failed authentication: it was altered, or moved from another row or revision "
+                             "(tampering detected); it is not used") from None
 
     def _refusal(self, blob: bytes, field: str | None) -> StoreError:
         what = f"the stored {field}" if field else "a stored value"

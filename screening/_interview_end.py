@@ -125,7 +125,7 @@ def ask_judgement(flow: _Flow, rules: CompiledRuleSet | None) -> JudgementInput 
     policy = inst.judgement.policy
     if policy == "none":
         return None
-    existing = s.store.judgement(s.aid)
+    existing = s.store._session_judgement(s.aid)  # unaudited: the session's "view" covers it
     flow.p.show("")
     flow.p.show(flow.say("computed", text=_support(flow, rules)))
     if inst.judgement.guidance is not None:

@@ -105,10 +105,11 @@ class Session:
         self.store = store
         self.ci = ci
         self.aid = assessment_id
-        rows = store.answer_rows(assessment_id)
+        # Unaudited reads: run_interview logged the case's "view" when it opened it (store.py's docstring).
+        rows = store._session_answer_rows(assessment_id)
         self.answers: dict[str, object] = {k: v for k, (v, _) in rows.items()}
         self.partial: set[str] = {k for k, (_, p) in rows.items() if p}
-        self.facts: dict[str, object] = store.facts(assessment_id)  # None: asked, not known
+        self.facts: dict[str, object] = store._session_facts(assessment_id)  # None: asked, not known
         self.order = ci.order
         self.cursor: int | None = None
         self.from_summary = False

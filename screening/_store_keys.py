@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._store_values import decode, encode, now
+from ._store_values import ResultKey, encode, now, open_legacy, open_text, seal_text
 from .crypto import FORMAT, HEADER, Keyring, default_keyring, reset_default_keyring
 from .errors import StoreError
 
@@ -47,6 +47,7 @@ __all__ = [
     "current_is_active",
     "register",
     "rekey",
+    "reseal_bound",
     "retire",
     "seal_plaintext",
     "sealed_columns",
@@ -57,25 +58,53 @@ REKEY_BATCH = 2000
 
 @dataclass(frozen=True)
 class Sealed:
-    """One encrypted column: its table, primary key, and how a row names its field."""
+    """One encrypted column: its table, primary key, and everything its values are bound to.
+
+    Every sealed value is bound to (assessment, revision, field) and, for a derived
+    row, to its result key (``binds``: SQL expressions over the row giving the
+    instrument hash, rules hash and engine version). Rotation and the schema-4
+    upgrade open and seal through ``open``/``seal`` here, so they bind exactly as
+    the store's own reads and writes do.
+    """
 
     table: str
     column: str
     key: tuple[str, ...]
     field: str  # a fixed field name, or "answer:" + the item id column
+    binds: tuple[str, ...] = ()
 
     def field_of(self, row: sqlite3.Row) -> str:
         return f"answer:{row['item_id']}" if self.field == "answer:" else self.field
 
+    def columns(self) -> str:
+        """The select list: the key, the value as ``v``, the bound result key as ``b0``, ``b1``, …"""
+        binds = "".join(f", {expr} AS b{n}" for n, expr in enumerate(self.binds))
+        return f"{', '.join(self.key)}, {self.column} AS v{binds}"
 
+    def result_key(self, row: sqlite3.Row) -> ResultKey | tuple[()]:
+        if not self.binds:
+            return ()
+        return (str(row["b0"]), str(row["b1"]), str(row["b2"]))
+
+    def open(self, row: sqlite3.Row, keyring: Keyring) -> bytes:
+        return open_text(row["assessment_id"], self.field_of(row), row["v"], revision=int(row["revision"]),
+                         key=self.result_key(row), keyring=keyring)
+
+    def seal(self, row: sqlite3.Row, text: bytes, keyring: Keyring) -> bytes:
+        return seal_text(row["assessment_id"], self.field_of(row), text, revision=int(row["revision"]),
+                         key=self.result_key(row), keyring=keyring)
+
+
+_RESULT_KEY = ("instrument_sha256", "rules_sha256", "engine_version")
 _COLUMNS = (
     Sealed("answers", "value", ("assessment_id", "revision", "item_id"), "answer:"),
     Sealed("revisions", "judgement", ("assessment_id", "revision"), "judgement"),
-    Sealed("results", "result", ("assessment_id", "revision", "instrument_sha256", "rules_sha256", "engine_version"),
-           "result"),
-    # The compact outcome of every result (schema 3); "rescore" is the field name the
-    # batch re-scorer sealed them under first, kept so those values still open.
-    Sealed("outcomes", "outcome", ("assessment_id", "revision", "key"), "rescore"),
+    Sealed("results", "result", ("assessment_id", "revision", *_RESULT_KEY), "result", _RESULT_KEY),
+    # The compact outcome of every result (schema 3), bound to the hashes its key id names
+    # (not to the id: renumbering outcome_keys must not move an outcome to another key).
+    # "rescore" is the field name the batch re-scorer sealed them under first.
+    Sealed("outcomes", "outcome", ("assessment_id", "revision", "key"), "rescore",
+           tuple(f"(SELECT k.{c} FROM outcome_keys k WHERE k.id = outcomes.key)" for c in _RESULT_KEY)),
 )
 
 
@@ -169,13 +198,14 @@ def seal_plaintext(conn: sqlite3.Connection, keyring: Keyring) -> int:
     sealed = 0
     for col in sealed_columns(conn):
         cur = conn.execute(
-            f"SELECT {', '.join(col.key)}, {col.column} AS v FROM {col.table}"
+            f"SELECT {col.columns()} FROM {col.table}"
             f" WHERE {col.column} IS NOT NULL AND typeof({col.column}) = 'text'"
         )
         cur.row_factory = sqlite3.Row
         for row in cur.fetchall():
             value = json.loads(row["v"])
-            data = encode(row["assessment_id"], col.field_of(row), value, keyring=keyring)
+            data = encode(row["assessment_id"], col.field_of(row), value, revision=int(row["revision"]),
+                          key=col.result_key(row), keyring=keyring)
             _update(conn, col, row, data)
             sealed += 1
     conn.execute("DELETE FROM maintenance")
@@ -194,7 +224,7 @@ def _stale(conn: sqlite3.Connection, col: Sealed, keyring: Keyring, after: tuple
            limit: int | None) -> Iterator[sqlite3.Row]:
     """Rows of ``col`` not sealed under the current key, in key order after ``after``."""
     keys = ", ".join(col.key)
-    sql = (f"SELECT {keys}, {col.column} AS v FROM {col.table} WHERE {col.column} IS NOT NULL"
+    sql = (f"SELECT {col.columns()} FROM {col.table} WHERE {col.column} IS NOT NULL"
            f" AND substr({col.column}, 2, {HEADER - 1}) != ?")
     params: list[object] = [keyring.current_kid]
     if after is not None:
@@ -213,9 +243,7 @@ def _reseal(conn: sqlite3.Connection, col: Sealed, row: sqlite3.Row, keyring: Ke
     if not isinstance(raw, bytes) or raw[:1] != FORMAT:
         raise StoreError(f"the stored {col.field_of(row)} is not encrypted; refusing to trust it",
                          row["assessment_id"])
-    field = col.field_of(row)
-    value = decode(row["assessment_id"], field, raw, keyring=keyring)
-    _update(conn, col, row, encode(row["assessment_id"], field, value, keyring=keyring))
+    _update(conn, col, row, col.seal(row, col.open(row, keyring), keyring))
 
 
 def rekey(conn: sqlite3.Connection, keyring: Keyring, *, batch: int = REKEY_BATCH) -> int:
@@ -269,3 +297,49 @@ def retire(conn: sqlite3.Connection, keyring: Keyring) -> tuple[int, list[bytes]
         "UPDATE store_keys SET state = 'retired', retired_at = ? WHERE kid = ?", [(now(), k) for k in old]
     )
     return late, old
+
+
+def reseal_bound(conn: sqlite3.Connection, keyring: Keyring, *, batch: int = REKEY_BATCH) -> int:
+    """Schema 3 → 4: seal every value again bound to its revision and result key (inside the upgrade's transaction).
+
+    Values of schema 3 are bound to (assessment, field) only (``open_legacy``). A
+    value that an earlier step of the same upgrade already sealed under the new
+    binding (the v1 sealing, the v3 outcomes) opens as it is and is left alone;
+    anything else that does not open is an error and the upgrade rolls back. Each
+    table is walked in key order, ``batch`` rows at a time, so memory stays flat.
+
+    Returns:
+        How many values were sealed again.
+    """
+    register(conn, keyring.current_kid)
+    conn.execute("INSERT INTO maintenance (reason) VALUES ('migrate')")
+    done = 0
+    for col in sealed_columns(conn):
+        keys = ", ".join(col.key)
+        after: tuple[object, ...] | None = None
+        while True:
+            sql = f"SELECT {col.columns()} FROM {col.table} WHERE {col.column} IS NOT NULL"
+            params: list[object] = []
+            if after is not None:
+                sql += f" AND ({keys}) > ({', '.join('?' * len(col.key))})"
+                params.extend(after)
+            cur = conn.execute(sql + f" ORDER BY {keys} LIMIT {int(batch)}", params)
+            cur.row_factory = sqlite3.Row
+            rows = cur.fetchall()
+            for row in rows:
+                raw = row["v"]
+                if not isinstance(raw, bytes):
+                    raise StoreError(f"the stored {col.field_of(row)} is not encrypted; refusing to trust it",
+                                     row["assessment_id"])
+                try:
+                    text = open_legacy(row["assessment_id"], col.field_of(row), raw, keyring=keyring)
+                except StoreError:
+                    col.open(row, keyring)  # already bound (sealed earlier in this upgrade), or an error
+                    continue
+                _update(conn, col, row, col.seal(row, text, keyring))
+                done += 1
+            if len(rows) < batch:
+                break
+            after = tuple(rows[-1][k] for k in col.key)
+    conn.execute("DELETE FROM maintenance")
+    return done

@@ -25,11 +25,17 @@ the file is opened, and those rules are easy to lose in a bigger class.
 * Schema 3 keeps a compact outcome next to every stored result (``outcomes``), so
   re-scoring a large store never opens the full results, and stores the answers
   clustered by assessment.
+* Schema 4 binds every sealed value to its revision (and a result or outcome to
+  its key) as well as to its assessment and field: before it, revision 1's
+  ciphertext copied over revision 2's opened, so a correction could be rolled
+  back without the key. The upgrade seals every value again in one transaction,
+  after the key was checked (``_store_keys.reseal_bound``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -43,7 +49,7 @@ __all__ = [
     "SCHEMA_VERSION", "connect", "default_store_path", "ensure_private_dir", "open_connection", "sealed_trigger",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 5000
 
 # Expected value of each pragma after it was set; read back at every connect.
@@ -168,7 +174,8 @@ def _migrate(conn: sqlite3.Connection, path: Path, keyring: Keyring | None, *, u
 
     Each upgrade runs in one transaction with its data changes, so a store is never
     half upgraded: version 1 → 2 seals every plaintext value under the current key;
-    2 → 3 adds the compact outcome of every stored result. ``open_connection`` runs
+    2 → 3 adds the compact outcome of every stored result; 3 → 4 seals every value
+    again bound to its revision and result key. ``open_connection`` runs
     the upgrades that read sealed values only after the key was checked (``upto``).
     """
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -196,6 +203,10 @@ def _migrate(conn: sqlite3.Connection, path: Path, keyring: Keyring | None, *, u
             assert keyring is not None, "the 2 → 3 upgrade reads sealed results: check the key first"
             _upgrade_v2(conn, keyring)
             target = 3
+        if target == 3 and upto >= 4:
+            assert keyring is not None, "the 3 → 4 upgrade opens every sealed value: check the key first"
+            _upgrade_v3(conn, keyring)
+            target = 4
         if target > version:
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
@@ -225,7 +236,7 @@ def _upgrade_v1(conn: sqlite3.Connection, keyring: Keyring | None) -> None:
 def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
     """Version 2 → 3: answers clustered by key; the compact outcome table, with a row for every stored result."""
     from . import audit
-    from ._store_values import OutcomeKeys, decode, insert_outcome
+    from ._store_values import OutcomeKeys, insert_outcome, open_legacy
 
     for statement in v3_statements():
         conn.execute(statement)
@@ -254,7 +265,7 @@ def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
     known: OutcomeKeys = {}
     while rows := cur.fetchmany(500):  # a large store's results do not fit in memory at once
         for aid, revision, isha, rsha, engine, blob, digest, created in rows:
-            data = decode(aid, "result", blob, keyring=ring)
+            data = json.loads(open_legacy(aid, "result", blob, keyring=ring))  # sealed as schema 2 sealed it
             result = data if isinstance(data, dict) else {}
             instrument = result.get("instrument")
             version = instrument.get("version", "") if isinstance(instrument, dict) else ""
@@ -262,4 +273,14 @@ def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
                            keyring=ring, known=known)
             added += 1
     audit.append(conn, ring, [audit.Event("migrate", detail=f"schema 3, {added} outcomes indexed")],
+                 actor=audit.default_actor())
+
+
+def _upgrade_v3(conn: sqlite3.Connection, ring: Keyring) -> None:
+    """Version 3 → 4: every sealed value bound to its revision and result key (see ``_store_keys.reseal_bound``)."""
+    from . import audit
+    from ._store_keys import reseal_bound
+
+    resealed = reseal_bound(conn, ring)
+    audit.append(conn, ring, [audit.Event("migrate", detail=f"schema 4, {resealed} values bound to their revision")],
                  actor=audit.default_actor())

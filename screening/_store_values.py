@@ -3,7 +3,9 @@
 May import: errors, result, crypto / stdlib.
 
 ``encode``/``decode`` are the single seam every answer, judgement and result
-value passes through: JSON, then AES-GCM bound to (assessment, field) with the
+value passes through: JSON, then AES-GCM bound to everything that identifies the
+value — (assessment, revision, field), and for a result or outcome also its key
+(instrument hash, rules hash, engine version) — with the
 keyring a ``Store`` was opened with, or else the process's
 (``crypto.codec_keyring``: the one the last store was opened with). Nothing else
 writes those columns, and the schema's triggers refuse a value that is not
@@ -26,13 +28,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._pnr import looks_like_personnummer
-from .crypto import Keyring, aad, codec_keyring
+from .crypto import Keyring, aad, bind, codec_keyring
 from .errors import StoreError
 from .result import Result, compact_outcome
 
 __all__ = [
     "AssessmentInfo",
     "OutcomeKeys",
+    "ResultKey",
     "SavedResult",
     "Status",
     "canonical",
@@ -44,9 +47,11 @@ __all__ = [
     "insert_result",
     "new_case_ref",
     "now",
+    "open_legacy",
     "open_text",
     "outcome_key",
     "reason",
+    "reseal_revision",
     "seal_text",
 ]
 
@@ -111,7 +116,7 @@ def new_case_ref() -> str:
 # Case facts (children in the household, age, immediate danger, …) are stored as rows of
 # the answers table under ``fact:<name>``: an item id cannot contain ':', so the two never
 # meet, and a fact gets every guarantee an answer has without a second copy of the
-# machinery: sealed and bound to (assessment, field), one commit per fact, part of the
+# machinery: sealed and bound to (assessment, revision, field), one commit per fact, part of the
 # revision (frozen on completion, copied into a correction), rotated with the key and
 # deleted with the case.
 FACT_PREFIX = "fact:"
@@ -122,19 +127,34 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def encode(assessment_id: str, field: str, value: object, *, keyring: Keyring | None = None) -> bytes:
-    """The stored form of one value: JSON sealed with AES-GCM, bound to (assessment, field).
+ResultKey = tuple[str, str, str]  # (instrument sha256, rules sha256, engine version) of a derived row
+
+
+def encode(
+    assessment_id: str,
+    field: str,
+    value: object,
+    *,
+    revision: int,
+    key: ResultKey | tuple[()] = (),
+    keyring: Keyring | None = None,
+) -> bytes:
+    """The stored form of one value: JSON sealed with AES-GCM, bound to its whole identity.
 
     Args:
         assessment_id: the assessment the value belongs to.
-        field: ``answer:<item id>``, ``judgement``, ``result`` or another fixed name.
+        field: ``answer:<item id>`` (case facts: ``answer:fact:<name>``), ``judgement``,
+            ``result`` or ``rescore`` (the compact outcome).
         value: text, integers, ``None``, lists and mappings of those.
+        revision: the revision the value belongs to: revision 1's ciphertext does not
+            open in revision 2's row, so a correction cannot be rolled back by copying.
+        key: a result's or outcome's (instrument sha256, rules sha256, engine version).
         keyring: the keys to use; default the process's (``crypto.codec_keyring``).
 
     Raises:
         StoreError: the value is not JSON data (the message never shows it), or the key is unusable.
     """
-    return seal_text(assessment_id, field, canonical(value), keyring=keyring)
+    return seal_text(assessment_id, field, canonical(value), revision=revision, key=key, keyring=keyring)
 
 
 def canonical(value: object) -> bytes:
@@ -150,27 +170,51 @@ def canonical(value: object) -> bytes:
     return text.encode("utf-8")
 
 
-def seal_text(assessment_id: str, field: str, text: bytes, *, keyring: Keyring | None = None) -> bytes:
+def seal_text(
+    assessment_id: str,
+    field: str,
+    text: bytes,
+    *,
+    revision: int,
+    key: ResultKey | tuple[()] = (),
+    keyring: Keyring | None = None,
+) -> bytes:
     """``encode`` for a value already serialised by ``canonical``.
 
     The re-scorer stores the same few outcomes for a million assessments: it
     serialises each distinct one once and only seals per row (the seal binds the
-    value to its assessment, so that part cannot be shared).
+    value to its assessment, revision and key, so that part cannot be shared).
     """
-    return (keyring or codec_keyring()).seal(text, aad(assessment_id, field))
+    return (keyring or codec_keyring()).seal(text, bind(assessment_id, str(revision), field, *key))
 
 
-def decode(assessment_id: str, field: str, data: bytes | str, *, keyring: Keyring | None = None) -> object:
-    """Inverse of ``encode``; a value moved from another row or assessment fails.
+def decode(
+    assessment_id: str,
+    field: str,
+    data: bytes | str,
+    *,
+    revision: int,
+    key: ResultKey | tuple[()] = (),
+    keyring: Keyring | None = None,
+) -> object:
+    """Inverse of ``encode``; a value moved from another row, revision, key or assessment fails.
 
     Raises:
         StoreError: not ciphertext, a key the keyring lacks, or a value that was altered
-            or moved; the message names the assessment and field, never content.
+            or moved (tampering); the message names the assessment and field, never content.
     """
-    return json.loads(open_text(assessment_id, field, data, keyring=keyring))
+    return json.loads(open_text(assessment_id, field, data, revision=revision, key=key, keyring=keyring))
 
 
-def open_text(assessment_id: str, field: str, data: bytes | str, *, keyring: Keyring | None = None) -> bytes:
+def open_text(
+    assessment_id: str,
+    field: str,
+    data: bytes | str,
+    *,
+    revision: int,
+    key: ResultKey | tuple[()] = (),
+    keyring: Keyring | None = None,
+) -> bytes:
     """``decode`` without parsing: the JSON text (for callers that parse each distinct text once).
 
     Raises:
@@ -179,7 +223,29 @@ def open_text(assessment_id: str, field: str, data: bytes | str, *, keyring: Key
     if data.__class__ is not bytes:
         raise StoreError(f"the stored {field} is not encrypted; refusing to trust it", assessment_id)
     try:
-        return (keyring or codec_keyring()).open(data, aad(assessment_id, field), field)
+        return (keyring or codec_keyring()).open(data, bind(assessment_id, str(revision), field, *key), field)
+    except StoreError as exc:
+        raise StoreError(f"{exc.message} (revision {revision})", assessment_id) from None
+
+
+def reseal_revision(keyring: Keyring, assessment_id: str, field: str, data: bytes, old: int, new: int) -> bytes:
+    """A revision's value sealed again for another revision (a correction copies the completed one).
+
+    Raises:
+        StoreError: the value does not open for ``old`` (altered or moved).
+    """
+    text = open_text(assessment_id, field, data, revision=old, keyring=keyring)
+    return seal_text(assessment_id, field, text, revision=new, keyring=keyring)
+
+
+def open_legacy(assessment_id: str, field: str, data: bytes, *, keyring: Keyring) -> bytes:
+    """Open a value sealed before schema 4 (bound to assessment and field only); the upgrade's use only.
+
+    Raises:
+        StoreError: as ``decode``.
+    """
+    try:
+        return keyring.open(data, aad(assessment_id, field), field)
     except StoreError as exc:
         raise StoreError(exc.message, assessment_id) from None
 
@@ -210,7 +276,7 @@ def insert_result(
     cur = conn.execute(
         "INSERT INTO results (assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
         " result, result_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (*key, encode(aid, "result", data, keyring=keyring), digest, created),
+        (*key, encode(aid, "result", data, revision=revision, key=key[2:], keyring=keyring), digest, created),
     )
     insert_outcome(conn, key, result.instrument.version, data, digest, created, keyring=keyring)
     return SavedResult(digest, cur.rowcount == 1)
@@ -265,7 +331,8 @@ def insert_outcome(
         "INSERT INTO outcomes (assessment_id, revision, key, outcome, result_sha256, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (aid, revision, outcome_key(conn, isha, rsha, engine, instrument_version, known),
-         encode(aid, "rescore", compact_outcome(result), keyring=keyring), result_sha256, created_at),
+         encode(aid, "rescore", compact_outcome(result), revision=revision, key=(isha, rsha, engine), keyring=keyring),
+         result_sha256, created_at),
     )
 
 

@@ -6,10 +6,13 @@ Why field encryption with AES-GCM (``cryptography``'s ``AESGCM``) and not a
 whole-file cipher: the store must stay a plain SQLite file that every SQLite
 tool, the backup API and the batch re-scorer can open, while answers,
 judgements and results are unreadable without the key. Each value is sealed on
-its own with a random 96-bit nonce and *associated data* naming the assessment
-and the field (``answer:<item>``, ``judgement``, ``result``), so a ciphertext
-copied into another row or another assessment fails to open instead of
-silently becoming that row's answer.
+its own with a random 96-bit nonce and *associated data* naming everything that
+identifies it: the assessment, the revision, the field (``answer:<item>``,
+``judgement``, ``result``) and, for a derived row, its result key (``bind``), so
+a ciphertext copied into another row, another assessment or another revision
+fails to open instead of silently becoming that row's answer — in particular an
+answer corrected in revision 2 cannot be rolled back by copying revision 1's
+ciphertext over it.
 
 Stored form (bytes): ``0x01 | key id (8) | nonce (12) | ciphertext+tag``. The
 key id is derived from the key (HKDF), so it names the key without revealing it
@@ -42,7 +45,7 @@ import stat
 import threading
 from pathlib import Path
 
-from ._crypto import FORMAT, HEADER, KEY_BYTES, KID_BYTES, NONCE_BYTES, Keyring, aad, new_key
+from ._crypto import FORMAT, HEADER, KEY_BYTES, KID_BYTES, NONCE_BYTES, Keyring, aad, bind, new_key
 from .errors import StoreError
 from .files import make_private_dirs
 
@@ -54,6 +57,7 @@ __all__ = [
     "NONCE_BYTES",
     "Keyring",
     "aad",
+    "bind",
     "codec_keyring",
     "default_key_path",
     "default_keyring",

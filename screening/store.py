@@ -11,10 +11,17 @@ is a new revision that keeps the old one. Results are derived rows keyed by
 everything that produced them and are never written over the answers.
 
 Privacy: every answer, judgement and result value passes through
-``_store_values.encode``/``decode`` — AES-GCM bound to (assessment, field) under
-a key kept outside the database (``crypto``). Every write also appends its
-audit record (``audit``) in the same transaction, so an action and its record
-commit or vanish together; a refused write leaves a "refused" record. Case
+``_store_values.encode``/``decode`` — AES-GCM bound to (assessment, revision,
+field, result key) under a key kept outside the database (``crypto``). Every
+write also appends its audit record (``audit``) in the same transaction, so an
+action and its record commit or vanish together; a refused write leaves a
+"refused" record. Every read of personal data through the public API
+(``answers``, ``answer_rows``, ``facts``, ``judgement``, ``results``) writes one
+"view" record per call (ids and revision only), in the transaction it reads in.
+The one unaudited path is ``_session_*``: the interview session reads the draft
+it resumes through it, after ``interview.run_interview`` logged the case's
+"view"; the batch re-scorer reads with its own queries and logs one record per
+run (``_batch_store.record_run``). Case
 references, instrument ids, dates and the assessor (staff, not the client; the
 audit trail names staff anyway) stay in clear so cases can be listed and
 audited without the key.
@@ -25,8 +32,9 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from . import audit as _audit
 from ._store_base import StoreBase
@@ -42,6 +50,7 @@ from ._store_values import (
     info_from_row,
     insert_result,
     new_case_ref,
+    reseal_revision,
 )
 from ._store_values import now as _now
 from .crypto import Keyring
@@ -49,6 +58,8 @@ from .errors import StoreError
 from .instrument import JudgementInput
 from .result import Result
 from .scoring import CompiledInstrument
+
+_T = TypeVar("_T")
 
 __all__ = [
     "AssessmentInfo",
@@ -240,7 +251,7 @@ class Store(StoreBase):
         event = _audit.Event("answer", assessment_id, item_id + (" (partial)" if partial else ""))
         with self._write("the answer", assessment_id, event) as conn:
             revision = self._draft_revision(conn, assessment_id)
-            data = encode(assessment_id, f"answer:{item_id}", value, keyring=self._keyring)
+            data = encode(assessment_id, f"answer:{item_id}", value, revision=revision, keyring=self._keyring)
             conn.execute(
                 "INSERT INTO answers (assessment_id, revision, item_id, value, partial, answered_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (assessment_id, revision, item_id) DO UPDATE SET"
@@ -264,9 +275,46 @@ class Store(StoreBase):
             raise StoreError("a case fact's name is letters, digits and '_'")
         self.record_answer(assessment_id, FACT_PREFIX + name, value)
 
+    # Reading personal data: every public read is one audited "view" (see the module docstring).
+
+    def _view(self, assessment_id: str, what: str, revision: int | None,
+              read: Callable[[str, int], _T]) -> _T:
+        """``read(assessment_id, revision)`` inside one transaction with its "view" record (ids only).
+
+        A read that fails (a value altered or moved, a missing assessment) rolls back
+        and leaves a "refused" view record instead.
+        """
+        event = _audit.Event("view", assessment_id, what)
+        with self._write(f"the audit record of reading the {what}", None, event):
+            rev = revision if revision is not None else self.get(assessment_id).revision
+            self._pending[0] = _audit.Event("view", assessment_id, f"{what}, revision {rev}")
+            return read(assessment_id, rev)
+
     def facts(self, assessment_id: str, revision: int | None = None) -> dict[str, object]:
-        """fact name → value of a revision (default: the current one); ``None`` = asked, unknown."""
-        rev = revision if revision is not None else self.get(assessment_id).revision
+        """fact name → value of a revision (default: the current one); ``None`` = asked, unknown. Audited."""
+        return self._view(assessment_id, "facts", revision, self._facts)
+
+    def answers(self, assessment_id: str, revision: int | None = None) -> dict[str, object]:
+        """item id → answer of a revision (default: the current one); ``None`` = asked, unknown. Audited."""
+        return self._view(assessment_id, "answers", revision, self._answers)
+
+    def answer_rows(self, assessment_id: str, revision: int | None = None) -> dict[str, tuple[object, bool]]:
+        """item id → (answer, partial) — ``partial`` marks a group still being filled. Audited."""
+        return self._view(assessment_id, "answers", revision, self._answer_rows)
+
+    def _session_answer_rows(self, assessment_id: str) -> dict[str, tuple[object, bool]]:
+        """``answer_rows`` of the current revision, unaudited: only for the interview session (see module doc)."""
+        return self._answer_rows(assessment_id, self.get(assessment_id).revision)
+
+    def _session_facts(self, assessment_id: str) -> dict[str, object]:
+        """``facts`` of the current revision, unaudited: only for the interview session (see module doc)."""
+        return self._facts(assessment_id, self.get(assessment_id).revision)
+
+    def _session_judgement(self, assessment_id: str) -> JudgementInput | None:
+        """``judgement`` of the current revision, unaudited: only for the interview session (see module doc)."""
+        return self._judgement(assessment_id, self.get(assessment_id).revision)
+
+    def _facts(self, assessment_id: str, rev: int) -> dict[str, object]:
         rows = self._read(  # the 'fact:' prefix as a range of the primary key, which LIKE would not use
             "SELECT item_id, value FROM answers"
             " WHERE assessment_id = ? AND revision = ? AND item_id >= ? AND item_id < ?",
@@ -274,24 +322,22 @@ class Store(StoreBase):
         )
         return {
             r["item_id"][len(FACT_PREFIX):]: decode(assessment_id, f"answer:{r['item_id']}", r["value"],
-                                                    keyring=self._keyring)
+                                                    revision=rev, keyring=self._keyring)
             for r in rows
         }
 
-    def answers(self, assessment_id: str, revision: int | None = None) -> dict[str, object]:
-        """item id → answer of a revision (default: the current one); ``None`` = asked, unknown."""
-        return {item: value for item, (value, _) in self.answer_rows(assessment_id, revision).items()}
+    def _answers(self, assessment_id: str, rev: int) -> dict[str, object]:
+        return {item: value for item, (value, _) in self._answer_rows(assessment_id, rev).items()}
 
-    def answer_rows(self, assessment_id: str, revision: int | None = None) -> dict[str, tuple[object, bool]]:
-        """item id → (answer, partial) — ``partial`` marks a group still being filled."""
-        rev = revision if revision is not None else self.get(assessment_id).revision
+    def _answer_rows(self, assessment_id: str, rev: int) -> dict[str, tuple[object, bool]]:
         rows = self._read(
             "SELECT item_id, value, partial FROM answers WHERE assessment_id = ? AND revision = ?",
             (assessment_id, rev),
         )
         return {
             r["item_id"]: (
-                decode(assessment_id, f"answer:{r['item_id']}", r["value"], keyring=self._keyring), bool(r["partial"])
+                decode(assessment_id, f"answer:{r['item_id']}", r["value"], revision=rev, keyring=self._keyring),
+                bool(r["partial"]),
             )
             for r in rows
             if not r["item_id"].startswith(FACT_PREFIX)
@@ -303,7 +349,7 @@ class Store(StoreBase):
         with self._write("the judgement", assessment_id, event) as conn:
             revision = self._draft_revision(conn, assessment_id)
             data = None if judgement is None else encode(
-                assessment_id, "judgement", judgement.model_dump(), keyring=self._keyring
+                assessment_id, "judgement", judgement.model_dump(), revision=revision, keyring=self._keyring
             )
             conn.execute(
                 "UPDATE revisions SET judgement = ? WHERE assessment_id = ? AND revision = ?",
@@ -312,14 +358,17 @@ class Store(StoreBase):
             conn.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", (_now(), assessment_id))
 
     def judgement(self, assessment_id: str, revision: int | None = None) -> JudgementInput | None:
-        rev = revision if revision is not None else self.get(assessment_id).revision
+        """The assessor's level and rationale on a revision (default: the current one), or ``None``. Audited."""
+        return self._view(assessment_id, "judgement", revision, self._judgement)
+
+    def _judgement(self, assessment_id: str, rev: int) -> JudgementInput | None:
         rows = self._read(
             "SELECT judgement FROM revisions WHERE assessment_id = ? AND revision = ?", (assessment_id, rev)
         )
         if not rows or rows[0]["judgement"] is None:
             return None
         return JudgementInput.model_validate(
-            decode(assessment_id, "judgement", rows[0]["judgement"], keyring=self._keyring)
+            decode(assessment_id, "judgement", rows[0]["judgement"], revision=rev, keyring=self._keyring)
         )
 
     # ------------------------------------------------------------------ revisions
@@ -367,16 +416,24 @@ class Store(StoreBase):
             if row[1] != "completed":
                 raise StoreError("the assessment is still a draft; change it directly", assessment_id)
             old, new, now = int(row[0]), int(row[0]) + 1, _now()
+            # Every value is bound to its revision: the copies are opened and sealed again for
+            # the new one (a ciphertext copied as it is would not open there, by design).
+            ring = self._keyring
+            judged = None if row[4] is None else reseal_revision(ring, assessment_id, "judgement", row[4], old, new)
             conn.execute(
                 "INSERT INTO revisions (assessment_id, revision, status, instrument_version, instrument_sha256,"
                 " judgement, created_at) VALUES (?, ?, 'draft', ?, ?, ?, ?)",
-                (assessment_id, new, row[2], row[3], row[4], now),
+                (assessment_id, new, row[2], row[3], judged, now),
             )
-            conn.execute(
+            copied = conn.execute(
+                "SELECT item_id, value, partial, answered_at FROM answers WHERE assessment_id = ? AND revision = ?",
+                (assessment_id, old),
+            ).fetchall()
+            conn.executemany(
                 "INSERT INTO answers (assessment_id, revision, item_id, value, partial, answered_at)"
-                " SELECT assessment_id, ?, item_id, value, partial, answered_at FROM answers"
-                " WHERE assessment_id = ? AND revision = ?",
-                (new, assessment_id, old),
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(assessment_id, new, item, reseal_revision(ring, assessment_id, f"answer:{item}", value, old, new),
+                  partial, answered) for item, value, partial, answered in copied],
             )
             conn.execute(
                 "UPDATE assessments SET current_revision = ?, updated_at = ? WHERE id = ?", (new, now, assessment_id)
@@ -409,15 +466,19 @@ class Store(StoreBase):
             return saved
 
     def results(self, assessment_id: str, revision: int | None = None) -> list[tuple[str, Result]]:
-        """(result hash, result) for a revision (default: current), oldest first."""
-        rev = revision if revision is not None else self.get(assessment_id).revision
+        """(result hash, result) for a revision (default: current), oldest first. Audited."""
+        return self._view(assessment_id, "results", revision, self._results)
+
+    def _results(self, assessment_id: str, rev: int) -> list[tuple[str, Result]]:
         rows = self._read(
-            "SELECT result, result_sha256 FROM results WHERE assessment_id = ? AND revision = ? ORDER BY created_at",
+            "SELECT result, result_sha256, instrument_sha256, rules_sha256, engine_version FROM results"
+            " WHERE assessment_id = ? AND revision = ? ORDER BY created_at",
             (assessment_id, rev),
         )
         return [
-            (r["result_sha256"], Result.model_validate(decode(assessment_id, "result", r["result"],
-                                                              keyring=self._keyring)))
+            (r["result_sha256"], Result.model_validate(decode(
+                assessment_id, "result", r["result"], revision=rev,
+                key=(r["instrument_sha256"], r["rules_sha256"], r["engine_version"]), keyring=self._keyring)))
             for r in rows
         ]
 

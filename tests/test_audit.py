@@ -77,7 +77,9 @@ def test_every_action_writes_exactly_its_record_and_no_content(user, tmp_path, c
         ("answer", "c1", "t", "ok"),
         ("answer", "c1", "cal", "ok"),
         ("judge", "c1", "level and rationale", "ok"),
-        ("view", "c1", "interview", "ok"),
+        ("view", "c1", "interview", "ok"),  # the interview's own reads are covered by this one
+        ("view", "c1", "answers, revision 1", "ok"),
+        ("view", "c1", "judgement, revision 1", "ok"),
         ("complete", "c1", "revision 1", "ok"),
         ("score", "c1", f"revision 1, privtest@1.0.0, engine {result.engine_version}", "stored"),
         ("rescore", "c1", f"revision 1, privtest@1.0.0, engine {result.engine_version}", "unchanged"),
@@ -95,6 +97,56 @@ def test_every_action_writes_exactly_its_record_and_no_content(user, tmp_path, c
     assert CANARY not in dump and NAME not in dump
 
 
+def test_every_public_read_of_personal_data_is_one_view_record_with_ids_only(user):
+    """Issue 15, item 8: ``answers()`` and ``judgement()`` (and the other reads) wrote no record at all."""
+    ci = text_instrument()
+    with Store.open(user.store) as st:
+        aid = st.create_assessment(ci, case_ref="c1").id
+        st.record_answer(aid, "t", CANARY)
+        st.record_fact(aid, "age", 34)
+        st.set_judgement(aid, JudgementInput(level="high", rationale=NAME))
+        st.complete(aid, result=assess(ci, {"t": CANARY}))
+        before = len(actions(st))
+        assert st.answers(aid) == {"t": CANARY}
+        assert st.answer_rows(aid) == {"t": (CANARY, False)}
+        assert st.facts(aid) == {"age": 34}
+        assert st.judgement(aid) == JudgementInput(level="high", rationale=NAME)
+        assert len(st.results(aid)) == 1
+        assert st.answers(aid, 1) == {"t": CANARY}
+        got = actions(st)[before:]
+        assert verify(st).ok
+    assert got == [
+        ("view", "c1", "answers, revision 1", "ok"),
+        ("view", "c1", "answers, revision 1", "ok"),
+        ("view", "c1", "facts, revision 1", "ok"),
+        ("view", "c1", "judgement, revision 1", "ok"),
+        ("view", "c1", "results, revision 1", "ok"),
+        ("view", "c1", "answers, revision 1", "ok"),
+    ]
+    dump = json.dumps(got, ensure_ascii=False)
+    assert CANARY not in dump and NAME not in dump
+
+
+def test_a_read_of_an_unknown_assessment_is_recorded_as_refused(user):
+    with Store.open(user.store) as st:
+        with pytest.raises(StoreError, match="no such assessment"):
+            st.judgement("0" * 32)
+        assert actions(st)[-1] == ("view", None, "judgement", "refused")
+
+
+def test_resuming_an_interview_is_one_view_not_one_per_answer(user):
+    """The interview session reads the draft unaudited: ``run_interview`` logged the case's view."""
+    ci = text_instrument()
+    with Store.open(user.store) as st:
+        aid = st.create_assessment(ci, case_ref="c1").id
+        for key in ("a", "b", "t"):
+            st.record_answer(aid, key, "yes" if key != "t" else CANARY)
+        st.set_judgement(aid, JudgementInput(level="high", rationale=NAME))
+        before = len(actions(st))
+        assert run_interview(st, ci, aid, ScriptedPrompter(["."])).status == "saved"
+        assert actions(st)[before:] == [("view", "c1", "interview", "ok")]
+
+
 def test_an_action_that_fails_to_commit_leaves_no_ok_record_only_a_failed_one(user, monkeypatch):
     with Store.open(user.store) as st:
         aid = st.create_assessment(text_instrument(), case_ref="c1").id
@@ -107,7 +159,7 @@ def test_an_action_that_fails_to_commit_leaves_no_ok_record_only_a_failed_one(us
             st.record_answer(aid, "t", CANARY)
         monkeypatch.undo()
         assert st.answers(aid) == {}
-        assert actions(st)[1:] == [("answer", "c1", "t", "failed")]
+        assert actions(st)[1:] == [("answer", "c1", "t", "failed"), ("view", "c1", "answers, revision 1", "ok")]
         st.record_answer(aid, "t", CANARY)
         assert actions(st)[-1] == ("answer", "c1", "t", "ok")
         assert verify(st).ok

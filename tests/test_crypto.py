@@ -67,32 +67,34 @@ def kids_in_store(db: Path) -> set[bytes]:
 
 def test_values_round_trip_and_are_not_json_any_more(user):
     value = [{"a": "å\u202e", "b": None, "c": 7}]
-    data = encode("id", "answer:q1", value)
+    data = encode("id", "answer:q1", value, revision=1)
     assert isinstance(data, bytes) and data[:1] == b"\x01"
     assert b"\xc3\xa5" not in data  # the UTF-8 of "å" is not in the ciphertext
-    assert decode("id", "answer:q1", data) == value
+    assert decode("id", "answer:q1", data, revision=1) == value
 
 
-@pytest.mark.parametrize(("aid", "field"), [("other", "answer:q1"), ("id", "answer:q2"), ("id", "judgement")])
-def test_a_value_moved_to_another_assessment_or_field_fails_to_open(user, aid, field):
-    data = encode("id", "answer:q1", CANARY)
+@pytest.mark.parametrize(("aid", "field", "revision"),
+                         [("other", "answer:q1", 1), ("id", "answer:q2", 1), ("id", "judgement", 1),
+                          ("id", "answer:q1", 2)])
+def test_a_value_moved_to_another_assessment_or_field_fails_to_open(user, aid, field, revision):
+    data = encode("id", "answer:q1", CANARY, revision=1)
     with pytest.raises(StoreError, match="failed authentication") as info:
-        decode(aid, field, data)
+        decode(aid, field, data, revision=revision)
     assert CANARY not in str(info.value)
 
 
 def test_one_flipped_bit_anywhere_fails(user):
-    data = bytearray(encode("id", "answer:q1", CANARY))
+    data = bytearray(encode("id", "answer:q1", CANARY, revision=1))
     for position in (0, 5, 12, 25, len(data) - 1):
         broken = bytearray(data)
         broken[position] ^= 0x01
         with pytest.raises(StoreError):
-            decode("id", "answer:q1", bytes(broken))
+            decode("id", "answer:q1", bytes(broken), revision=1)
 
 
 def test_plaintext_in_the_store_is_refused_not_trusted(user):
     with pytest.raises(StoreError, match="not encrypted"):
-        decode("id", "answer:q1", json.dumps(CANARY))
+        decode("id", "answer:q1", json.dumps(CANARY), revision=1)
 
 
 def test_associated_data_is_unambiguous():
@@ -270,7 +272,7 @@ def test_rotation_re_encrypts_everything_and_retires_the_old_key(user):
     (value,) = conn.execute("SELECT value FROM answers WHERE item_id = 't'").fetchone()
     conn.close()
     with pytest.raises(StoreError, match="which the old key does not have"):
-        decode(aid, "answer:t", value, keyring=Keyring(old_raw, source="the old key"))
+        decode(aid, "answer:t", value, revision=1, keyring=Keyring(old_raw, source="the old key"))
 
 
 def test_a_process_that_missed_the_rotation_cannot_write_with_the_old_key(user):
@@ -282,7 +284,7 @@ def test_a_process_that_missed_the_rotation_cannot_write_with_the_old_key(user):
         conn = raw(st.path)
         with pytest.raises(sqlite3.IntegrityError, match="not encrypted with an active key"):
             conn.execute("INSERT INTO answers VALUES (?, 1, 'a', ?, 0, 'x')",
-                         (aid, encode(aid, "answer:a", "yes", keyring=old_ring)))
+                         (aid, encode(aid, "answer:a", "yes", revision=1, keyring=old_ring)))
         conn.close()
         # The store notices the new key file and uses it.
         st.record_answer(aid, "a", "yes")
@@ -378,9 +380,10 @@ def test_a_version_1_store_is_sealed_when_opened(user):
         from screening.audit import verify
 
         assert verify(st).ok
-        rows = st.connection.execute("SELECT action, case_ref, detail FROM audit").fetchall()
+        rows = st.connection.execute("SELECT action, case_ref, detail FROM audit WHERE action = 'migrate'").fetchall()
         assert rows == [("migrate", None, "schema 2, 2 values sealed"),
-                        ("migrate", None, "schema 3, 0 outcomes indexed")]
+                        ("migrate", None, "schema 3, 0 outcomes indexed"),
+                        ("migrate", None, "schema 4, 0 values bound to their revision")]
         st.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert kids_in_store(db) == {load_key_file(user.key_file).current_kid}
     assert CANARY.encode() not in db.read_bytes()
@@ -398,7 +401,8 @@ def test_a_table_made_elsewhere_gets_the_same_guarantee(user):
         conn.execute(sealed_trigger("made_elsewhere", "outcome"))  # idempotent
         with pytest.raises(sqlite3.IntegrityError, match="not encrypted with an active key"):
             conn.execute("INSERT INTO made_elsewhere VALUES (?, ?)", (aid, json.dumps({"level": "low"})))
-        conn.execute("INSERT INTO made_elsewhere VALUES (?, ?)", (aid, encode(aid, "rescore", {"level": "low"})))
+        conn.execute("INSERT INTO made_elsewhere VALUES (?, ?)",
+                     (aid, encode(aid, "rescore", {"level": "low"}, revision=1)))
         with pytest.raises(sqlite3.IntegrityError, match="not encrypted with an active key"):  # the schema's own
             conn.execute("INSERT INTO outcome_keys VALUES (1, 'i', 'r', 'e', '1')")
             conn.execute("INSERT INTO outcomes VALUES (?, 1, 1, ?, NULL, 'x')", (aid, json.dumps({"level": "low"})))
@@ -438,7 +442,8 @@ def test_opening_a_store_reads_the_key_environment_again(user, monkeypatch, tmp_
         assert st.keyring.current_kid != first
         second = filled(st, ci, "c2")
         assert decode(second, "answer:t", st.connection.execute(
-            "SELECT value FROM answers WHERE item_id = 't'").fetchone()[0]) == CANARY, "the codec follows the store"
+            "SELECT value FROM answers WHERE item_id = 't'").fetchone()[0], revision=1) == CANARY, \
+            "the codec follows the store"
     assert (elsewhere / "screening" / "key").exists()
     monkeypatch.setenv("XDG_CONFIG_HOME", str(user.config))
     with Store.open(user.store) as st:

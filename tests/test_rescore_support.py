@@ -69,13 +69,13 @@ def fill_store(path: Path, ci: Any, records: Iterable[Mapping[str, Any]]) -> lis
             "INSERT INTO revisions (assessment_id, revision, status, instrument_version, instrument_sha256, judgement,"
             " created_at) VALUES (?, 1, 'draft', ?, ?, ?, ?)",
             (aid, version, rec.get("sha256", ci.sha256),
-             None if judgement is None else encode(aid, "judgement", dict(judgement)), STAMP),
+             None if judgement is None else encode(aid, "judgement", dict(judgement), revision=1), STAMP),
         )
         for key, value in rec["answers"].items():
             conn.execute(
                 "INSERT INTO answers (assessment_id, revision, item_id, value, partial, answered_at)"
                 " VALUES (?, 1, ?, ?, 0, ?)",
-                (aid, key, encode(aid, f"answer:{key}", value), STAMP),
+                (aid, key, encode(aid, f"answer:{key}", value, revision=1), STAMP),
             )
         conn.execute(
             "UPDATE revisions SET status = 'completed', completed_at = ? WHERE assessment_id = ?",
@@ -148,7 +148,9 @@ def plain(path: Path, table: str) -> list[tuple[Any, ...]]:
     for row in rows:
         data = dict(zip(columns, row, strict=True))
         if field is not None:
-            opened = decode(data["assessment_id"], "rescore" if field == "outcome" else "result", data[field])
+            opened = decode(data["assessment_id"], "rescore" if field == "outcome" else "result", data[field],
+                            revision=data["revision"],
+                            key=(data["instrument_sha256"], data["rules_sha256"], data["engine_version"]))
             data[field] = json.dumps(opened, sort_keys=True)
         out.append(tuple(data.values()))
     return sorted(out)

@@ -106,7 +106,12 @@ OLD_RESCORE_TABLE = """CREATE TABLE rescore_results (
 
 
 def as_version_2(path: Path) -> None:
-    """Make a store look as schema 2 left it: no outcome tables."""
+    """Make a store look as schema 2 left it: values bound to (assessment, field) only, no outcome tables."""
+    from test_sealing import as_schema_3
+
+    from screening.crypto import default_keyring
+
+    as_schema_3(path, default_keyring())
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("DROP TABLE outcomes")
     conn.execute("DROP TABLE outcome_keys")
@@ -131,7 +136,8 @@ def test_every_stored_result_has_its_compact_outcome(store, demo):
     full = store._conn.execute("SELECT assessment_id, revision, instrument_sha256, rules_sha256, engine_version,"
                                " result_sha256, created_at FROM results").fetchall()
     assert [(*r[:5], *r[7:]) for r in rows] == full and rows[0][5] == demo.instrument.version
-    assert decode(info.id, "rescore", rows[0][6]) == compact_outcome(result.model_dump(mode="json"))
+    assert decode(info.id, "rescore", rows[0][6], revision=1, key=rows[0][2:5]) == compact_outcome(
+        result.model_dump(mode="json"))
     assert compact_outcome(result.model_dump(mode="json"))["level"] == result.final_level
     with pytest.raises(sqlite3.IntegrityError, match="never rewritten"):
         store._conn.execute("UPDATE outcomes SET created_at = 'x'")
@@ -140,8 +146,9 @@ def test_every_stored_result_has_its_compact_outcome(store, demo):
 
 
 def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(tmp_path, demo):
-    from screening._store_values import decode, encode
+    from screening._store_values import canonical, decode
     from screening.audit import verify
+    from screening.crypto import aad, default_keyring
 
     path = tmp_path / "v2.db"
     with Store.open(path) as st:
@@ -158,21 +165,26 @@ def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute(OLD_RESCORE_TABLE)
     conn.execute("INSERT INTO rescore_results VALUES (?, 1, ?, 'rules-x', '0.0.9', ?, ?, NULL, '2025-01-01')",
-                 (ids[0], expected[0][2], demo.instrument.version, encode(ids[0], "rescore", earlier)))
+                 (ids[0], expected[0][2], demo.instrument.version,
+                  default_keyring().seal(canonical(earlier), aad(ids[0], "rescore"))))
     conn.close()
     with Store.open(path) as st:
         got = st._conn.execute(OUTCOMES).fetchall()
         # The results' outcomes again (same keys, hashes and times; the sealed bytes differ, a fresh
         # nonce, but open to the same outcome), and the re-scorer's row moved with its own key.
         moved = [r for r in got if r[3] == "rules-x"]
-        assert len(moved) == 1 and moved[0][0] == ids[0] and decode(ids[0], "rescore", moved[0][6]) == earlier
+        assert len(moved) == 1 and moved[0][0] == ids[0]
+        assert decode(ids[0], "rescore", moved[0][6], revision=1, key=moved[0][2:5]) == earlier
         rest = [r for r in got if r[3] != "rules-x"]
         assert [(*r[:6], *r[7:]) for r in rest] == [(*r[:6], *r[7:]) for r in expected]
-        assert [decode(r[0], "rescore", r[6]) for r in rest] == [decode(r[0], "rescore", r[6]) for r in expected]
+        assert [decode(r[0], "rescore", r[6], revision=r[1], key=r[2:5]) for r in rest] == [
+            decode(r[0], "rescore", r[6], revision=r[1], key=r[2:5]) for r in expected]
         assert st._conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'rescore_results'").fetchone() is None
-        assert st._conn.execute("SELECT version FROM schema_version").fetchall() == [(2,), (3,)]
+        assert st._conn.execute("SELECT version FROM schema_version").fetchall() == [(2,), (4,)]
         assert st._conn.execute("SELECT detail FROM audit WHERE action = 'migrate'").fetchall() == [
-            ("schema 3, 2 outcomes indexed",)]
+            ("schema 3, 2 outcomes indexed",),
+            ("schema 4, 5 values bound to their revision",),  # 2 answers, 2 results, the moved outcome
+        ]
         assert verify(st).ok
         # The answers were rebuilt clustered by their key: all there, and still frozen.
         assert [st.answers(i) for i in ids] == [{"q1": "yes"}, {"q1": "no"}]
