@@ -9,6 +9,7 @@ runs in-process through ``screening.cli.run``; conftest points
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -112,9 +113,12 @@ def test_language_store_and_report_defaults_come_from_the_settings(
     for key, value in (("lang", "en"), ("store", str(db)), ("report.format", "md"),
                        ("report.profile", "referral"), ("timezone", "America/New_York")):
         set_setting(key, value)
-    code, out, err = cli(capsys, "cases")  # the store from the settings, English
+    code, out, err = cli(capsys, "cases")  # the store from the settings, English, New York time
     assert code == 0, err
-    assert "Reference" in out and REF in out
+    assert "Reference" in out and REF in out and re.search(r"\d\d:\d\d E[SD]T", out)
+    code, out, err = cli(capsys, "cases", "show", REF)
+    assert code == 0, err
+    assert "Completed: 2026-07-01 08:05 EDT" in out and "Final level: High risk" in out
     code, out, err = cli(capsys, "report", "--case", REF)
     assert code == 0, err
     assert out.startswith("> **Confidential:**")  # Markdown, English

@@ -17,6 +17,7 @@ answer that contains one is masked.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ..scoring import CompiledInstrument
     from ..store import AssessmentInfo, Store
 
-__all__ = ["Revision", "find_case", "revisions", "show_cmd", "store_setting", "stored_report"]
+__all__ = ["Revision", "find_case", "revisions", "show_cmd", "store_setting", "stored_report", "view_zone"]
 
 _W = {
     "case": ("Ärende", "Case"),
@@ -226,7 +227,15 @@ def _show_lines(
 def _time(text: str | None) -> str:
     from .._report_context import display_time
 
-    return display_time(text) if text else "—"
+    return display_time(text, view_zone()) if text else "—"
+
+
+def view_zone() -> tzinfo | None:
+    """The zone times are shown in: the settings' ``timezone``, else the system's (None)."""
+    from ..report import local_zone
+    from ..settings import setting
+
+    return local_zone(setting("timezone"))
 
 
 def _fact_lines(facts: dict[str, object], result: Result | None, lang: str, home: Path | None) -> list[str]:

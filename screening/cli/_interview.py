@@ -275,10 +275,11 @@ def cases_cmd(
     from .._report_context import display_time  # local time with the zone, as in reports
     from ..settings import setting
     from ..store import Store
-    from ._cases import store_setting
+    from ._cases import store_setting, view_zone
 
     if ctx.invoked_subcommand is not None:
         return
+    zone = view_zone()
     sv = (lang.value if lang is not None else setting("lang")) != "en"
     header = ("Referens", "Instrument", "Status", "Rev", "Påbörjad", "Ändrad") if sv else (
         "Reference", "Instrument", "Status", "Rev", "Started", "Changed")
@@ -286,7 +287,7 @@ def cases_cmd(
     with Store.open(store or store_setting()) as st:
         rows = [
             (_safe(a.case_ref), f"{a.instrument_id}@{a.instrument_version}", words[a.status], str(a.revision),
-             display_time(a.created_at), display_time(a.updated_at))
+             display_time(a.created_at, zone), display_time(a.updated_at, zone))
             for a in st.list_assessments(status=status.value if status else None, instrument_id=instrument)
         ]
         st.audit("list", detail=f"{len(rows)} assessments")
