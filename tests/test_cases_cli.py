@@ -34,14 +34,16 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def completed_case(db: Path, ref: str = REF, *, extra: dict[str, object] | None = None) -> str:
+def completed_case(
+    db: Path, ref: str = REF, *, extra: dict[str, object] | None = None, rationale: str = "Fiktiv motivering."
+) -> str:
     """A PATRIARK assessment as a finished interview stores it; returns its id."""
     path = find_instrument("patriark")
     ci = load_instrument_file(path)
     answers = {**load_answers(REPO / "examples" / "patriark.yaml"), **(extra or {})}
     rules = resolve_rules("default", None)
     facts = {"children_in_household": True, "age": 17}
-    judgement = JudgementInput(level="high", rationale="Fiktiv motivering.")
+    judgement = JudgementInput(level="high", rationale=rationale)
     with Store.open(db, actor="handlaggare-a") as st:
         info = st.create_assessment(ci, case_ref=ref, assessor="Handläggare A", lang="sv", instrument_path=path)
         for key, value in answers.items():
@@ -66,7 +68,8 @@ def test_cases_show_prints_answers_facts_result_and_history_in_words(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str
 ) -> None:
     db = tmp_path / "s.db"
-    completed_case(db, extra={"other_considerations": f"Ring {PNR} om det behövs."})
+    completed_case(db, extra={"other_considerations": f"Ring {PNR} om det behövs."},
+                   rationale=f"Samtal med mamma ({PNR[2:]}).")
     code, out, err = cli(capsys, "cases", "show", REF, "--store", str(db), "--lang", lang)
     assert code == 0, err
     sv = lang == "sv"
@@ -79,7 +82,7 @@ def test_cases_show_prints_answers_facts_result_and_history_in_words(
     assert ("== Historik ==" if sv else "== History ==") in out
     assert "2026-07-01 14:05 CEST" in out  # local time, not the stored UTC
     assert PNR not in out and "19121212" not in out
-    assert ("personnummer dolt" if sv else "personal identity number hidden") in out
+    assert ("Ring [personnummer dolt] om" if sv else "Ring [personal identity number hidden] om") in out
     assert ("view", "cases show, revision 1") in audit_actions(db)
 
 

@@ -167,7 +167,14 @@ def show_cmd(
         history = [(r, st.results(info.id, r.number)) for r in revisions(st, info.id)]
     result = stored[-1][1] if stored else None
     for line in _show_lines(info, rev, ci, answers, facts, result, history, words, home):
-        typer.echo(line)
+        typer.echo(_no_personnummer(line, words))
+
+
+def _no_personnummer(line: str, lang: str) -> str:
+    """Every personnummer-shaped run in a line (a free-text answer, a rationale) masked, the rest kept."""
+    from .._pnr import _PERSONNUMMER, looks_like_personnummer
+
+    return _PERSONNUMMER.sub(_w("pnr", lang), line) if looks_like_personnummer(line) else line
 
 
 def store_setting() -> Path | None:
@@ -295,15 +302,11 @@ def _words(ci: CompiledInstrument, item: Item, value: object, lang: str) -> str:
 
 
 def _plain(value: object, lang: str) -> str:
-    from .._pnr import looks_like_personnummer
     from ..present import safe_text
 
     if isinstance(value, bool):
         return ("ja" if value else "nej") if lang == "sv" else ("yes" if value else "no")
-    text = str(value)
-    if looks_like_personnummer(text):
-        return _w("pnr", lang)
-    return safe_text(text).replace("\n", " / ")
+    return safe_text(str(value)).replace("\n", " / ")  # one line, so the personnummer filter sees it whole
 
 
 # ---------------------------------------------------------------- report --case
