@@ -81,8 +81,8 @@ def _zone(value: str) -> str | None:
 
 
 KEYS: dict[str, Key] = {
-    "rules": Key("Kommunens regeluppsättning för insatser (id, sökväg, 'default' eller 'none')",
-                 "The municipality's referral rule set (id, path, 'default' or 'none')", _rules, "default"),
+    "rules": Key("Kommunens regeluppsättning för insatser (id, sökväg, 'none'; 'default' = Stockholm)",
+                 "The municipality's referral rule set (id, path, 'none'; 'default' = Stockholm)", _rules, "default"),
     "lang": Key("Språk", "Language", _one_of("sv", "en"), "sv"),
     "store": Key("Ärendelagret (SQLite-fil)", "The case store (SQLite file)", _path, None, env="SCREENING_STORE"),
     "timezone": Key("Tidszon i rapporter (t.ex. Europe/Stockholm); standard: systemets",
@@ -195,6 +195,8 @@ def set_setting(key: str, value: str, path: Path | None = None) -> Path:
     why = KEYS[key].check(value)
     if why is not None:
         raise SettingsError(f"{key}: {why}")
+    if key == "store" or (key == "rules" and (value.endswith((".yaml", ".yml")) or os.sep in value)):
+        value = str(Path(value).expanduser().absolute())  # a path means the same from any directory
     target = path or settings_path()
     stored = load_settings(target)
     stored[key] = value

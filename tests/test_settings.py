@@ -139,3 +139,9 @@ def test_set_setting_keeps_other_values_and_quotes_safely(tmp_path: Path) -> Non
     with pytest.raises(SettingsError, match="unknown setting"):
         set_setting("nope", "x", target)
     assert oct(os.stat(target).st_mode & 0o777) == "0o600"
+
+
+def test_a_relative_store_path_is_kept_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    set_setting("store", "cases.db")
+    assert load_settings()["store"] == str(tmp_path / "cases.db")
