@@ -209,3 +209,10 @@ def test_the_case_list_shows_local_time_with_the_zone(tmp_path: Path, capsys: py
     assert code == 0, err
     row = next(line for line in out.splitlines() if line.startswith(REF))
     assert row.count(" CET") + row.count(" CEST") == 2 and "UTC" not in row  # conftest: TZ=Europe/Stockholm
+
+
+def test_report_refuses_an_extension_it_cannot_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "s.db"
+    completed_case(db)
+    code, _, err = cli(capsys, "report", "--case", REF, "--store", str(db), "-o", str(tmp_path / "r.pdf"))
+    assert code == 2 and ".pdf" in err and not (tmp_path / "r.pdf").exists()

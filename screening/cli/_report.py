@@ -105,6 +105,9 @@ def report_cmd(
     from ..report import CaseInfo, render_report
     from ..settings import setting
 
+    if fmt is None and output is not None and output.suffix and output.suffix.lower() not in SUFFIX_FORMATS:
+        raise typer.BadParameter(f"{output.suffix!r}: a report is .html, .md or .txt (or say --format)",
+                                 param_hint="-o")
     chosen_fmt = report_format(output, fmt.value if fmt else None, setting("report.format") or "html")
     chosen_lang = lang.value if lang is not None else setting("lang") or "sv"
     chosen_profile = profile.value if profile is not None else setting("report.profile") or "case-file"
