@@ -107,11 +107,16 @@ class Keyring:
         *,
         source: str = "<memory>",
         path: Path | None = None,
+        stores: Mapping[bytes, str] | None = None,
     ) -> None:
         if len(current) != KEY_BYTES or any(len(k) != KEY_BYTES for k in old):
             raise StoreError("a key is 32 bytes")
         self.source = source
         self.path = path
+        # The stores sealed with this key (store id → where it was last opened): a
+        # rotation must re-encrypt every one of them, or those left out can no longer
+        # be read once the old key is retired.
+        self.stores: dict[bytes, str] = dict(stores or {})
         self._current = _key(current)
         self._keys: dict[bytes, _Key] = {}
         for kid, audit_key in (retired or {}).items():
@@ -195,13 +200,21 @@ class Keyring:
         """A keyring with a new current key; this one's key becomes ``old`` (still opens values)."""
         old = [k.raw for k in self._keys.values() if k.raw is not None]
         retired = {k.kid: k.audit for k in self._keys.values() if k.aead is None}
-        return Keyring(new_key(), old, retired, source=self.source, path=self.path)
+        return Keyring(new_key(), old, retired, source=self.source, path=self.path, stores=self.stores)
 
     def retire_old(self) -> Keyring:
         """The same keyring with every old key reduced to its audit key (rotation finished)."""
         retired = {k.kid: k.audit for k in self._keys.values() if k.kid != self._current.kid}
         assert self._current.raw is not None
-        return Keyring(self._current.raw, (), retired, source=self.source, path=self.path)
+        return Keyring(self._current.raw, (), retired, source=self.source, path=self.path, stores=self.stores)
+
+    def with_stores(self, stores: Mapping[bytes, str]) -> Keyring:
+        """The same keys, recording ``stores`` as the stores sealed with them."""
+        if self._current.raw is None:
+            raise StoreError("this keyring cannot be written")
+        old = [k.raw for k in self._keys.values() if k.raw is not None and k.kid != self._current.kid]
+        retired = {k.kid: k.audit for k in self._keys.values() if k.aead is None}
+        return Keyring(self._current.raw, old, retired, source=self.source, path=self.path, stores=stores)
 
     def file_text(self) -> str:
         """The key file's content for this keyring."""
@@ -215,4 +228,11 @@ class Keyring:
                 lines.append(f"old {base64.b64encode(k.raw).decode()}\n")
             else:
                 lines.append(f"audit {k.kid.hex()} {base64.b64encode(k.audit).decode()}\n")
+        for store_id, where in sorted(self.stores.items()):
+            lines.append(f"store {store_id.hex()} {_one_line(where)}\n")
         return "".join(lines)
+
+
+def _one_line(text: str) -> str:
+    """A store's path as one printable line of the key file (the path is a hint; the id decides)."""
+    return "".join(c if c.isprintable() else "?" for c in text) or "?"

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._store_values import ResultKey, encode, now, open_legacy, open_text, seal_text
-from .crypto import FORMAT, HEADER, Keyring, default_keyring, reset_default_keyring
+from .crypto import FORMAT, HEADER, Keyring, default_keyring, record_store, reset_default_keyring
 from .errors import StoreError
 
 __all__ = [
@@ -45,6 +45,8 @@ __all__ = [
     "Sealed",
     "attach_keyring",
     "current_is_active",
+    "identity",
+    "pending",
     "register",
     "rekey",
     "reseal_bound",
@@ -114,6 +116,32 @@ def sealed_columns(conn: sqlite3.Connection) -> list[Sealed]:
     return [c for c in _COLUMNS if c.table in tables]
 
 
+def identity(conn: sqlite3.Connection) -> bytes | None:
+    """The store's random id (``store_meta``), which the key file records; ``None`` before schema 2."""
+    try:
+        row = conn.execute("SELECT value FROM store_meta WHERE name = 'store_id'").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return bytes(row[0]) if row and isinstance(row[0], bytes) else None
+
+
+def pending(conn: sqlite3.Connection, keyring: Keyring, *, fresh: bool) -> dict[str, int]:
+    """Values per table a rotation would re-encrypt (reads only: ``screening key rotate --dry-run``).
+
+    ``fresh``: a new key is to be made, so every value; otherwise (an earlier
+    rotation is being finished) those not yet under the current key.
+    """
+    counts: dict[str, int] = {}
+    for col in sealed_columns(conn):
+        sql = f"SELECT count(*) FROM {col.table} WHERE {col.column} IS NOT NULL"
+        params: tuple[object, ...] = ()
+        if not fresh:
+            sql += f" AND substr({col.column}, 2, {HEADER - 1}) != ?"
+            params = (keyring.current_kid,)
+        counts[col.table] = int(conn.execute(sql, params).fetchone()[0])
+    return counts
+
+
 def _keys(conn: sqlite3.Connection) -> dict[bytes, str]:
     return {bytes(kid): state for kid, state in conn.execute("SELECT kid, state FROM store_keys")}
 
@@ -169,6 +197,9 @@ def attach_keyring(conn: sqlite3.Connection, path: Path, given: Keyring | None) 
         if problem is None:
             if state is None:
                 _write(conn, functools.partial(register, conn, ring.current_kid))
+            store_id = identity(conn)
+            if store_id is not None:
+                record_store(ring, store_id, path)  # the key file lists the stores a rotation must include
             return ring
         if given is not None or attempt == 2:
             raise StoreError(problem)

@@ -28,6 +28,14 @@ refused, as ssh does. Its lines::
     key <base64>              the current key: seals new values, MACs new audit records
     old <base64>              the previous key while a rotation runs: still opens values
     audit <key id> <base64>   a retired key's audit MAC key: verifies old audit records only
+    store <store id> <path>   a store sealed with this key, where it was last opened
+
+The ``store`` lines are why ``screening key rotate`` can refuse to cut off a
+store that shares the key file: every store records itself the first time it is
+opened with the file (``record_store``), and a rotation that does not name each
+of them stops before changing anything unless forced. A rotation, and every
+rewrite of the file, holds ``key_file_lock``: two rotations at once would
+otherwise each write their own "new" key, and one of them would be lost.
 
 Three keys are derived from each key with HKDF-SHA256 (separate ``info``
 strings): the AES-256-GCM key, the audit HMAC key and the key id. A retired key
@@ -39,10 +47,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import fcntl
 import hashlib
 import os
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from ._crypto import FORMAT, HEADER, KEY_BYTES, KID_BYTES, NONCE_BYTES, Keyring, aad, bind, new_key
@@ -61,9 +72,11 @@ __all__ = [
     "codec_keyring",
     "default_key_path",
     "default_keyring",
+    "key_file_lock",
     "key_source",
     "load_key_file",
     "new_key",
+    "record_store",
     "reset_default_keyring",
     "write_key_file",
 ]
@@ -134,12 +147,19 @@ def load_key_file(path: Path) -> Keyring:
     current: bytes | None = None
     old: list[bytes] = []
     retired: dict[bytes, bytes] = {}
+    stores: dict[bytes, str] = {}
     for n, line in enumerate(text.splitlines(), 1):
         words = line.split()
         if not words or words[0].startswith("#"):
             continue
         where = f"{path}:{n}"
-        if words[0] == "key" and len(words) == 2 and current is None:
+        if words[0] == "store" and len(words) >= 3:
+            try:
+                store_id = bytes.fromhex(words[1])
+            except ValueError:
+                raise StoreError(f"{where}: not a store id") from None
+            stores[store_id] = line.split(maxsplit=2)[2]
+        elif words[0] == "key" and len(words) == 2 and current is None:
             current = _b64key(words[1], where)
         elif words[0] == "old" and len(words) == 2:
             old.append(_b64key(words[1], where))
@@ -152,10 +172,11 @@ def load_key_file(path: Path) -> Keyring:
                 raise StoreError(f"{where}: not a key id")
             retired[kid] = _b64key(words[2], where)
         else:
-            raise StoreError(f"{where}: expected 'key <base64>', 'old <base64>' or 'audit <id> <base64>'")
+            raise StoreError(f"{where}: expected 'key <base64>', 'old <base64>', 'audit <id> <base64>' "
+                             "or 'store <id> <path>'")
     if current is None:
         raise StoreError(f"the key file {path} has no 'key' line")
-    return Keyring(current, old, retired, source=f"the key file {path}", path=path)
+    return Keyring(current, old, retired, source=f"the key file {path}", path=path, stores=stores)
 
 
 def _private_dir(path: Path) -> None:
@@ -217,6 +238,63 @@ def write_key_file(keyring: Keyring, path: Path) -> None:
         write_private(path, keyring.file_text().encode("ascii"))
     except FileWriteError as exc:
         raise StoreError(f"the key file {path} could not be written ({exc.reason}); it is unchanged") from None
+
+
+@contextlib.contextmanager
+def key_file_lock(path: Path, *, wait: bool = False) -> Iterator[bool]:
+    """Hold the key file's lock (``.<name>.lock`` beside it, 0600); yields whether it was got.
+
+    Every rewrite of a key file happens under it. ``wait=False`` never blocks: a
+    rotation refuses to start while another runs, and a store that cannot record
+    itself now does so at a later open.
+
+    Raises:
+        StoreError: the lock file cannot be created.
+    """
+    lock = path.with_name(f".{path.name}.lock")
+    _private_dir(path.parent)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise StoreError(f"cannot create the key file's lock {lock} ({exc.strerror})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def record_store(keyring: Keyring, store_id: bytes, where: Path) -> bool:
+    """Add a store to the ``store`` lines of the key file it was opened with; ``True`` if written.
+
+    Best effort and never blocking: skipped when the keyring has no file, the file
+    is locked (a rotation runs) or its current key is no longer this keyring's (a
+    rotation finished elsewhere); the store records itself at a later open then.
+    """
+    path = keyring.path
+    if path is None or keyring.stores.get(store_id) == str(where):
+        return False
+    try:
+        with key_file_lock(path) as held:
+            if not held:
+                return False
+            on_disk = load_key_file(path)
+            if on_disk.current_kid != keyring.current_kid:
+                return False
+            if on_disk.stores.get(store_id) != str(where):
+                write_key_file(on_disk.with_stores({**on_disk.stores, store_id: str(where)}), path)
+            keyring.stores.update(on_disk.stores)
+            keyring.stores[store_id] = str(where)
+            return True
+    except StoreError:
+        return False
 
 
 # ---------------------------------------------------------------------- the default keyring

@@ -224,3 +224,114 @@ def test_the_schema_4_upgrade_waits_for_the_right_key_and_changes_nothing_withou
     assert user.store.read_bytes() == snapshot
     with Store.open(user.store) as st:
         assert st.answers(aid) == {"t": SECOND}
+
+
+# ---------------------------------------------------------------- key files shared by stores (items 6 and 13)
+
+
+def two_stores(user) -> tuple[Path, str, Path, str]:
+    """The default store and another one, both sealed with the user's one key file."""
+    other = user.root / "elsewhere" / "other.db"
+    ids = []
+    for db in (user.store, other):
+        with Store.open(db) as st:
+            aid = st.create_assessment(text_instrument(), case_ref="c1").id
+            st.record_answer(aid, "t", FIRST)
+            ids.append(aid)
+    return user.store, ids[0], other, ids[1]
+
+
+def readable(db: Path, aid: str) -> bool:
+    reset_default_keyring()
+    try:
+        with Store.open(db) as st:
+            return st.answers(aid) == {"t": FIRST}
+    except StoreError:
+        return False
+
+
+def test_every_store_records_itself_in_the_key_file(user):
+    main, _, other, _ = two_stores(user)
+    text = user.key_file.read_text()
+    for db in (main, other):
+        conn = raw(db)
+        (store_id,) = conn.execute("SELECT value FROM store_meta WHERE name = 'store_id'").fetchone()
+        conn.close()
+        assert f"store {bytes(store_id).hex()} {db}\n" in text
+    assert load_key_file(user.key_file).stores.keys() == {bytes.fromhex(line.split()[1])
+                                                         for line in text.splitlines() if line.startswith("store ")}
+
+
+def test_rotate_refuses_a_key_file_another_store_still_uses(user, capsys):
+    from screening.cli import run
+
+    main, first, other, second = two_stores(user)
+    before = user.key_file.read_bytes()
+    capsys.readouterr()
+    assert run(["key", "rotate", "--lang", "en"]) == 1
+    err = capsys.readouterr().err
+    assert "also used by 1 store(s) not named" in err and str(other) in err and "--force" in err
+    assert user.key_file.read_bytes() == before, "nothing changed"
+    assert readable(main, first) and readable(other, second)
+    assert run(["key", "rotate"]) == 1  # Swedish too
+    assert "används också av 1 databas(er)" in capsys.readouterr().err
+
+
+def test_rotate_with_every_store_named_keeps_them_all_readable_and_says_to_back_up(user, capsys):
+    from screening.cli import run
+
+    main, first, other, second = two_stores(user)
+    old = load_key_file(user.key_file).current_kid
+    assert run(["key", "rotate", "--store", str(main), "--store", str(other), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    ring = load_key_file(user.key_file)
+    assert ring.current_kid != old and f"New key: {ring.current_kid.hex()}" in out
+    assert "Back up the key file now" in out
+    assert len(ring.stores) == 2 and not ring.old_kids
+    assert readable(main, first) and readable(other, second)
+
+
+def test_rotate_force_cuts_off_the_stores_left_out_and_says_so(user, capsys):
+    from screening.cli import run
+
+    main, first, other, second = two_stores(user)
+    assert run(["key", "rotate", "--force", "--lang", "en"]) == 0
+    captured = capsys.readouterr()
+    assert "can no longer be read" in captured.err and str(other) in captured.err
+    assert readable(main, first) and not readable(other, second)
+    assert list(load_key_file(user.key_file).stores.values()) == [str(main)]
+
+
+def test_rotate_dry_run_counts_per_table_and_changes_nothing(user, capsys):
+    from screening.cli import run
+
+    main, first, other, _ = two_stores(user)
+    with Store.open(main) as st:
+        st.set_judgement(first, JudgementInput(level="high", rationale=FIRST))
+        st.complete(first, result=assess(text_instrument(), {"t": FIRST}))
+    files = {p: p.read_bytes() for p in (user.key_file, main, other)}
+    capsys.readouterr()
+    assert run(["key", "rotate", "--dry-run", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "Dry run: nothing is changed" in out and "A new key would be made" in out
+    assert f"{main}: 4 values would be re-encrypted (answers 1, revisions 1, results 1, outcomes 1)" in out
+    assert "also used by" in out and str(other) in out
+    assert {p: p.read_bytes() for p in files} == files
+    assert run(["key", "rotate", "--dry-run", "--store", str(main), "--store", str(other)]) == 0
+    assert "Provkörning: ingenting ändras" in capsys.readouterr().out
+    assert {p: p.read_bytes() for p in files} == files
+
+
+def test_a_second_rotation_while_one_runs_refuses_clearly(user, capsys):
+    from screening.cli import run
+    from screening.crypto import key_file_lock
+
+    main, first, _, _ = two_stores(user)
+    before = user.key_file.read_bytes()
+    with key_file_lock(user.key_file) as held:
+        assert held
+        assert run(["key", "rotate", "--force", "--lang", "en"]) == 1
+    assert "another key rotation is already running" in capsys.readouterr().err
+    assert user.key_file.read_bytes() == before
+    assert run(["key", "rotate", "--force", "--lang", "en"]) == 0  # once the first is done
+    assert readable(main, first)

@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import app
 from ._interview import Lang, StoreOption, cases_app
+
+if TYPE_CHECKING:
+    from ..crypto import Keyring
 
 audit_app = typer.Typer(
     name="audit", help="The audit trail: verify it, or show one case's log extract.", no_args_is_help=True,
@@ -176,41 +179,143 @@ def key_rotate_cmd(
     keep_old: Annotated[
         bool, typer.Option("--keep-old", help="Keep the old key until another rotate (other stores still use it).")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rotate even though the key file lists stores not named with --store "
+                                           "(they can no longer be read unless --keep-old).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be re-encrypted (values per table); change nothing.")
+    ] = False,
     lang: LangOption = Lang.sv,
 ) -> None:
     """Make a new key, re-encrypt every value of the stores with it, then retire the old key.
 
     Crash-safe: the key file keeps the old key until every store is done, each
-    value names its key, and running the command again finishes the job. Every
-    store that uses this key file must be named, or it can no longer be read.
+    value names its key, and running the command again finishes the job. The key
+    file lists every store opened with it; a rotation that does not name each of
+    them with ``--store`` refuses to start (``--force`` overrides). One rotation at
+    a time: a second one while the first runs refuses (the key file's lock).
     """
-    from ..crypto import key_source, load_key_file, reset_default_keyring, write_key_file
+    from ..crypto import key_file_lock, key_source, load_key_file, reset_default_keyring, write_key_file
     from ..errors import StoreError
     from ..store import Store, default_store_path
 
     kind, path = key_source()
     if kind == "env" or path is None:
-        raise StoreError("the key comes from SCREENING_KEY; rotation rewrites a key file. Set SCREENING_KEY_FILE "
-                         "(or unset SCREENING_KEY) to rotate")
-    ring = load_key_file(path)
-    if ring.old_kids:
-        typer.echo(_t(lang, "En tidigare rotation avslutas (ingen ny nyckel skapas).",
-                      "Finishing an earlier rotation (no new key is made)."))
-    else:
-        ring = ring.rotated()
+        raise StoreError(_t(lang, "nyckeln kommer från SCREENING_KEY; en rotation skriver om en nyckelfil. Sätt "
+                                  "SCREENING_KEY_FILE (eller ta bort SCREENING_KEY) för att rotera",
+                            "the key comes from SCREENING_KEY; rotation rewrites a key file. Set SCREENING_KEY_FILE "
+                            "(or unset SCREENING_KEY) to rotate"))
+    targets = [t.expanduser().absolute() for t in (stores or [default_store_path()])]
+    with key_file_lock(path) as held:
+        if not held:
+            raise StoreError(_t(lang, f"en annan nyckelrotation pågår redan för {path}; vänta tills den är klar och "
+                                      "se sedan den nya nyckeln med screening key show",
+                                f"another key rotation is already running for {path}; wait for it to finish, then "
+                                "see the new key with screening key show"))
+        ring = load_key_file(path)
+        found = {target: _store_id(target) for target in targets if target.exists()}
+        named = set(found.values())
+        others = {sid: where for sid, where in ring.stores.items() if sid not in named}
+        if others and not force and not dry_run:
+            raise StoreError(_t(lang, f"nyckelfilen {path} används också av {len(others)} databas(er) som inte "
+                                      f"angavs: {_listing(others)}. Ange var och en med --store, annars går de "
+                                      "inte att läsa efter rotationen (eller --force, med --keep-old för att "
+                                      "behålla den gamla nyckeln åt dem)",
+                                f"the key file {path} is also used by {len(others)} store(s) not named: "
+                                f"{_listing(others)}. Name each with --store, or they cannot be read after the "
+                                "rotation (or --force, with --keep-old to keep the old key for them)"))
+        if dry_run:
+            _dry_run(found, targets, others, ring, path, lang)
+            return
+        if ring.old_kids:
+            typer.echo(_t(lang, "En tidigare rotation avslutas (ingen ny nyckel skapas).",
+                          "Finishing an earlier rotation (no new key is made)."))
+        else:
+            ring = ring.rotated()
+        # The stores this rotation re-encrypts are the ones the new key file lists.
+        ring = ring.with_stores({**{s: w for s, w in ring.stores.items() if s in others and keep_old},
+                                 **{sid: str(target) for target, sid in found.items()}})
         write_key_file(ring, path)
-    reset_default_keyring()
-    for target in stores or [default_store_path()]:
-        if not target.exists():
-            typer.echo(_t(lang, f"{target}: finns inte, hoppas över.", f"{target}: does not exist, skipped."))
-            continue
-        with Store.open(target, keyring=ring) as st:
-            moved = st.rekey()
-            late, retired = st.retire_keys()
-        typer.echo(_t(lang, f"{target}: {moved + late} värden omkrypterade, {len(retired)} nycklar pensionerade.",
-                      f"{target}: {moved + late} values re-encrypted, {len(retired)} key(s) retired."))
-    if not keep_old:
-        write_key_file(ring.retire_old(), path)
         reset_default_keyring()
+        for target in targets:
+            if target not in found:
+                typer.echo(_t(lang, f"{target}: finns inte, hoppas över.", f"{target}: does not exist, skipped."))
+                continue
+            with Store.open(target, keyring=ring) as st:
+                moved = st.rekey()
+                late, retired = st.retire_keys()
+            typer.echo(_t(lang, f"{target}: {moved + late} värden omkrypterade, {len(retired)} nycklar pensionerade.",
+                          f"{target}: {moved + late} values re-encrypted, {len(retired)} key(s) retired."))
+        if not keep_old:
+            write_key_file(ring.retire_old(), path)
+        reset_default_keyring()
+    if others and not keep_old:
+        typer.echo(_t(lang, f"Obs: {_listing(others)} går inte längre att läsa med nyckelfilen (--force).",
+                      f"Note: {_listing(others)} can no longer be read with the key file (--force)."), err=True)
     typer.echo(_t(lang, f"Ny nyckel: {ring.current_kid.hex()} i {path}.",
                   f"New key: {ring.current_kid.hex()} in {path}."))
+    typer.echo(_t(lang, "Säkerhetskopiera nyckelfilen nu, till en säker plats skild från databasen: utan den nya "
+                        "nyckeln går ingenting i databasen att läsa, och äldre kopior av nyckelfilen öppnar inte "
+                        "längre de omkrypterade värdena.",
+                  "Back up the key file now, somewhere safe and apart from the store: without the new key nothing "
+                  "in the store can be read, and older copies of the key file no longer open the re-encrypted "
+                  "values."))
+
+
+def _store_id(target: Path) -> bytes:
+    """A store's id, read without writing anything (no key check, no upgrade, no registration)."""
+    import sqlite3
+
+    from .._store_keys import identity
+    from ..errors import StoreError
+
+    try:
+        conn = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
+        try:
+            found = identity(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the store {target} ({exc})") from None
+    if found is None:
+        raise StoreError(f"{target} is not a screening store with encrypted values")
+    return found
+
+
+def _listing(stores: dict[bytes, str]) -> str:
+    from ..present import safe_text
+
+    return ", ".join(f"{safe_text(where)} (id {sid.hex()[:12]})" for sid, where in sorted(stores.items()))
+
+
+def _dry_run(found: dict[Path, bytes], targets: list[Path], others: dict[bytes, str], ring: Keyring,
+             path: Path, lang: Lang) -> None:
+    """What ``key rotate`` would do, read-only: values per table and store, stores left out."""
+    import sqlite3
+
+    from .._store_keys import pending
+
+    fresh = not ring.old_kids
+    typer.echo(_t(lang, f"Provkörning: ingenting ändras. Nyckelfil: {path}.",
+                  f"Dry run: nothing is changed. Key file: {path}."))
+    typer.echo(_t(lang, "En ny nyckel skulle skapas." if fresh else "En påbörjad rotation skulle avslutas.",
+                  "A new key would be made." if fresh else "An earlier rotation would be finished."))
+    for target in targets:
+        if target not in found:
+            typer.echo(_t(lang, f"{target}: finns inte, skulle hoppas över.", f"{target}: does not exist, would be "
+                                                                                 "skipped."))
+            continue
+        conn = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
+        try:
+            counts = pending(conn, ring, fresh=fresh)
+        finally:
+            conn.close()
+        per_table = ", ".join(f"{table} {n}" for table, n in counts.items())
+        typer.echo(_t(lang, f"{target}: {sum(counts.values())} värden skulle omkrypteras ({per_table}).",
+                      f"{target}: {sum(counts.values())} values would be re-encrypted ({per_table})."))
+    if others:
+        typer.echo(_t(lang, f"Nyckelfilen används också av: {_listing(others)}; utan --store för var och en "
+                            "vägrar rotationen (--force).",
+                      f"The key file is also used by: {_listing(others)}; without --store for each the rotation "
+                      "refuses (--force)."))
