@@ -18,7 +18,10 @@ the files are checked with the stdlib module, as the application would read them
   page cache) until that file's ``xSync``; ``power_loss()`` (or ``crash_at``, the
   N-th write or sync) forgets every unsynced byte, and every later I/O of the
   "dead" process fails. What is on disk then is what a machine would find after
-  the power came back. Deleting and creating files are treated as durable at
+  the power came back. With ``scramble`` (a ``random.Random``), a disk that
+  wrote some of its cache back before the power went is modelled as SQLite's
+  own crash tests do: a random subset of the unsynced writes reaches the disk,
+  in any order, and one of them may be torn at a 512-byte sector. Deleting and creating files are treated as durable at
   once (SQLite's WAL salts make a stale ``-wal`` harmless); the ``-shm`` index
   goes through untouched, as SQLite rebuilds it from the WAL on the next open.
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import random
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -42,6 +46,7 @@ __all__ = ["KINDS", "ApswConnection", "Fault", "FaultVFS", "connector"]
 KINDS = ("read", "write", "sync")
 _CODES = {"read": apsw.SQLITE_IOERR_READ, "write": apsw.SQLITE_IOERR_WRITE, "sync": apsw.SQLITE_IOERR_FSYNC}
 _names = itertools.count(1)
+_SECTOR = 512
 _WRITE_CHUNK = 65536  # the default VFS reports "disk full" for one write of 128 KiB or more
 
 
@@ -57,7 +62,7 @@ class Fault:
 class FaultVFS(apsw.VFS):
     """The default VFS with faults and an optional volatile write cache (see the module docstring)."""
 
-    def __init__(self, *, buffered: bool = False) -> None:
+    def __init__(self, *, buffered: bool = False, scramble: random.Random | None = None) -> None:
         self.vfs_name = f"fault{next(_names)}"
         super().__init__(self.vfs_name, "")
         self.buffered = buffered
@@ -67,6 +72,8 @@ class FaultVFS(apsw.VFS):
         self.crash_at: int | None = None  # lose power at this write-or-sync (counted from arm())
         self.crashed = False
         self.cache: dict[str, bytearray] = {}  # file name → its content, while it has unsynced writes
+        self.pending: dict[str, list[tuple[int, bytes | None]]] = {}  # its unsynced writes (None: truncate)
+        self.scramble = scramble
         self._mutations = 0
 
     # ------------------------------------------------------------------ control
@@ -81,9 +88,30 @@ class FaultVFS(apsw.VFS):
         self.crash_at = None
 
     def power_loss(self) -> None:
-        """Forget everything not synced; the process using this VFS is dead from now on."""
+        """Forget everything not synced (with ``scramble``, most of it); the process is dead from now on."""
+        if self.scramble is not None:
+            for name, writes in self.pending.items():
+                self._reach_disk(name, writes, self.scramble)
         self.cache.clear()
+        self.pending.clear()
         self.crashed = True
+
+    @staticmethod
+    def _reach_disk(name: str, writes: list[tuple[int, bytes | None]], rnd: random.Random) -> None:
+        """Some of ``writes`` reach the disk, in a random order; one may be cut at a sector boundary."""
+        chosen = [w for w in writes if rnd.random() < 0.5]
+        rnd.shuffle(chosen)
+        if chosen and rnd.random() < 0.5:
+            offset, data = chosen[-1]
+            if data is not None and len(data) > _SECTOR:
+                chosen[-1] = (offset, data[:_SECTOR * rnd.randrange(1, -(-len(data) // _SECTOR))])
+        with contextlib.suppress(FileNotFoundError), open(name, "r+b") as fh:
+            for offset, data in chosen:
+                if data is None:
+                    fh.truncate(offset)
+                else:
+                    fh.seek(offset)
+                    fh.write(data)
 
     def flush(self) -> None:
         """A clean shutdown: the OS writes its cache back (used before the stdlib opens the files)."""
@@ -92,10 +120,12 @@ class FaultVFS(apsw.VFS):
                 fh.truncate(len(data))
                 fh.write(data)
         self.cache.clear()
+        self.pending.clear()
 
     def close(self) -> None:
         if self.crashed:
             self.cache.clear()
+            self.pending.clear()
         else:
             self.flush()
         self.unregister()
@@ -132,6 +162,7 @@ class FaultVFS(apsw.VFS):
         if self.crashed:
             raise apsw.exception_for(apsw.SQLITE_IOERR_DELETE)
         self.cache.pop(filename, None)
+        self.pending.pop(filename, None)
         super().xDelete(filename, syncdir)
 
 
@@ -169,6 +200,8 @@ class FaultFile(apsw.VFSFile):
         if len(buf) < offset:
             buf.extend(bytes(offset - len(buf)))
         buf[offset:offset + len(data)] = bytes(data)
+        if self.vfs.scramble is not None:
+            self.vfs.pending.setdefault(self.key, []).append((offset, bytes(data)))
 
     def xTruncate(self, newsize: int) -> None:
         self.vfs.io("write")
@@ -180,6 +213,8 @@ class FaultFile(apsw.VFSFile):
             del buf[newsize:]
         else:
             buf.extend(bytes(newsize - len(buf)))
+        if self.vfs.scramble is not None:
+            self.vfs.pending.setdefault(self.key, []).append((newsize, None))
 
     def xFileSize(self) -> int:
         data = self.vfs.cache.get(self.key)
@@ -188,6 +223,7 @@ class FaultFile(apsw.VFSFile):
     def xSync(self, flags: int) -> None:
         self.vfs.io("sync")
         data = self.vfs.cache.pop(self.key, None)
+        self.vfs.pending.pop(self.key, None)
         if data is not None:  # what the disk holds from now on
             super().xTruncate(len(data))
             for start in range(0, len(data), _WRITE_CHUNK):

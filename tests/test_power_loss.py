@@ -63,17 +63,20 @@ rotation_store = support.rotation_store
 
 
 POWER_RUNS = int(os.environ.get("SCREENING_POWER_RUNS", "200"))
+SCRAMBLED_RUNS = 100  # power losses where part of the unsynced data reached the disk
 OTHER_RUNS = 25  # per CI run, for the rotation and the re-score (each run costs more)
 ANSWERS = (("q1", "yes"), ("q2", "yes"), ("q3", CANARY), ("q4", "no"), ("view", "high"))
 
 
-def power_run(path: Path, crash_at: int | None, work: Callable[[dict[str, Any]], None]) -> tuple[int, bool]:
+def power_run(path: Path, crash_at: int | None, work: Callable[[dict[str, Any]], None],
+              scramble: random.Random | None = None) -> tuple[int, bool]:
     """Do ``work`` on ``path`` until the power goes at write-or-sync ``crash_at``.
 
     Returns (writes and syncs done, whether the power went). ``work`` records each
-    step in the dict it gets only after the store returned (acknowledged).
+    step in the dict it gets only after the store returned (acknowledged). With
+    ``scramble``, part of what was not synced reaches the disk, possibly torn.
     """
-    with on(FaultVFS(buffered=True)) as vfs:
+    with on(FaultVFS(buffered=True, scramble=scramble)) as vfs:
         vfs.arm(crash_at=crash_at)
         try:
             work({})
@@ -96,7 +99,7 @@ def crash_points(rnd: random.Random, total: int, runs: int) -> list[int]:
 
 
 def interview_losses(tmp: Path, template: tuple[Path, str], ring: Keyring, result: Any, runs: int,
-                     seed: int) -> tuple[int, list[str]]:
+                     seed: int, scramble: bool = False) -> tuple[int, list[str]]:
     """``runs`` interviews cut by a power loss; (acknowledged steps in all, what was acknowledged and lost)."""
     aid = template[1]
     acked: dict[str, Any] = {}
@@ -121,10 +124,11 @@ def interview_losses(tmp: Path, template: tuple[Path, str], ring: Keyring, resul
     total, _ = power_run(path, None, work)
     path.unlink()
     steps, lost = 0, []
-    for at in crash_points(random.Random(seed), total, runs):
+    rnd = random.Random(seed)
+    for at in crash_points(rnd, total, runs):
         acked.clear()
         path = copy_store(template[0], tmp / "cases.db")
-        power_run(path, at, work)
+        power_run(path, at, work, rnd if scramble else None)
         steps += len(acked)
         with check_readable(path, ring) as st:
             answers, facts, judgement = st.answers(aid), st.facts(aid), st.judgement(aid)
@@ -144,6 +148,15 @@ def test_a_power_loss_at_any_point_of_an_interview_loses_nothing_acknowledged(tm
     assert steps > POWER_RUNS  # the power went at many points, not only before the first answer
 
 
+def test_a_power_loss_that_left_part_of_the_cache_on_disk_loses_nothing_acknowledged(tmp_path, empty_draft, ring,
+                                                                                      demo):
+    """Some unsynced writes reached the disk, in any order, one perhaps torn: the WAL's checksums and salts cope."""
+    result = assess(demo, dict((*ANSWERS[:2], ("q3", "no"), *ANSWERS[3:])))
+    steps, lost = interview_losses(tmp_path, empty_draft, ring, result, SCRAMBLED_RUNS, seed=16, scramble=True)
+    assert lost == []
+    assert steps > SCRAMBLED_RUNS
+
+
 def test_the_harness_sees_a_loss_when_commits_are_not_synced(tmp_path, empty_draft, ring, demo, monkeypatch):
     """``synchronous=NORMAL`` does not sync the WAL at COMMIT: the same runs must lose acknowledged answers."""
     pragmas = tuple(("synchronous", "NORMAL", 1) if p[0] == "synchronous" else p for p in schema.PRAGMAS)
@@ -156,7 +169,8 @@ def test_the_harness_sees_a_loss_when_commits_are_not_synced(tmp_path, empty_dra
 # ---------------------------------------------------------------------------- a key rotation and a re-score
 
 
-def rotation_losses(tmp: Path, store: tuple[Path, dict[str, Any]], ring: Keyring, runs: int, seed: int) -> int:
+def rotation_losses(tmp: Path, store: tuple[Path, dict[str, Any]], ring: Keyring, runs: int, seed: int,
+                    scramble: bool = False) -> int:
     """``runs`` rotations cut by a power loss; each store still opens whole and the rotation then finishes."""
     template, values = store
     new = ring.rotated()
@@ -174,9 +188,10 @@ def rotation_losses(tmp: Path, store: tuple[Path, dict[str, Any]], ring: Keyring
     total, _ = power_run(path, None, work)
     path.unlink()
     cut = 0
-    for at in crash_points(random.Random(seed), total, runs):
+    rnd = random.Random(seed)
+    for at in crash_points(rnd, total, runs):
         path = copy_store(template, tmp / "cases.db")
-        cut += power_run(path, at, work)[1]
+        cut += power_run(path, at, work, rnd if scramble else None)[1]
         with check_readable(path, new) as st:
             assert contents(st) == values, f"power lost at write {at}"
             st.rekey()
@@ -187,7 +202,8 @@ def rotation_losses(tmp: Path, store: tuple[Path, dict[str, Any]], ring: Keyring
     return cut
 
 
-def rescore_losses(tmp: Path, store: tuple[Path, Path, str], ring: Keyring, runs: int, seed: int) -> int:
+def rescore_losses(tmp: Path, store: tuple[Path, Path, str], ring: Keyring, runs: int, seed: int,
+                   scramble: bool = False) -> int:
     """``runs`` re-scores cut by a power loss; chunks are whole or absent, and the re-run equals a clean run."""
     template, home, v1_sha = store
     config = RunConfig(instrument="t", to="1.1.0", rules=None, home=str(home), full_results="changed")
@@ -203,9 +219,10 @@ def rescore_losses(tmp: Path, store: tuple[Path, Path, str], ring: Keyring, runs
     total, _ = power_run(path, None, work)
     path.unlink()
     cut = 0
-    for at in crash_points(random.Random(seed), total, runs):
+    rnd = random.Random(seed)
+    for at in crash_points(rnd, total, runs):
         path = copy_store(template, tmp / "cases.db")
-        cut += power_run(path, at, work)[1]
+        cut += power_run(path, at, work, rnd if scramble else None)[1]
         outcomes, kept = rescored(path, ring, v1_sha)
         assert kept == before[1], f"power lost at write {at}: an interview's own rows changed"
         assert half_stored_chunks(outcomes, sorted(before[0])) == [], f"power lost at write {at}"
@@ -217,6 +234,7 @@ def rescore_losses(tmp: Path, store: tuple[Path, Path, str], ring: Keyring, runs
 
 def test_a_power_loss_during_a_key_rotation_leaves_every_value_readable(tmp_path, rotation_store, ring):
     assert rotation_losses(tmp_path, rotation_store, ring, OTHER_RUNS, seed=15) > OTHER_RUNS // 2
+    assert rotation_losses(tmp_path, rotation_store, ring, OTHER_RUNS, seed=16, scramble=True) > OTHER_RUNS // 2
 
 
 def test_a_power_loss_during_a_rescore_leaves_whole_chunks(tmp_path, rescore_store, ring, monkeypatch):
@@ -238,10 +256,12 @@ def test_power_loss_soak(request, tmp_path, empty_draft, rotation_store, rescore
     runs = int(os.environ.get("SCREENING_SOAK_RUNS", "5000"))
     seed = int(os.environ.get("SCREENING_SOAK_SEED", "0")) or random.randrange(1, 2**31)
     result = assess(demo, dict((*ANSWERS[:2], ("q3", "no"), *ANSWERS[3:])))
-    steps, lost = interview_losses(tmp_path, empty_draft, ring, result, runs, seed=seed)
-    assert lost == [], f"SCREENING_SOAK_SEED={seed}"
-    assert steps > runs
-    rotation_losses(tmp_path, rotation_store, ring, max(runs // 10, 1), seed=seed)
+    for scramble in (False, True):
+        steps, lost = interview_losses(tmp_path, empty_draft, ring, result, runs, seed=seed, scramble=scramble)
+        assert lost == [], f"SCREENING_SOAK_SEED={seed}"
+        assert steps > runs
+        rotation_losses(tmp_path, rotation_store, ring, max(runs // 10, 1), seed=seed, scramble=scramble)
     monkeypatch.setenv("SCREENING_KEY", base64.b64encode(KEY).decode())
     reset_default_keyring()
-    rescore_losses(tmp_path, rescore_store, ring, max(runs // 10, 1), seed=seed)
+    for scramble in (False, True):
+        rescore_losses(tmp_path, rescore_store, ring, max(runs // 10, 1), seed=seed, scramble=scramble)
