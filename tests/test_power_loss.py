@@ -210,6 +210,7 @@ def rescore_losses(tmp: Path, store: tuple[Path, Path, str], ring: Keyring, runs
     clean = copy_store(template, tmp / "clean.db")
     run_store(clean, config, apply=True, progress=False, chunk=CHUNK)
     expected = rescored(clean, ring, v1_sha)
+    clean.unlink()
     before = rescored(template, ring, v1_sha)
 
     def work(_: dict[str, Any]) -> None:
