@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ KINDS = ("read", "write", "sync")
 _CODES = {"read": apsw.SQLITE_IOERR_READ, "write": apsw.SQLITE_IOERR_WRITE, "sync": apsw.SQLITE_IOERR_FSYNC}
 _names = itertools.count(1)
 _SECTOR = 512
+_DML = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _WRITE_CHUNK = 65536  # the default VFS reports "disk full" for one write of 128 KiB or more
 
 
@@ -298,7 +300,8 @@ class ApswCursor:
             rows = cur.fetchall()
         self._rows, self._pos = rows, 0
         self.description = tuple((n, None, None, None, None, None, None) for n in names) or None
-        self.rowcount = -1 if names else self.connection.db.changes()
+        # As the stdlib's: the changes of an INSERT, UPDATE, DELETE or REPLACE, else -1.
+        self.rowcount = self.connection.db.changes() if _DML.match(sql) else -1
         return self
 
     def executemany(self, sql: str, seq: Iterable[Any]) -> ApswCursor:
@@ -306,7 +309,7 @@ class ApswCursor:
         for params in seq:
             self.execute(sql, params)
             total += max(self.rowcount, 0)
-        self.rowcount, self._rows = total, []
+        self.rowcount, self._rows = (total if _DML.match(sql) else -1), []
         return self
 
     def _make(self, row: tuple[Any, ...]) -> Any:

@@ -213,3 +213,52 @@ def test_an_io_error_at_any_point_of_a_key_rotation(tmp_path, rotation_store, ri
             assert contents(st) == values
         path.unlink()
     assert n > 1 or kind == "read"
+
+
+# ---------------------------------------------------------------------------- the harness itself
+
+
+def test_the_apsw_adapter_answers_like_the_stdlib_connection(tmp_path):
+    """What the store relies on behaves the same through ``ApswConnection``: else the loops test the adapter."""
+    import sqlite3
+
+    from faultvfs import connector
+
+    script = [
+        ("CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB NOT NULL)", ()),
+        ("BEGIN IMMEDIATE", ()),
+        ("INSERT INTO t VALUES (?, ?)", ("a", b"\x01")),
+        ("INSERT INTO t VALUES (?, ?) ON CONFLICT DO NOTHING", ("a", b"\x02")),
+        ("INSERT INTO t VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", ("a", b"\x03")),
+        ("COMMIT", ()),
+        ("SELECT k, v FROM t", ()),
+        ("SELECT count(*) FROM t WHERE k = ?", ("none",)),
+    ]
+
+    def run(conn: sqlite3.Connection) -> list[Any]:
+        seen: list[Any] = [isinstance(conn, sqlite3.Connection), conn.in_transaction]
+        for sql, params in script:
+            cur = conn.execute(sql, params)
+            seen += [cur.rowcount, cur.fetchall(), conn.in_transaction]
+        rows = [("a", b""), ("b", b""), ("c", b"")]
+        cur = conn.executemany("INSERT INTO t VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
+        seen.append(cur.rowcount)
+        cur = conn.execute("SELECT k AS key, v FROM t ORDER BY k")
+        cur.row_factory = sqlite3.Row
+        row = cur.fetchone()
+        seen += [row["key"], row["KEY"], row[1], list(row.keys()), len(cur.fetchmany(5))]
+        for bad, error in (("INSERT INTO t VALUES ('a', x'00')", sqlite3.IntegrityError),
+                           ("SELEC 1", sqlite3.OperationalError)):
+            with pytest.raises(error) as caught:
+                conn.execute(bad)
+            seen.append(str(caught.value))
+        conn.close()
+        return seen
+
+    stdlib = run(sqlite3.connect(tmp_path / "a.db", isolation_level=None))
+    vfs = FaultVFS()
+    try:
+        adapted = run(connector(vfs)(str(tmp_path / "b.db"), 5.0))
+    finally:
+        vfs.close()
+    assert adapted == stdlib
