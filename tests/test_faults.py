@@ -215,6 +215,32 @@ def test_an_io_error_at_any_point_of_a_key_rotation(tmp_path, rotation_store, ri
     assert n > 1 or kind == "read"
 
 
+# ---------------------------------------------------------------------------- creating a store
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["once", "lasting"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_io_error_at_any_point_of_creating_a_store(tmp_path, ring, kind, persistent):
+    """The schema, its pragmas and the key's registration: a store half made opens (and completes) next time."""
+    n = 0
+    reached = True
+    while reached:
+        n += 1
+        assert n < LIMIT, "the fault loop does not end"
+        path = tmp_path / f"new{n}" / "cases.db"
+        with on(FaultVFS()) as vfs:
+            vfs.arm(Fault(kind, n, persistent))
+            try:
+                Store.open(path, keyring=ring).close()
+            except StoreError as exc:
+                check_error(exc)
+            reached = vfs.fired > 0
+        with check_readable(path, ring) as st:
+            assert list(st.list_assessments()) == []
+            st.create_assessment(support.load_instrument_file(support.DEMO))
+    assert n > 1
+
+
 # ---------------------------------------------------------------------------- the harness itself
 
 
