@@ -4,15 +4,14 @@ Instruments are YAML data, scored by a pure engine into risk levels with an
 explanation, mapped to recommended referrals, and rendered as reports. Only the
 names in ``__all__`` are supported API; module paths may change.
 
-The report, store and interview names are loaded on first use (PEP 562), so
-``import screening`` — and ``screening --help`` — does not pay for Jinja or SQLite.
+Every name but the errors is loaded on first use (PEP 562), so ``import
+screening`` — and ``screening --help`` or ``screening cases`` — pays for neither
+pydantic, the engine, Jinja nor SQLite until a command needs them.
 """
 
 import typing
 
 from ._version import __version__
-from .api import load_answers, score_file
-from .engine import assess, summarize
 from .errors import (
     AnswerError,
     AssessmentLocked,
@@ -24,22 +23,43 @@ from .errors import (
     SpecError,
     StoreError,
 )
-from .instrument import Instrument, Item, JudgementInput, Text
-from .loader import list_instruments, load_instrument, load_instrument_file, parse_instrument
-from .referral import CompiledRuleSet
-from .result import Referral, Result
-from .rules_loader import load_rules, load_rules_file
-from .scoring import CompiledInstrument
-from .texts import load_texts
 
 if typing.TYPE_CHECKING:
+    from .api import load_answers, score_file
+    from .engine import assess, summarize
     from .files import FileWriteError, write_private
+    from .instrument import Instrument, Item, JudgementInput, Text
     from .interview import Outcome as InterviewOutcome
     from .interview import Prompter, run_interview
+    from .loader import list_instruments, load_instrument, load_instrument_file, parse_instrument
+    from .referral import CompiledRuleSet
     from .report import CaseInfo, ReportError, render_report
+    from .result import Referral, Result
+    from .rules_loader import load_rules, load_rules_file
+    from .scoring import CompiledInstrument
     from .store import AssessmentInfo, SavedResult, Store, default_store_path
+    from .texts import load_texts
 
 _LAZY = {
+    "CompiledInstrument": ("scoring", "CompiledInstrument"),
+    "CompiledRuleSet": ("referral", "CompiledRuleSet"),
+    "Instrument": ("instrument", "Instrument"),
+    "Item": ("instrument", "Item"),
+    "JudgementInput": ("instrument", "JudgementInput"),
+    "Referral": ("result", "Referral"),
+    "Result": ("result", "Result"),
+    "Text": ("instrument", "Text"),
+    "assess": ("engine", "assess"),
+    "list_instruments": ("loader", "list_instruments"),
+    "load_answers": ("api", "load_answers"),
+    "load_instrument": ("loader", "load_instrument"),
+    "load_instrument_file": ("loader", "load_instrument_file"),
+    "load_rules": ("rules_loader", "load_rules"),
+    "load_rules_file": ("rules_loader", "load_rules_file"),
+    "load_texts": ("texts", "load_texts"),
+    "parse_instrument": ("loader", "parse_instrument"),
+    "score_file": ("api", "score_file"),
+    "summarize": ("engine", "summarize"),
     "AssessmentInfo": ("store", "AssessmentInfo"),
     "CaseInfo": ("report", "CaseInfo"),
     "FileWriteError": ("files", "FileWriteError"),

@@ -18,7 +18,7 @@ from .instrument import MAX_RATIONALE, JudgementInput
 from .loader import load_instrument
 from .referral import CompiledRuleSet
 from .result import Result
-from .rules_loader import find_rules, load_rules, load_rules_file
+from .rules_loader import find_rules, load_rules_file
 from .scoring import CompiledInstrument
 from .yamlsafe import load_yaml_file
 
@@ -45,8 +45,8 @@ def resolve_rules(ref: str | None, home: str | os.PathLike[str] | None) -> Compi
             path = find_rules(DEFAULT_RULES, home)
         except SpecError:
             return None
-        return load_rules_file(path, home)
-    return load_rules(ref, home)
+        return load_rules_file(path, home, check="in use")
+    return load_rules_file(find_rules(ref, home), home, check="in use")  # a command uses one instrument
 
 
 def parse_fact(text: str) -> tuple[str, object]:

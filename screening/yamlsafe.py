@@ -26,7 +26,16 @@ from .errors import Issue, SpecError
 if TYPE_CHECKING:
     import pydantic
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "Document", "Mark", "issues_from_validation", "load_yaml", "load_yaml_file"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "Document",
+    "Mark",
+    "issues_from_validation",
+    "load_yaml",
+    "load_yaml_file",
+    "peek_top_level",
+]
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -401,6 +410,44 @@ def load_yaml(text: str | bytes, source: str = "<string>", *, lenient: bool = Fa
         frozenset(composer.quoted),
         tuple(issues),
     )
+
+
+def peek_top_level(text: str | bytes, key: str) -> object:
+    """One top-level value of a clean file, read without building the rest (``None`` if absent).
+
+    For showing an instrument's title beside the one in use without loading it;
+    not a validation. Raises SpecError when the file is not clean YAML (read it
+    with load_yaml for the located problems).
+    """
+    if isinstance(text, bytes):
+        if len(text) > MAX_BYTES:
+            raise _too_big("<peek>")
+        text = _decode(text, "<peek>")
+    if _FastParser is None or _PURE_ONLY.search(text) or not text.endswith("\n"):
+        return _peek_slow(text, key)
+    parser = _FastParser(text)
+    composer = _Composer(parser, "<peek>", fast=True)
+    try:
+        for _ in range(2):  # StreamStart, DocumentStart
+            parser.get_event()
+        if parser.check_event(yaml.MappingStartEvent):
+            parser.get_event()
+            while not parser.check_event(yaml.MappingEndEvent):
+                name = composer.node(("<key>",))
+                if name == key:
+                    value = composer.node((key,))
+                    return None if composer.strict or composer.issues else value
+                composer.node(("<skip>",), record=False)
+    except (yaml.YAMLError, SpecError, RecursionError, _PureOnly):
+        pass
+    finally:
+        parser.dispose()
+    return _peek_slow(text, key)
+
+
+def _peek_slow(text: str, key: str) -> object:
+    data = load_yaml(text, "<peek>").data
+    return data.get(key) if isinstance(data, dict) else None
 
 
 def load_yaml_file(path: str | os.PathLike[str]) -> Document:

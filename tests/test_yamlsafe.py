@@ -561,3 +561,13 @@ def test_the_two_parsers_agree_on_written_yaml(data: object, flow: bool | None, 
 @pytest.mark.parametrize("path", [p for p in _ALL_YAML if p.parts[0] in ("instruments", "rules")], ids=str)
 def test_bundled_content_takes_the_fast_path(path: Path) -> None:
     assert yamlsafe._compose_fast((REPO / path).read_text(encoding="utf-8"), str(path)) is not None
+
+
+@pytest.mark.parametrize("path", [p for p in _ALL_YAML if p.parts[0] == "instruments"], ids=str)
+def test_peek_top_level_reads_the_title_as_a_full_load_does(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = (REPO / path).read_bytes()
+    title = load_yaml(data).data["title"]  # type: ignore[index]
+    assert yamlsafe.peek_top_level(data, "title") == title
+    assert yamlsafe.peek_top_level(data, "no_such_key") is None
+    monkeypatch.setattr(yamlsafe, "_FastParser", None)
+    assert yamlsafe.peek_top_level(data, "title") == title
