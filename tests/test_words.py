@@ -319,24 +319,35 @@ def test_one_unknown_answer_is_singular() -> None:
 # ---------------------------------------------------------------- the interview's refusals
 
 
+def open_store(path: Path) -> Any:
+    """A new case store at ``path`` (made on purpose: a store is created only when asked)."""
+    from screening.store import Store
+
+    try:
+        return Store.open(path, create=True)
+    except TypeError:  # a store that is always created on open
+        return Store.open(path)
+
+
 def test_a_refused_judgement_is_explained_in_the_interview_language(tmp_path: Path) -> None:
+    # A level the policy refuses is named with the engine's reason in the interview's language,
+    # never the engine's English message ("... allows the assessor only to raise the level").
     from test_interview import run, start
 
     from screening.loader import load_instrument_file
-    from screening.store import Store
 
     demo = load_instrument_file(REPO / "tests" / "fixtures" / "demo.yaml")
     for lang, script, want, other in [
-        ("sv", ["j", "n", "j", "l", "", "j", "l", "För att.", "h", "", "Allvarligt läge."],
+        ("sv", ["j", "n", "j", "l", "", "j", "1", "3", "", "Allvarligt läge."],
          "Instrumentet låter bedömaren bara höja nivån", "allows the assessor"),
-        ("en", ["y", "n", "y", "l", "", "y", "l", "Because.", "h", "", "Serious."],
+        ("en", ["y", "n", "y", "l", "", "y", "1", "3", "", "Serious."],
          "The instrument only lets the assessor raise the level", "låter bedömaren"),
     ]:
-        with Store.open(tmp_path / f"{lang}.db") as store:
+        with open_store(tmp_path / f"{lang}.db") as store:
             aid = start(store, demo, assessor="kw")
             _, p = run(store, demo, aid, script, lang=lang)
-        refusal = next(line for line in p.lines if UI["judgement_refused"][lang == "en"].split(":")[0] in line)
-        assert want in refusal and other not in p.screen, refusal
+        refusal = next(line for line in p.lines if want in line)
+        assert other not in p.screen, p.screen
         assert not problems(refusal, lang), refusal
 
 
@@ -363,11 +374,10 @@ def test_an_interview_screen_has_no_id_or_other_language(ci: CompiledInstrument,
     from test_interview import start
 
     from screening.interview import run_interview
-    from screening.store import Store
 
     for rs in rule_sets():
         pilot = Autopilot(seed=len(ci.order), judge=True)
-        with Store.open(tmp_path / f"{rs.ruleset.id}.db") as store:
+        with open_store(tmp_path / f"{rs.ruleset.id}.db") as store:
             run_interview(store, ci, start(store, ci, lang=lang), pilot, lang=lang, rules=rs)
         screen = pilot.screen
         for typed in sorted(HOSTILE_TEXTS, key=len, reverse=True):
@@ -380,10 +390,8 @@ def test_one_row_is_singular_in_the_interview(tmp_path: Path) -> None:
     # "✓ Sparat: 1 rader" was the plural with one row.
     from test_interview import group_instrument, run, start
 
-    from screening.store import Store
-
     ci = group_instrument()
-    with Store.open(tmp_path / "sv.db") as store:
+    with open_store(tmp_path / "sv.db") as store:
         _, p = run(store, ci, start(store, ci), ["j", "2024-01-05", "s", "Slag", "", "n", "."])
     assert "✓ Sparat: 1 rad" in p.lines, p.screen
     assert UI["one_row"] == ("1 rad", "1 row")
