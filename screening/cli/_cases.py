@@ -153,9 +153,10 @@ def show_cmd(
 ) -> None:
     """Visa en bedömning: svar, uppgifter, resultat och historik. / Show one assessment in words."""
     from ..settings import setting
-    from ..store import Store
+    from ..store import Store, check_case_ref
 
     words = lang.value if lang is not None else setting("lang") or "sv"
+    check_case_ref(ref)  # a personnummer is refused before anything is opened
     with Store.open(store or store_setting()) as st:
         info = find_case(st, ref, instrument)
         rev = _pick_revision(st, info, revision, completed=False)
@@ -329,8 +330,9 @@ def stored_report(
     """The report of a completed revision's stored result, rendered with its pinned instrument; audited."""
     from ..errors import StoreError
     from ..report import CaseInfo, render_report
-    from ..store import Store
+    from ..store import Store, check_case_ref
 
+    check_case_ref(ref)
     with Store.open(store or store_setting()) as st:
         info = find_case(st, ref, instrument)
         rev = _pick_revision(st, info, revision, completed=True)
