@@ -49,8 +49,9 @@ def _issues(call: object) -> list[tuple[int, int, str, str]]:
 
 
 def test_a_mistake_in_one_instruments_table_is_found_before_its_rules_run(tmp_path: Path) -> None:
-    home = _home(tmp_path, ("refer: [relationsvaldsteam]\n        urgency: within_days", "refer: [relationsvaldstem]\n"
-                            "        urgency: within_days"))
+    after = "\n        urgency: within_days"
+    typo = (f"refer: [relationsvaldsteam]{after}", f"refer: [relationsvaldstem]{after}")
+    home = _home(tmp_path, typo)
     path = home / "rules" / "stockholm.yaml"
     full = _issues(lambda: load_rules_file(path, home))
     assert full and all(loc.startswith("tables.1.") for _, _, loc, _ in full)  # the kortfragor table
@@ -74,7 +75,7 @@ def test_a_mistake_in_the_table_of_the_instrument_in_use_stops_the_interview_bef
     proc = subprocess.run(
         [sys.executable, "-m", "screening", "interview", "freda-kortfragor", "--home", str(home),
          "--store", str(tmp_path / "s.db"), "--case", "startup1"],
-        input="", capture_output=True, text=True, env=env, timeout=120,
+        check=False, input="", capture_output=True, text=True, env=env, timeout=120,
     )
     assert proc.returncode == 1, proc.stderr
     assert "stockholm.yaml:" in proc.stderr and "identifed" in proc.stderr
@@ -101,7 +102,7 @@ def test_results_are_the_same_with_the_rule_set_checked_in_use(entry: object) ->
 
 
 def test_in_use_rule_set_parses_only_the_instruments_it_is_asked_about(monkeypatch: pytest.MonkeyPatch) -> None:
-    import screening.rules_loader as rules_loader
+    from screening import rules_loader
 
     parsed: list[str] = []
     real = rules_loader.load_instrument_file
@@ -124,7 +125,9 @@ def test_in_use_rule_set_parses_only_the_instruments_it_is_asked_about(monkeypat
 def test_help_imports_neither_the_engine_nor_pydantic() -> None:
     code = "import sys; from screening.cli import run; run(['--help']); print(sorted(sys.modules))"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, timeout=120
+    )
     modules = proc.stdout.strip().splitlines()[-1]
     for heavy in ("'screening.engine'", "'pydantic'", "'jinja2'", "'sqlite3'", "'yaml'"):
         assert heavy not in modules, heavy

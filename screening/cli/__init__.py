@@ -10,7 +10,9 @@ incident file for support holds types and code locations only. A reader that
 stops early (``screening audit verify | head -1``) ends the command quietly with
 141, what a shell reports for ``cat`` or ``grep`` in the same place, not with an
 error. Commands live in sub-modules and import the library lazily so ``--help``
-stays fast.
+stays fast. Help is in the run's language (``_help``: ``--lang``, the settings,
+``$SCREENING_LANG``, the locale); typer's shell completion is on
+(``--install-completion``, ``--show-completion``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 from typing import Annotated
 
 import typer
+from typer import _click as click
 from typer.exceptions import TyperException
 
 __all__ = ["EXIT_PIPE_CLOSED", "app", "main"]
@@ -30,7 +33,7 @@ app = typer.Typer(
     name="screening",
     help="Strukturerad riskbedömning / structured risk screening (FREDA-style, PATRIARK-style).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
@@ -90,7 +93,7 @@ def run(argv: list[str] | None = None) -> int:
     from ..errors import ScreeningError
 
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="screening")
+        result = command(argv)(args=argv, standalone_mode=False, prog_name="screening")
     except typer.Abort:
         typer.echo("Avbrutet. / Aborted.", err=True)
         return 130
@@ -112,6 +115,15 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         return _incident(exc)
     return result if isinstance(result, int) else 0
+
+
+def command(argv: list[str] | None = None) -> click.Command:
+    """The click command typer builds from ``app``, its help in this run's language."""
+    from ._help import help_language, localize
+
+    built = typer.main.get_command(app)
+    localize(built, help_language(sys.argv[1:] if argv is None else argv))
+    return built
 
 
 def _stdout_closed() -> bool:
