@@ -58,9 +58,8 @@ EXPRESSION = re.compile(
 
 
 def bundled() -> list[CompiledInstrument]:
-    """The newest bundled version of each instrument (what `interview` and `score` use)."""
-    newest = {f.id: f for f in list_instruments(REPO)}
-    return [load_instrument(f"{ident}@{f.version}", REPO) for ident, f in sorted(newest.items())]
+    """Every bundled version of every instrument (stored assessments keep their version)."""
+    return [load_instrument(f"{f.id}@{f.version}", REPO) for f in list_instruments(REPO)]
 
 
 def rule_set_names() -> list[str]:
@@ -75,6 +74,9 @@ def rule_sets() -> tuple[CompiledRuleSet, ...]:
 @functools.cache
 def instruments() -> tuple[CompiledInstrument, ...]:
     return tuple(bundled())
+
+
+EVERY_INSTRUMENT = [pytest.param(ci, id=f"{ci.instrument.id}@{ci.instrument.version}") for ci in instruments()]
 
 
 def instrument_ids(ci: CompiledInstrument) -> set[str]:
@@ -282,7 +284,7 @@ def _context(text: str, problem: str) -> str:
     return text[max(0, at - 80) : at + 80].replace("\n", " ⏎ ") if at >= 0 else ""
 
 
-@pytest.mark.parametrize("ci", [pytest.param(ci, id=ci.instrument.id) for ci in instruments()])
+@pytest.mark.parametrize("ci", EVERY_INSTRUMENT)
 def test_no_id_or_expression_in_any_summary_or_report(ci: CompiledInstrument) -> None:
     failures: dict[str, str] = {}
     for where, result, written in results(ci):
@@ -351,7 +353,7 @@ def test_a_refused_judgement_is_explained_in_the_interview_language(tmp_path: Pa
         assert not problems(refusal, lang), refusal
 
 
-@pytest.mark.parametrize("ci", [pytest.param(ci, id=ci.instrument.id) for ci in instruments()])
+@pytest.mark.parametrize("ci", EVERY_INSTRUMENT)
 def test_the_questionnaire_names_skip_conditions_by_question_number(ci: CompiledInstrument) -> None:
     # `screening show` keeps each item's id in brackets (answer files are keyed by it), but a
     # skip condition is told by the questions it depends on, never as an expression.
@@ -366,7 +368,7 @@ def test_the_questionnaire_names_skip_conditions_by_question_number(ci: Compiled
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("ci", [pytest.param(ci, id=ci.instrument.id) for ci in instruments()])
+@pytest.mark.parametrize("ci", EVERY_INSTRUMENT)
 def test_an_interview_screen_has_no_id_or_other_language(ci: CompiledInstrument, lang: str, tmp_path: Path) -> None:
     # Everything the interview shows, from the first question through the summary, the judgement
     # and the result, with each bundled rule set; what the autopilot typed is left out.
