@@ -397,3 +397,24 @@ def test_one_row_is_singular_in_the_interview(tmp_path: Path) -> None:
         _, p = run(store, ci, start(store, ci), ["j", "2024-01-05", "s", "Slag", "", "n", "."])
     assert "✓ Sparat: 1 rad" in p.lines, p.screen
     assert UI["one_row"] == ("1 rad", "1 row")
+
+
+def test_every_rule_item_and_critical_answer_has_words_of_its_own() -> None:
+    # What the texts above are built from: each rule's reason, each critical rule's reason,
+    # each item's text, each level's, score's and service's name, in both languages, id-free.
+    texts: list[tuple[str, str, str]] = []
+    for ci in instruments():
+        inst = ci.instrument
+        texts += [(f"{inst.id} item {i.id}", i.text.sv, i.text.en) for i in ci.items.values()]
+        texts += [(f"{inst.id} critical {c.id}", c.reason.sv, c.reason.en) for c in inst.critical]
+        texts += [(f"{inst.id} level {lv.id}", lv.label.sv, lv.label.en) for lv in inst.levels]
+        texts += [(f"{inst.id} score {s.id}", s.label.sv, s.label.en) for s in inst.scores]
+        texts += [(f"{inst.id} requirement {r.id}", r.message.sv, r.message.en) for r in inst.requirements]
+    for rs in rule_sets():
+        for table in rs.ruleset.tables:
+            texts += [(f"{rs.ruleset.id} rule {r.id}", r.reason.sv, r.reason.en) for r in table.rules]
+        texts += [(f"{rs.ruleset.id} service {k}", s.name.sv, s.name.en) for k, s in rs.catalogue.services.items()]
+        texts += [(f"{rs.ruleset.id} fact {k}", f.label.sv, f.label.en) for k, f in rs.ruleset.facts.items()]
+    bad = [(what, problems(sv, "sv") + problems(en, "en")) for what, sv, en in texts]
+    assert not [b for b in bad if b[1]], [b for b in bad if b[1]][:20]
+    assert all(sv.strip() and en.strip() and sv != en for _, sv, en in texts if len(sv) > 12)
