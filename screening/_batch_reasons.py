@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from ._batch_score import Outcome
-from ._batch_texts import phrase
+from ._batch_texts import label, phrase
 from .instrument import JudgementInput, Text
 from .migration import MigrationPlan, Note
 from .referral import CompiledRuleSet
@@ -52,10 +52,11 @@ def reasons_for(
         if rule not in old.critical:
             crit = next((c for c, _, _ in ci.critical if c.id == rule), None)
             reason = crit.reason if crit else Text.model_construct(sv=rule, en=rule)
-            yield phrase("critical_new", rule=rule, reason=reason)
+            yield phrase("critical_new", reason=reason)
     for rule in old.critical:
-        if rule not in new.critical and any(c.id == rule for c, _, _ in ci.critical):
-            yield phrase("critical_gone", rule=rule)
+        gone = next((c for c, _, _ in ci.critical if c.id == rule), None)
+        if rule not in new.critical and gone is not None:
+            yield phrase("critical_gone", reason=gone.reason)
     if old_level != new.level:
         yield from _band(ci, new)
     if dropped is not None and judgement is not None:
@@ -68,7 +69,7 @@ def reasons_for(
     if (old.status != new.status and new.status == "incomplete") or (old.complete and not new.complete):
         yield phrase("incomplete")
     elif old.status != new.status:
-        yield phrase("status", old=old.status, new=new.status)
+        yield phrase("status", old=label(f"status_{old.status}"), new=label(f"status_{new.status}"))
     yield from _referrals(rules, old, new)
     yield from _migration(plan, notes, not_asked)
 

@@ -15,10 +15,10 @@ __all__ = ["LABELS", "PHRASES", "label", "phrase"]
 
 PHRASES: dict[str, tuple[str, str]] = {
     "critical_new": (
-        "Ny kritisk regel uppfylld: {rule} – {reason}",
-        "A critical rule now holds: {rule} – {reason}",
+        "Ny kritisk regel uppfylld: {reason}",
+        "A critical rule now holds: {reason}",
     ),
-    "critical_gone": ("Kritisk regel inte längre uppfylld: {rule}", "A critical rule no longer holds: {rule}"),
+    "critical_gone": ("Kritisk regel inte längre uppfylld: {reason}", "A critical rule no longer holds: {reason}"),
     "level": ("Nivån {old} blir {new}", "The level {old} becomes {new}"),
     "status": ("Status {old} blir {new}", "The status {old} becomes {new}"),
     "incomplete": (
