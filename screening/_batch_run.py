@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._batch_diff import DiffBuilder, entry
-from ._batch_jsonl import PrivateLines, line_ranges, output_line, read_range
+from ._batch_jsonl import MAX_LINE, PrivateLines, line_ranges, output_line, read_range
 from ._batch_pool import Pool, Progress
 from ._batch_score import Outcome
 from ._batch_store import (
@@ -317,7 +317,8 @@ def run_store(
     pool = None
     try:
         ranges = chunks(ctx.conn, chunk)
-        bar = Progress(len(ranges), progress)
+        conn = ctx.conn
+        bar = Progress(len(ranges), progress, size=chunk, last=lambda: _count_from(conn, ranges[-1][0]))
         builder = _Seen(ctx.rescorer, limit)
         if jobs > 1:
             pool = Pool(jobs, cfg, path.absolute())
@@ -336,6 +337,21 @@ def run_store(
             pool.close()
         ctx.conn.close()
     return _finish(builder, ctx.rescorer, apply, builder.instruments)
+
+
+def _count_from(conn: Any, lo: str) -> int:
+    """Assessments in the last chunk (for the progress display's total)."""
+    return int(conn.execute("SELECT count(*) FROM assessments WHERE id >= ?", (lo,)).fetchone()[0])
+
+
+def _count_lines(path: Path, start: int, end: int) -> int:
+    """Lines in the last range of a JSON Lines file (for the progress display's total)."""
+    count = 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while fh.tell() < end and fh.readline(MAX_LINE + 1):
+            count += 1
+    return count
 
 
 def _run_detail(builder: _Seen, rescorer: Rescorer) -> str:
@@ -362,7 +378,7 @@ def run_jsonl(
     cfg = RunConfig(**{**config.to_json(), "output": output is not None, "apply": False})
     ctx = Context(build_rescorer(cfg), cfg)
     ranges = list(line_ranges(path, chunk))
-    bar = Progress(len(ranges), progress)
+    bar = Progress(len(ranges), progress, size=chunk, last=lambda: _count_lines(path, *ranges[-1][:2]))
     builder = _Seen(ctx.rescorer, limit)
     pool = Pool(jobs, cfg, None) if jobs > 1 else None
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sqlite3
@@ -240,12 +241,63 @@ def test_rescoring_never_changes_a_stored_answer(tmp_path_factory, sets, full):
     assert {t: digest(path, t) for t in ("answers", "revisions", "assessments")} == before
 
 
-def test_a_progress_bar_only_when_asked_for_or_on_a_terminal(store, home, capsys):
+def test_a_progress_display_only_when_asked_for_or_on_a_terminal(tmp_path, home, capsys):
+    store = _big_store(tmp_path, home, n=5)
     config = RunConfig(instrument="t", rules=None, home=str(home))
-    run_store(store, config, progress=True)
-    assert capsys.readouterr().err.rstrip().endswith("100%")
+    run_store(store, config, progress=True, chunk=2)
+    err = capsys.readouterr().err
+    assert "5/5" in err and "100%" in err  # assessments, not chunks
     run_store(store, config)  # stderr is not a terminal under pytest: quiet
     assert capsys.readouterr().err == ""
+
+
+def _big_store(tmp_path, home, n=3000):
+    path = tmp_path / "big.db"
+    if "create" in inspect.signature(Store.open).parameters:
+        Store.open(path, create=True).close()
+    ci = load_instrument("t@1.0.0", home)
+    fill_store(path, ci, [{"answers": ANSWERS[k % len(ANSWERS)], "case": f"ref-{k}"} for k in range(n)])
+    return path
+
+
+def _rescore_args(path, home):
+    return ["-m", "screening", "rescore", "--store", str(path), "--home", str(home), "--instrument", "t",
+            "--rules", "none", "--chunk", "100"]
+
+
+@pytest.mark.terminal
+def test_on_a_terminal_the_progress_shows_the_count_the_rate_and_the_time_left(tmp_path, home):
+    """Issue 13: a re-score of 50,000 assessments showed only ``[#####] 40%``."""
+    import re
+    import sys
+
+    import pexpect
+    from helpers import python_env
+
+    path = _big_store(tmp_path, home)
+    child = pexpect.spawn(sys.executable, _rescore_args(path, home), env=python_env(TERM="xterm"),
+                          encoding="utf-8", codec_errors="replace", timeout=120, dimensions=(40, 120))
+    child.expect(pexpect.EOF)
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before)
+    child.close()
+    assert child.exitstatus == 0, screen
+    assert re.search(r"\b3,?000/3,?000\b", screen), screen  # the count, in assessments
+    assert re.search(r"[0-9,]+/s", screen), screen  # the rate
+    assert "100%" in screen
+
+
+def test_piped_the_progress_shows_nothing(tmp_path, home):
+    import subprocess
+    import sys
+
+    from helpers import python_env
+
+    path = _big_store(tmp_path, home, n=500)
+    proc = subprocess.run([sys.executable, *_rescore_args(path, home)], capture_output=True, text=True,
+                          env=python_env(), timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "\x1b" not in proc.stdout and "/s" not in proc.stdout
 
 
 def test_the_cli_chunk_default_is_the_library_one():
