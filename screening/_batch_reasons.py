@@ -71,7 +71,7 @@ def reasons_for(
     elif old.status != new.status:
         yield phrase("status", old=label(f"status_{old.status}"), new=label(f"status_{new.status}"))
     yield from _referrals(rules, old, new)
-    yield from _migration(plan, notes, not_asked)
+    yield from _migration(ci, plan, notes, not_asked)
 
 
 def _band(ci: CompiledInstrument, new: Outcome) -> Iterator[Text]:
@@ -122,12 +122,24 @@ def not_asked(notes: tuple[Note, ...], answers: Mapping[str, object]) -> tuple[s
     return tuple(sorted(n for n in added | split_new if n not in answers))
 
 
-def _migration(plan: MigrationPlan, notes: tuple[Note, ...], not_asked: tuple[str, ...]) -> Iterator[Text]:
+def _questions(ci: CompiledInstrument, keys: list[str]) -> Text:
+    """Items of the new version by their question, quoted; those it no longer has, counted."""
+    shown = [ci.items[k].text for k in keys if k in ci.items]
+    gone = sum(1 for k in keys if k not in ci.items)
+    sv = [f"”{t.sv}”" for t in shown] + ([phrase("questions_gone", n=gone).sv] if gone else [])
+    en = [f"“{t.en}”" for t in shown] + ([phrase("questions_gone", n=gone).en] if gone else [])
+    return Text.model_construct(sv="; ".join(sv), en="; ".join(en))
+
+
+def _migration(
+    ci: CompiledInstrument, plan: MigrationPlan, notes: tuple[Note, ...], not_asked: tuple[str, ...]
+) -> Iterator[Text]:
     if not plan.steps:
         return
     moved = ("renamed", "recoded", "split", "merged", "removed")
-    touched = sorted({f"{old}→{new}" if op == "renamed" else old for op, old, new in notes if op in moved})
+    # By the question under the new version (a renamed item by its new id), never by id.
+    touched = sorted({k for op, old, new in notes if op in moved for k in (new if op == "renamed" else old).split(",")})
     if not_asked:
-        yield phrase("not_asked", items=", ".join(not_asked))
+        yield phrase("not_asked", items=_questions(ci, list(not_asked)))
     if touched:
-        yield phrase("migrated", old=plan.source, items=", ".join(touched))
+        yield phrase("migrated", old=plan.source, items=_questions(ci, touched))

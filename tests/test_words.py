@@ -418,3 +418,24 @@ def test_every_rule_item_and_critical_answer_has_words_of_its_own() -> None:
     bad = [(what, problems(sv, "sv") + problems(en, "en")) for what, sv, en in texts]
     assert not [b for b in bad if b[1]], [b for b in bad if b[1]][:20]
     assert all(sv.strip() and en.strip() and sv != en for _, sv, en in texts if len(sv) > 12)
+
+
+def test_rescore_reasons_name_critical_rules_and_statuses_in_words(tmp_path: Path) -> None:
+    # The re-score report said "Ny kritisk regel uppfylld: weapon_access_with_threats – …" and
+    # "Status incomplete blir concluded". The migration demo (tests/fixtures) adds a critical rule.
+    from helpers import fixture_home
+
+    from screening.batch import StoredAssessment, rescore
+
+    home = fixture_home(tmp_path)
+    old = load_instrument("freda-farlighet@1.0.0", home)
+    base = dict(old.instrument.tests[1].answers, weapon_access="yes", threats_to_children="yes")
+    records = [
+        StoredAssessment("a", "ref-a", "freda-farlighet", "1.0.0", base, judgement=old.instrument.tests[1].judgement),
+        StoredAssessment("b", "ref-b", "freda-farlighet", "1.0.0", {}),
+    ]
+    target = load_instrument("freda-farlighet@1.1.0", home)
+    reasons = [r for item in rescore(records, target, None, home=str(home)) for r in getattr(item, "reasons", ())]
+    assert any("Tillgång till vapen" in r.sv for r in reasons), reasons
+    for r in reasons:
+        assert not problems(r.sv, "sv") and not problems(r.en, "en"), r
