@@ -145,3 +145,11 @@ def test_a_relative_store_path_is_kept_absolute(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(tmp_path)
     set_setting("store", "cases.db")
     assert load_settings()["store"] == str(tmp_path / "cases.db")
+
+
+def test_show_speaks_the_settings_language(capsys: pytest.CaptureFixture[str]) -> None:
+    set_setting("lang", "en")
+    code, out, _ = cli(capsys, "show", "freda-kortfragor")
+    assert code == 0 and "Section" in out and "Avsnitt" not in out
+    code, out, _ = cli(capsys, "show", "freda-kortfragor", "--lang", "sv")
+    assert code == 0 and "Avsnitt" in out

@@ -51,7 +51,7 @@ def instruments_cmd(home: HomeOption = None) -> None:
 def show_cmd(
     instrument: Annotated[str, typer.Argument(help="Instrument id, id@version or a YAML path.")],
     fmt: Annotated[Format, typer.Option("--format", help="text for reading, json for other systems.")] = Format.text,
-    lang: Annotated[Lang, typer.Option("--lang")] = Lang.sv,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="sv or en; default: the settings.")] = None,
     texts: TextsOption = None,
     home: HomeOption = None,
 ) -> None:
@@ -74,8 +74,9 @@ def show_cmd(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True))
         return
     from ..present import questionnaire_text
+    from ..settings import setting
 
-    typer.echo(questionnaire_text(ci, lang.value))
+    typer.echo(questionnaire_text(ci, lang.value if lang is not None else setting("lang") or "sv"))
 
 
 @app.command("validate")
