@@ -58,7 +58,7 @@ from pathlib import Path
 
 from ._crypto import FORMAT, HEADER, KEY_BYTES, KID_BYTES, NONCE_BYTES, Keyring, aad, bind, new_key
 from .errors import StoreError
-from .files import make_private_dirs
+from .files import config_dir, make_private_dirs
 
 __all__ = [
     "FORMAT",
@@ -86,10 +86,8 @@ __all__ = [
 
 
 def default_key_path() -> Path:
-    """``$XDG_CONFIG_HOME/screening/key``, else ``~/.config/screening/key``."""
-    config = os.environ.get("XDG_CONFIG_HOME")
-    base = Path(config) if config and Path(config).is_absolute() else Path.home() / ".config"
-    return base / "screening" / "key"
+    """``$XDG_CONFIG_HOME/screening/key``, else ``~/.config/screening/key`` (see ``files.config_dir``)."""
+    return config_dir() / "key"
 
 
 def key_source() -> tuple[str, Path | None]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import ScreeningError
 
-__all__ = ["FileWriteError", "check_target", "write_private"]
+__all__ = ["FileWriteError", "check_target", "config_dir", "write_private"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -93,6 +93,19 @@ def write_private(path: str | os.PathLike[str], data: str | bytes, *, make_paren
         raise
     _fsync_directory(directory)
     return target
+
+
+def config_dir() -> Path:
+    """The user's ``screening`` config directory: ``$XDG_CONFIG_HOME/screening``, else ``~/.config/screening``.
+
+    One rule for the key file (``crypto``) and the settings file (``settings``), kept
+    here because both need it and this module imports nothing heavy: ``score`` reads
+    the settings without loading the cryptography library. A relative
+    ``$XDG_CONFIG_HOME`` is ignored, as the XDG specification says.
+    """
+    config = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(config) if config and Path(config).is_absolute() else Path.home() / ".config"
+    return base / "screening"
 
 
 def check_target(path: str | os.PathLike[str]) -> None:

@@ -1,6 +1,6 @@
 """The user's settings file: the municipality's rule set, language, store, time zone and report defaults.
 
-May import: errors, files, crypto / stdlib (tomllib).
+May import: errors, files / stdlib (tomllib).
 
 A municipality screens with its own rule set (Göteborg is not Stockholm), and a
 caseworker should not have to say so on every command: a forgotten ``--rules``
@@ -106,9 +106,9 @@ def settings_path() -> Path:
     env = os.environ.get("SCREENING_CONFIG")
     if env:
         return Path(env).expanduser()
-    from .crypto import default_key_path
+    from .files import config_dir  # the key file's directory (crypto.default_key_path), without crypto's imports
 
-    return default_key_path().parent / "settings.toml"
+    return config_dir() / "settings.toml"
 
 
 def load_settings(path: Path | None = None) -> dict[str, str]:

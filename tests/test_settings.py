@@ -29,6 +29,9 @@ def test_the_settings_file_sits_next_to_the_key_file_unless_screening_config_nam
     from screening.crypto import default_key_path
 
     assert settings_path() == default_key_path().parent / "settings.toml"
+    monkeypatch.setenv("XDG_CONFIG_HOME", "relative/dir")  # ignored by both, as XDG says
+    expected = Path.home() / ".config" / "screening" / "settings.toml"
+    assert settings_path() == default_key_path().parent / "settings.toml" == expected
     monkeypatch.setenv("SCREENING_CONFIG", str(tmp_path / "elsewhere.toml"))
     assert settings_path() == tmp_path / "elsewhere.toml"
 
@@ -153,3 +156,16 @@ def test_show_speaks_the_settings_language(capsys: pytest.CaptureFixture[str]) -
     assert code == 0 and "Section" in out and "Avsnitt" not in out
     code, out, _ = cli(capsys, "show", "freda-kortfragor", "--lang", "sv")
     assert code == 0 and "Avsnitt" in out
+
+
+def test_score_reads_the_settings_without_loading_the_cryptography_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom screening.cli import run\n"
+        f"run(['score', 'patriark', {PATRIARK!r}, '--judgement', 'high', '--rationale', 'x'])\n"
+        "assert 'cryptography' not in sys.modules and 'screening.settings' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-800:]
