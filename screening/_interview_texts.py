@@ -72,6 +72,30 @@ UI: dict[str, tuple[str, str]] = {
         "Row 1 – Enter with no answer if there are none, - if it is not known.",
     ),
     "group_full": ("Högsta antalet rader är nått.", "The maximum number of rows is reached."),
+    "rows_hint": (
+        "#N ändrar eller tar bort rad N (till exempel #1).",
+        "#N changes or deletes row N (for example #1).",
+    ),
+    "row_actions": ("[1] ändra  [2] ta bort  Enter: tillbaka", "[1] change  [2] delete  Enter: back"),
+    "which_row": ("Vilken rad? ", "Which row? "),
+    "no_such_row": ("Det finns ingen sådan rad; raderna är 1–{n}.", "There is no such row; the rows are 1–{n}."),
+    "delete_row": ("Ta bort rad {n}?", "Delete row {n}?"),
+    "row_deleted": ("✓ Rad {n} borttagen", "✓ Row {n} deleted"),
+    "row_changed": ("✓ Rad {n} ändrad", "✓ Row {n} changed"),
+    "drop_row": (
+        "Raden är inte sparad. Släng den och gå till föregående fråga?",
+        "The row is not saved. Drop it and go to the previous question?",
+    ),
+    "row_dropped": ("Raden slängdes.", "The row was dropped."),
+    "drop_changes": (
+        "Ändringarna i raden är inte sparade. Släng dem?",
+        "The changes to the row are not saved. Drop them?",
+    ),
+    "full_prompt": (
+        "Enter går vidare; #N ändrar eller tar bort rad N: ",
+        "Enter goes on; #N changes or deletes row N: ",
+    ),
+    "yes_no": ("  [j] ja  [n] nej", "  [y] yes  [n] no"),
     "summary": ("Sammanfattning av svaren", "Summary of the answers"),
     "summary_prompt": (
         "Skriv frågans nummer (F1, F2 … för uppgifter om ärendet) för att ändra ett svar, "
@@ -143,7 +167,22 @@ UI: dict[str, tuple[str, str]] = {
     "yes_key": ("j", "y"),
     "no_key": ("n", "n"),
     "number_hint": ("heltal {lo}–{hi}", "whole number {lo}–{hi}"),
-    "date_hint": ("datum ÅÅÅÅ-MM-DD", "date YYYY-MM-DD"),
+    "date_hint": (
+        "datum ÅÅÅÅ-MM-DD (ungefärligt: ÅÅÅÅ-MM eller ÅÅÅÅ)",
+        "date YYYY-MM-DD (approximate: YYYY-MM or YYYY)",
+    ),
+    "date_hint_window": (
+        "datum från {first} till {last}, ÅÅÅÅ-MM-DD (ungefärligt: ÅÅÅÅ-MM eller ÅÅÅÅ)",
+        "date from {first} to {last}, YYYY-MM-DD (approximate: YYYY-MM or YYYY)",
+    ),
+    "date_future": (
+        "Datumet ligger efter i dag ({last}); skriv ett datum som redan har varit.",
+        "The date is after today ({last}); type a date that has already been.",
+    ),
+    "date_before_window": (
+        "Datumet ligger före {first}; frågan gäller tiden från {first} till {last}.",
+        "The date is before {first}; the question covers {first} to {last}.",
+    ),
     "text_hint": ("fritext, högst {max} tecken", "free text, at most {max} characters"),
     "choice_hint": ("en av tangenterna", "one of the keys"),
 }

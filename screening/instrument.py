@@ -131,6 +131,11 @@ class Item(Model):
     max_rows: int = Field(default=50, ge=1, le=500)
     protected: bool = False
     pseudonym: bool = False  # a name field (a perpetrator, a victim): a personnummer is refused here
+    # A date item's window: the date lies at most this many days before the interview date
+    # ("the past year" is 365). A date is never in the future. Both are checked where the
+    # date is typed (the interview knows the date; the engine reads no clock), so stored
+    # answers re-score the same on any day.
+    window_days: int | None = Field(default=None, ge=1, le=36_600)
 
     @model_validator(mode="after")
     def _shape(self) -> Item:
@@ -146,6 +151,8 @@ class Item(Model):
             raise ValueError("'fields' is required for group items and only for them")
         if self.pseudonym and self.type != "text":
             raise ValueError("'pseudonym' belongs to text items")
+        if self.window_days is not None and self.type != "date":
+            raise ValueError("'window_days' belongs to date items")
         for f in self.fields or ():
             if f.type == "group" or f.show_if is not None:
                 raise ValueError("group fields cannot be groups or have show_if")

@@ -17,9 +17,11 @@ quit, and Ctrl-X or Esc to hide the screen at once (saved, neutral message).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from ._interview_dates import check_date, date_hint
 from ._interview_session import Session, option_keys
 from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, UNKNOWN_KEY, in_language, say
 from ._pnr import looks_like_personnummer
@@ -235,7 +237,7 @@ class _Flow:
         if item.type == "number":
             return self.say("number_hint", lo=item.min, hi=item.max)
         if item.type == "date":
-            return self.say("date_hint")
+            return date_hint(item, self.lang)
         if item.pseudonym:  # the same refusal check_answers gives, in the session's language
             return in_language(PSEUDONYM_HINT, self.lang, PSEUDONYM_HINT)
         if item.type == "text":
@@ -276,6 +278,7 @@ class _Flow:
         pending: object = _NONE,
         on_empty: object = _NONE,
         on_skip: object = _NONE,
+        intercept: Callable[[str], object] | None = None,
     ) -> object:
         """Read one answer for an item or a group field.
 
@@ -283,6 +286,8 @@ class _Flow:
         command moved the cursor), ``pending`` again (Enter after a failed save),
         ``on_empty`` (Enter on an unanswered question) or ``on_skip`` (the skip
         key), when those are given; a skip otherwise gives the unknown value.
+        ``intercept`` sees every non-empty entry before commands and parsing (a
+        group row's ``<`` and ``#N``); what it returns, unless ``_NONE``, is returned.
         """
         keys = dict(option_keys(self.s.ci, item, self.lang)) if item.type == "choice" else {}
         if keys:
@@ -301,6 +306,9 @@ class _Flow:
                     return _KEEP
                 if on_empty is not _NONE:
                     return on_empty
+            caught = intercept(entry) if intercept is not None and entry not in (ENTER, "\n", "") else _NONE
+            if caught is not _NONE:
+                return caught
             if entry == HIDE or entry in COMMANDS:
                 if entry == SKIP:
                     return self.s.unknown_value(item) if on_skip is _NONE else on_skip
@@ -324,6 +332,12 @@ class _Flow:
         if not entry:
             self.p.show(self.say("type_answer"))
             return _NONE
+        if item.type == "date":  # exact or approximate, in the item's window, never in the future
+            day, why = check_date(item, entry, self.lang)
+            if day is None:
+                self.p.show(why)
+                return _NONE
+            return day
         value = _typed(item, entry)
         if value is _NONE:
             self.p.show(self.say("bad_answer", hint=self.hint(item)))

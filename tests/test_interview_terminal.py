@@ -90,7 +90,7 @@ def test_a_whole_interview_by_keyboard(tmp_path):
     child.send("Han sa [/b] \u202eslut\r")
     child.expect_exact("✓ Sparat: Han sa [/b] \\u202eslut")
     child.expect_exact("Rad 1 – Enter utan svar")
-    child.expect_exact("Svar (datum ÅÅÅÅ-MM-DD): ")
+    child.expect_exact("Svar (datum ÅÅÅÅ-MM-DD (ungefärligt: ÅÅÅÅ-MM eller ÅÅÅÅ)): ")
     child.send("2024-01-05\r")
     child.expect_exact("Svar (fritext")
     child.send("Slag\r")

@@ -6,6 +6,7 @@ Both record everything the interview showed, so a test can check the screen
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 from collections import deque
@@ -116,8 +117,8 @@ class Autopilot(ScriptedPrompter):
         bounds = _RANGE.search(prompt)
         if bounds and ("heltal" in prompt or "number" in prompt):
             return str(self.rng.randint(int(bounds.group(1)), int(bounds.group(2))))
-        if "ÅÅÅÅ" in prompt or "YYYY" in prompt:
-            return f"2025-0{self.rng.randint(1, 9)}-1{self.rng.randint(0, 9)}"
+        if "ÅÅÅÅ" in prompt or "YYYY" in prompt:  # a day in the past half year: inside any date window
+            return (dt.date.today() - dt.timedelta(days=self.rng.randint(0, 180))).isoformat()
         return self.rng.choice(HOSTILE_TEXTS)
 
     def show(self, text: str) -> None:
