@@ -42,6 +42,7 @@ from test_faults_support import (
     contents,
     copy_store,
     half_stored_chunks,
+    new_store,
     on,
     rescored,
 )
@@ -231,7 +232,7 @@ def test_an_io_error_at_any_point_of_creating_a_store(tmp_path, ring, kind, pers
         with on(FaultVFS()) as vfs:
             vfs.arm(Fault(kind, n, persistent))
             try:
-                Store.open(path, keyring=ring).close()
+                new_store(path, ring).close()
             except StoreError as exc:
                 check_error(exc)
             reached = vfs.fired > 0

@@ -10,6 +10,7 @@ connection, as screening would after a restart.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import shutil
 import sqlite3
@@ -72,6 +73,13 @@ def close_quietly(st: Store | None) -> None:
             st.close()
 
 
+def new_store(path: Path, ring: Keyring) -> Store:
+    """A new, empty store (``Store.open`` makes one only when asked, where it takes ``create``)."""
+    if "create" in inspect.signature(Store.open).parameters:
+        return Store.open(path, keyring=ring, create=True)  # type: ignore[call-arg]
+    return Store.open(path, keyring=ring)
+
+
 def check_readable(path: Path, ring: Keyring) -> Store:
     """Open as screening would after a restart; integrity and the audit chain hold. The caller closes it."""
     st = Store.open(path, keyring=ring)
@@ -116,7 +124,7 @@ def demo():
 def draft(tmp_path_factory, ring, demo) -> tuple[Path, str]:
     """A store with one draft whose four answers (``BASE``) are acknowledged."""
     path = tmp_path_factory.mktemp("draft") / "template.db"
-    with Store.open(path, keyring=ring) as st:
+    with new_store(path, ring) as st:
         aid = st.create_assessment(demo, case_ref="fel-1").id
         for key, value in BASE.items():
             st.record_answer(aid, key, value)
@@ -127,7 +135,7 @@ def draft(tmp_path_factory, ring, demo) -> tuple[Path, str]:
 def empty_draft(tmp_path_factory, ring, demo) -> tuple[Path, str]:
     """A store with one draft and no answer yet."""
     path = tmp_path_factory.mktemp("empty") / "template.db"
-    with Store.open(path, keyring=ring) as st:
+    with new_store(path, ring) as st:
         aid = st.create_assessment(demo, case_ref="ström-1").id
     return path, aid
 
@@ -136,7 +144,7 @@ def empty_draft(tmp_path_factory, ring, demo) -> tuple[Path, str]:
 def rotation_store(tmp_path_factory, ring, demo) -> tuple[Path, dict[str, Any]]:
     """A completed assessment with its result, and a draft with answers, a fact and a judgement; its contents."""
     path = tmp_path_factory.mktemp("rotation") / "template.db"
-    with Store.open(path, keyring=ring) as st:
+    with new_store(path, ring) as st:
         done = st.create_assessment(demo, case_ref="nyckel-1").id
         for key, value in BASE.items():
             st.record_answer(done, key, value)
@@ -170,7 +178,7 @@ def rescore_store(tmp_path_factory, ring) -> tuple[Path, Path, str]:
         target.write_text(to_yaml(data), encoding="utf-8")
     ci = load_instrument("t@1.0.0", str(home))
     path = home / "template.db"
-    with Store.open(path, keyring=ring) as st:
+    with new_store(path, ring) as st:
         for n, answers in enumerate(ANSWER_SETS):
             aid = st.create_assessment(ci, case_ref=f"om-{n}").id
             for key, value in answers.items():
