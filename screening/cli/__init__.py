@@ -118,11 +118,18 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def command(argv: list[str] | None = None) -> click.Command:
-    """The click command typer builds from ``app``, its help in this run's language."""
-    from ._help import help_language, localize
+    """The click command typer builds from ``app``, its help in this run's language.
 
+    The language is looked up (which reads the settings file) only when this run
+    shows help: no arguments, ``--help``, or a command group without a command.
+    """
+    args = sys.argv[1:] if argv is None else argv
     built = typer.main.get_command(app)
-    localize(built, help_language(sys.argv[1:] if argv is None else argv))
+    groups = {name for name, cmd in getattr(built, "commands", {}).items() if getattr(cmd, "commands", None)}
+    if not args or "--help" in args or all(arg in groups for arg in args):
+        from ._help import help_language, localize
+
+        localize(built, help_language(args))
     return built
 
 
