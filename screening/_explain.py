@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._texts import phrase, unknowns
+from ._texts import phrase, points, unknowns
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
 from .result import OwnViewResult, TraceStep
@@ -122,7 +122,7 @@ def explain(
                             "answer",
                             item=_item_label(ci, key),
                             answer=_option_label(ci, key, v),
-                            points=table[v],  # type: ignore[index]
+                            points=points(table[v]),  # type: ignore[index]
                             score=labels[score_id],
                         ),
                     )

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from .instrument import Text
 
-__all__ = ["PHRASES", "phrase", "unknowns"]
+__all__ = ["PHRASES", "phrase", "points", "unknowns"]
 
 PHRASES: dict[str, tuple[str, str]] = {
     "answer": (
-        "{item}: {answer} ger {points} poäng till {score}",
-        "{item}: {answer} gives {points} point(s) to {score}",
+        "{item}: {answer} ger {points} till {score}",
+        "{item}: {answer} gives {points} to {score}",
     ),
     "unknown": (
         "{item}: okänt svar – räknas inte som nej; kan ge {least}–{most} poäng till {score}",
@@ -41,6 +41,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "n_unknown": ("{n} okända svar", "{n} unknown answers"),
     "n_unknown_one": ("1 okänt svar", "1 unknown answer"),
     "n_rows": ("{n} rader", "{n} rows"),
+    "n_points": ("{n} poäng", "{n} points"),
+    "one_point": ("1 poäng", "1 point"),
     "one_row": ("1 rad", "1 row"),
     "word_yes": ("ja", "yes"),
     "word_no": ("nej", "no"),
@@ -249,6 +251,11 @@ def phrase(code: str, **params: object) -> Text:
     """Fill both language versions of phrase ``code``."""
     sv, en = PHRASES[code]
     return Text(sv=_fill(sv, params, "sv"), en=_fill(en, params, "en"))
+
+
+def points(n: object) -> Text:
+    """"1 poäng" / "1 point", "2 poäng" / "2 points"."""
+    return phrase("one_point") if n == 1 else phrase("n_points", n=n)
 
 
 def unknowns(n: int) -> Text:
