@@ -33,6 +33,22 @@ UI: dict[str, tuple[str, str]] = {
         "Continuing where you stopped. Earlier answers are saved.",
     ),
     "question": ("Fråga {n} av {total} · Avsnitt: {section}", "Question {n} of {total} · Section: {section}"),
+    "total_fewer_one": (
+        "(Nu {total} frågor: 1 fråga gäller inte efter svaren hittills.)",
+        "(Now {total} questions: 1 question does not apply after the answers so far.)",
+    ),
+    "total_fewer": (
+        "(Nu {total} frågor: {n} frågor gäller inte efter svaren hittills.)",
+        "(Now {total} questions: {n} questions do not apply after the answers so far.)",
+    ),
+    "total_more_one": (
+        "(Nu {total} frågor: 1 fråga gäller efter det ändrade svaret.)",
+        "(Now {total} questions: 1 more question applies after the changed answer.)",
+    ),
+    "total_more": (
+        "(Nu {total} frågor: {n} frågor gäller efter det ändrade svaret.)",
+        "(Now {total} questions: {n} more questions apply after the changed answer.)",
+    ),
     "current": ("Nuvarande svar: {answer} (Enter behåller det)", "Current answer: {answer} (Enter keeps it)"),
     "pending": (
         "Inte sparat ännu: {answer} (Enter försöker spara igen)",

@@ -374,6 +374,7 @@ def assess(
         completeness=Completeness(
             unknown=len(ev.unknown_items),
             unknown_items=list(ev.unknown_items),
+            unknown_answers=list(ev.unknown_answers),
             skipped_items=list(ev.skipped_items),
             max_unknown=inst.missing.max_unknown,
             complete=d.complete,

@@ -161,6 +161,7 @@ class _Flow:
         self.lang = lang
         self.rules = rules
         self._sections_seen: set[str] = set()
+        self._total: int | None = None  # the question total last shown
 
     def say(self, key: str, **params: object) -> str:
         return say(key, self.lang, **params)
@@ -219,6 +220,13 @@ class _Flow:
         n, total = self.s.position()
         self.p.show("")
         self.p.show(self.say("question", n=n, total=total, section=self.text(section.title.get(self.lang))))
+        # The total counts every item not known to be skipped (an undecided show_if is
+        # counted), so it changes only when an answer decides a skip; say so, never a silent jump.
+        if self._total is not None and total != self._total:
+            change = total - self._total
+            key = ("total_fewer" if change < 0 else "total_more") + ("_one" if abs(change) == 1 else "")
+            self.p.show(self.say(key, total=total, n=abs(change)))
+        self._total = total
         self.p.show(self.text(item.text.get(self.lang)))
 
     def describe(self, item: Item, value: object) -> str:

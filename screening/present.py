@@ -32,6 +32,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "range": ("Möjligt intervall", "Possible range"),
     "scores": ("Poäng", "Scores"),
     "unknown": ("Okända svar", "Unknown answers"),
+    "unknown_counted": (
+        "{n} av dem räknas mot instrumentets gräns på {limit}",
+        "{n} of them count against the instrument's limit of {limit}",
+    ),
     "warnings": ("Varningar", "Warnings"),
     "case_facts": ("Uppgifter om ärendet", "Facts about the case"),
     "trace": ("Så kom resultatet till", "How the result came about"),
@@ -151,7 +155,11 @@ def result_text(result: Result, lang: str) -> str:
             for s in result.scores.values()
         )
         lines.append(f"{label('scores', lang)}: {scores}")
-    lines.append(f"{label('unknown', lang)}: {result.completeness.unknown}")
+    c = result.completeness
+    # Every answer shown as unknown is counted; the ones that count against the limit are said apart.
+    unknown = max(len(c.unknown_answers), c.unknown)
+    counted = f" ({label('unknown_counted', lang, n=c.unknown, limit=c.max_unknown)})" if unknown != c.unknown else ""
+    lines.append(f"{label('unknown', lang)}: {unknown}{counted}")
     if result.case_facts:
         facts = "; ".join(f"{f.label.get(lang)}: {f.text.get(lang)}" for f in result.case_facts)
         lines.append(f"{label('case_facts', lang)}: {facts}")

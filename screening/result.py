@@ -84,11 +84,17 @@ class JudgementRecord(Record):
 
 
 class Completeness(Record):
+    """Unknown answers: ``unknown``/``unknown_items`` count against ``max_unknown`` (items that feed a
+    score or a critical rule); ``unknown_answers`` is every shown item answered "unknown" (a
+    "Vet inte" option, skipped or not given), also the own view and descriptive items, so what
+    a summary shows as unknown and what the result counts agree."""
+
     unknown: int
     unknown_items: list[str]
     skipped_items: list[str]
     max_unknown: int
     complete: bool
+    unknown_answers: list[str] = []
 
 
 class OwnViewResult(Record):

@@ -36,6 +36,8 @@ class Evaluation:
 
     ``env`` maps item and score ids to values; ``UNKNOWN`` marks unknown answers and
     ``None`` skipped ones. Level fields are indexes into ``instrument.levels``.
+    ``unknown_items`` are the unknown answers that count against ``max_unknown``;
+    ``unknown_answers`` every shown item whose answer is unknown, counted or not.
     """
 
     env: dict[str, object]
@@ -45,6 +47,7 @@ class Evaluation:
     computed: tuple[int, int] | None
     fired: tuple[int, ...]
     possible: tuple[int, ...]
+    unknown_answers: tuple[str, ...] = ()
 
 
 class CompiledInstrument:
@@ -189,6 +192,7 @@ class CompiledInstrument:
     def evaluate(self, answers: Mapping[str, object]) -> Evaluation:
         """Score already-checked answers (see ``check_answers``)."""
         env, unknown, skipped, maybe, masked = self._walk(answers)
+        unknown_answers = tuple(k for k in self.order if env[k] is UNKNOWN)
         scores: dict[str, tuple[int, int]] = {}
         for score_id, rows in self.scores:
             lo = hi = 0
@@ -229,7 +233,9 @@ class CompiledInstrument:
             elif state is UNKNOWN:
                 possible.append(n)
         env["@critical"] = states
-        return Evaluation(env, tuple(unknown), tuple(skipped), scores, computed, tuple(fired), tuple(possible))
+        return Evaluation(
+            env, tuple(unknown), tuple(skipped), scores, computed, tuple(fired), tuple(possible), unknown_answers
+        )
 
     def _walk(
         self, answers: Mapping[str, object]

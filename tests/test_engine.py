@@ -66,7 +66,7 @@ def check_expectations(result: Result, expect: dict[str, Any]) -> None:
         elif key == "score_ranges":
             got = {score: [result.scores[score].min, result.scores[score].max] for score in want}
             assert got == want, key
-        elif key in ("skipped_items", "unknown_items"):
+        elif key in ("skipped_items", "unknown_items", "unknown_answers"):
             assert data["completeness"][key] == want, key
         elif key == "warnings_include":
             codes = Counter(w.code for w in result.warnings)

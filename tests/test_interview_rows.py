@@ -9,6 +9,7 @@ says approximate is fine.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from pathlib import Path
 
 import pytest
@@ -33,21 +34,34 @@ def days_ago(n: int) -> str:
 
 def calendar_data(window_days: int | None = 365) -> dict[str, object]:
     """Item ``a``, a calendar group (date in a window, severity, note), item ``b``."""
-    severity = {"options": [
-        {"value": "low", "label": text("Lindrig")},
-        {"value": "high", "label": text("Svår")},
-        {"value": "unknown", "label": text("Vet ej"), "unknown": True},
-    ]}
+    severity = {
+        "options": [
+            {"value": "low", "label": text("Lindrig")},
+            {"value": "high", "label": text("Svår")},
+            {"value": "unknown", "label": text("Vet ej"), "unknown": True},
+        ]
+    }
     date: dict[str, object] = {"id": "when", "type": "date", "text": text("Datum")}
     if window_days is not None:
         date["window_days"] = window_days
-    fields = [date, {"id": "sev", "scale": "sev", "text": text("Allvar")}, {"id": "note", "type": "text", "text": text("Anteckning")}]
+    fields = [
+        date,
+        {"id": "sev", "scale": "sev", "text": text("Allvar")},
+        {"id": "note", "type": "text", "text": text("Anteckning")},
+    ]
     group = {"id": "cal", "type": "group", "max_rows": 5, "text": text("Händelser"), "fields": fields}
     return build_instrument(
         sections=[{"id": "s", "title": text("Avsnitt"), "items": [item("a"), group, item("b")]}],
         scales={"yn": yes_no_scale(), "sev": severity},
         bands=None,
     )
+
+
+def open_store(path):
+    """``Store.open`` that makes the store (``create=True`` where the store creates one only when asked)."""
+    if "create" in inspect.signature(Store.open).parameters:
+        return Store.open(path, create=True)
+    return Store.open(path)
 
 
 @pytest.fixture
@@ -57,7 +71,7 @@ def ci():
 
 @pytest.fixture
 def store(tmp_path):
-    with Store.open(tmp_path / "cases.db") as st:
+    with open_store(tmp_path / "cases.db") as st:
         yield st
 
 
@@ -171,7 +185,10 @@ def test_a_future_date_and_a_date_before_the_window_are_refused_with_the_window(
     first = days_ago(365)
     assert f"Datumet ligger efter i dag ({TODAY.isoformat()}); skriv ett datum som redan har varit." in p.screen
     assert f"Datumet ligger före {first}; frågan gäller tiden från {first} till {TODAY.isoformat()}." in p.screen
-    assert f"Svar (datum från {first} till {TODAY.isoformat()}, ÅÅÅÅ-MM-DD (ungefärligt: ÅÅÅÅ-MM eller ÅÅÅÅ)): " in p.prompts
+    assert (
+        f"Svar (datum från {first} till {TODAY.isoformat()}, ÅÅÅÅ-MM-DD (ungefärligt: ÅÅÅÅ-MM eller ÅÅÅÅ)): "
+        in p.prompts
+    )
     assert store.answers(aid)["cal"] == [{"when": D1, "sev": "high", "note": "x"}]
 
 
@@ -253,7 +270,9 @@ def rows_home(root: Path) -> Path:
 @pytest.mark.terminal
 def test_terminal_rows_back_a_field_change_and_delete(tmp_path):
     home, db = rows_home(tmp_path / "home"), tmp_path / "cases.db"
-    child = spawn_cli(["interview", "rader", "--home", str(home), "--store", str(db), "--case", "rut", "--rules", "none"])
+    child = spawn_cli(
+        ["interview", "rader", "--home", str(home), "--store", str(db), "--case", "rut", "--rules", "none"]
+    )
     child.expect_exact("> ")
     child.send("j")
     child.expect(ACK)

@@ -1,4 +1,4 @@
-"""The judgement prompt offers only the levels the policy allows, by digit, in the session's language (issue 13, seen 7).
+"""The judgement prompt offers only the levels the policy allows, by digit, in the session's language (issue 13, 7).
 
 Before: every level was offered by its first free letter (in Swedish ``i`` meant "Inte
 identifierat" and ``d`` "Identifierat"), a level the rules refuse was accepted, the
@@ -6,6 +6,8 @@ rationale typed, and only then refused.
 """
 
 from __future__ import annotations
+
+import inspect
 
 import pytest
 from helpers import DEMO
@@ -24,9 +26,16 @@ def instrument(name: str):
     return load_instrument_file(path)
 
 
+def open_store(path):
+    """``Store.open`` that makes the store (``create=True`` where the store creates one only when asked)."""
+    if "create" in inspect.signature(Store.open).parameters:
+        return Store.open(path, create=True)
+    return Store.open(path)
+
+
 @pytest.fixture
 def store(tmp_path):
-    with Store.open(tmp_path / "cases.db") as st:
+    with open_store(tmp_path / "cases.db") as st:
         yield st
 
 
@@ -80,7 +89,9 @@ def test_the_refusal_is_in_english_in_an_english_session(store):
     ci = load_instrument_file(DEMO)
     answers = {"q1": "yes", "q2": "no", "q4": "yes", "view": "low"}
     outcome, p = interview(store, ci, answers, ["", "y", "1", "2", "Serious."], lang="en")
-    assert "Low cannot be chosen here: The instrument only lets the assessor raise the level: at least Medium." in p.screen
+    assert (
+        "Low cannot be chosen here: The instrument only lets the assessor raise the level: at least Medium." in p.screen
+    )
     assert "kan inte" not in p.screen and "Instrumentet" not in p.screen
     assert outcome.result.final_level == "medium"
 
