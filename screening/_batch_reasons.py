@@ -126,8 +126,9 @@ def _questions(ci: CompiledInstrument, keys: list[str]) -> Text:
     """Items of the new version by their question, quoted; those it no longer has, counted."""
     shown = [ci.items[k].text for k in keys if k in ci.items]
     gone = sum(1 for k in keys if k not in ci.items)
-    sv = [f"”{t.sv}”" for t in shown] + ([phrase("questions_gone", n=gone).sv] if gone else [])
-    en = [f"“{t.en}”" for t in shown] + ([phrase("questions_gone", n=gone).en] if gone else [])
+    rest = [phrase("question_gone") if gone == 1 else phrase("questions_gone", n=gone)] if gone else []
+    sv = [f"”{t.sv}”" for t in shown] + [r.sv for r in rest]
+    en = [f"“{t.en}”" for t in shown] + [r.en for r in rest]
     return Text.model_construct(sv="; ".join(sv), en="; ".join(en))
 
 

@@ -42,10 +42,8 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Not asked in the earlier version (counted as unknown, not as no): {items}",
     ),
     "migrated": ("Svar överförda från version {old}: {items}", "Answers carried over from version {old}: {items}"),
-    "questions_gone": (
-        "{n} fråga/frågor som inte finns i den nya versionen",
-        "{n} question(s) the new version no longer has",
-    ),
+    "questions_gone": ("{n} frågor som inte finns i den nya versionen", "{n} questions the new version no longer has"),
+    "question_gone": ("1 fråga som inte finns i den nya versionen", "1 question the new version no longer has"),
     "summary": (
         (
             "{total} bedömningar omprövade mot {target}: {rose} fick högre nivå{rose_top}, {review} behöver ses över, "
