@@ -114,10 +114,14 @@ UI: dict[str, tuple[str, str]] = {
     "yes_no": ("  [j] ja  [n] nej", "  [y] yes  [n] no"),
     "summary": ("Sammanfattning av svaren", "Summary of the answers"),
     "summary_prompt": (
-        "Skriv frågans nummer (F1, F2 … för uppgifter om ärendet) för att ändra ett svar, "
-        "eller Enter för att gå vidare: ",
-        "Type a question's number (F1, F2 … for facts about the case) to change its answer, "
-        "or Enter to go on: ",
+        (
+            "Skriv frågans nummer (F1, F2 … för uppgifter om ärendet) för att ändra ett svar, "
+            "eller Enter för att gå vidare: "
+        ),
+        (
+            "Type a question's number (F1, F2 … for facts about the case) to change its answer, "
+            "or Enter to go on: "
+        ),
     ),
     "no_such_number": ("Det finns ingen fråga med det numret.", "There is no question with that number."),
     "computed": ("Beräknat underlag: {text}", "Computed support: {text}"),
@@ -170,10 +174,14 @@ UI: dict[str, tuple[str, str]] = {
         "First, a few facts about the case. ? = not known (never counted as no).",
     ),
     "danger_advice": (
-        "⚠ Omedelbar fara: ring 112 nu om personen inte är i säkerhet. Gör en säkerhetsplan innan "
-        "personen lämnar mötet, och kontakta socialjouren eller polisen om det behövs.",
-        "⚠ Immediate danger: call 112 now if the person is not safe. Make a safety plan before the "
-        "person leaves the meeting, and contact the social services' emergency duty or the police if needed.",
+        (
+            "⚠ Omedelbar fara: ring 112 nu om personen inte är i säkerhet. Gör en säkerhetsplan innan "
+            "personen lämnar mötet, och kontakta socialjouren eller polisen om det behövs."
+        ),
+        (
+            "⚠ Immediate danger: call 112 now if the person is not safe. Make a safety plan before the "
+            "person leaves the meeting, and contact the social services' emergency duty or the police if needed."
+        ),
     ),
     "fact_number_prompt": (
         "Svar (heltal {lo}–{hi}, ? vet inte): ",
