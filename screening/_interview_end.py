@@ -141,7 +141,8 @@ def ask_judgement(flow: _Flow, rules: CompiledRuleSet | None) -> JudgementInput 
                 return None
             continue
         rationale = _read_rationale(flow, existing)
-        judgement = JudgementInput(level=choice, rationale=rationale)
+        acknowledged = _read_acknowledgements(flow, rules, choice, existing)
+        judgement = JudgementInput(level=choice, rationale=rationale, acknowledged=acknowledged)
         try:
             _assess(flow, judgement, assessor=None, assessed_at=None, rules=rules)
         except JudgementError as exc:
@@ -247,6 +248,43 @@ def _too_long(lang: str, length: int) -> str:
         f"Motiveringen har {length} tecken; högst {MAX_RATIONALE} går. Inget sparades; "
         "skriv en kortare."
     )
+
+
+def _read_acknowledgements(
+    flow: _Flow, rules: CompiledRuleSet | None, level: str, existing: JudgementInput | None
+) -> dict[str, str]:
+    """Per critical rule an unknown answer could fire above ``level``: why it is judged not to hold.
+
+    Without a reason the engine refuses the judgement (issue 12); Enter keeps a reason given
+    before for the same rule; an empty answer leaves it out, and the refusal then says why.
+    """
+    ci = flow.s.ci
+    base = _assess(flow, None, assessor=None, assessed_at=None, rules=rules)
+    floor = ci.levels.index(base.critical_level) if base.critical_level else 0
+    judged = max(ci.levels.index(level), floor)
+    rules_by_id = {c.id: c for c in ci.instrument.critical}
+    above = [r for r in base.critical_possible if ci.levels.index(rules_by_id[r].raise_to) > judged]
+    before = existing.acknowledged if existing is not None else {}
+    out: dict[str, str] = {}
+    if above:
+        flow.p.show(flow.say("acknowledge_intro"))
+    for rid in above:
+        flow.p.show("  " + flow.text(rules_by_id[rid].reason.get(flow.lang)))
+        while True:
+            line = flow.p.read_line(flow.say("acknowledge_prompt"))
+            if line in (HIDE, BACK, QUIT):
+                _command(flow, line)
+                continue
+            text = line.strip()
+            if len(text) > MAX_RATIONALE:
+                flow.p.show(_too_long(flow.lang, len(text)))
+                continue
+            if text:
+                out[rid] = text
+            elif rid in before:
+                out[rid] = before[rid]
+            break
+    return out
 
 
 def _command(flow: _Flow, key: str) -> None:

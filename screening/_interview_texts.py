@@ -143,6 +143,17 @@ UI: dict[str, tuple[str, str]] = {
     ),
     "rationale_prompt": ("Motivering: ", "Rationale: "),
     "rationale_needed": ("En bedömning behöver en motivering.", "A judgement needs a rationale."),
+    "acknowledge_intro": (
+        (
+            "Ett okänt svar kan göra att följande gäller, vilket ger en högre nivå än din bedömning. "
+            "Skriv för var och en varför du bedömer att det inte gäller:"
+        ),
+        (
+            "An unknown answer could make the following hold, which gives a higher level than your judgement. "
+            "Write for each why you judge that it does not hold:"
+        ),
+    ),
+    "acknowledge_prompt": ("Varför gäller det inte? ", "Why does it not hold? "),
     "judgement_refused": ("Bedömningen går inte att använda: {reason}", "The judgement cannot be used: {reason}"),
     "judgement_not_allowed": (
         "den stämmer inte med instrumentets regler för professionell bedömning",

@@ -529,3 +529,27 @@ def test_seen_no_medium_risk_reason_on_a_high_result(rules, ruleset):
         for ref in result.referrals:
             if "Medelhög risk" in ref.reason.sv:
                 assert "eller högre" in ref.reason.sv and "or higher" in ref.reason.en, ref.reason
+
+
+# --------------------------------------------------------------------------- the interview records the reasons
+
+
+def test_the_interview_asks_why_a_possible_critical_rule_does_not_hold_and_records_it(tmp_path):
+    from helpers import build_instrument, text, to_yaml
+    from terminal.scripted import ScriptedPrompter
+
+    from screening import Store, parse_instrument
+    from screening.interview import run_interview
+
+    critical = [{"id": "a_yes", "when": "a == 'yes'", "raise_to": "high", "reason": text("Fråga a är besvarad med ja.")}]
+    data = build_instrument(judgement={"policy": "required"}, critical=critical, missing={"max_unknown": 1})
+    ci = parse_instrument(to_yaml(data), "t.yaml")
+    with Store.open(tmp_path / "cases.db", create=True) as store:
+        aid = store.create_assessment(ci).id
+        store.lock(aid)
+        prompter = ScriptedPrompter(["?", "n", "n", "", "1", "Samlad bild.", "Inget i ärendet tyder på det."])
+        outcome = run_interview(store, ci, aid, prompter, lang="sv")
+        assert "Fråga a är besvarad med ja." in prompter.screen
+        assert outcome.result.final_level == "low"
+        assert outcome.result.judgement.acknowledged == {"a_yes": "Inget i ärendet tyder på det."}
+        assert store.judgement(aid).acknowledged == {"a_yes": "Inget i ärendet tyder på det."}
