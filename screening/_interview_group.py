@@ -7,15 +7,16 @@ complete row and every change to a row, and marked *partial* until the
 caseworker ends it, so a crash loses at most the row being typed and a resume
 continues adding rows. Inside a row ``<`` goes back one field; at the first
 field of a row with something typed it asks before the row is dropped, never
-silently. ``#N`` where a new row starts opens row N to change or delete it; the
-group question (reached from the summary by its number) lists every row.
+silently ("save and quit" asks too; the hide key never asks: hiding is
+immediate). ``#N`` where a new row starts opens row N to change or delete it;
+the group question (reached from the summary by its number) lists every row.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._interview_texts import BACK, COMMANDS, ENTER, HIDE
+from ._interview_texts import BACK, COMMANDS, ENTER, HIDE, QUIT
 from .instrument import Item
 
 if TYPE_CHECKING:
@@ -113,6 +114,8 @@ def _read_row(flow: _Flow, group: Item, rows: list[dict[str, object]], *, allow_
         first = n == 0
 
         def intercept(entry: str, first: bool = first) -> object:
+            if entry == QUIT and row and not _confirm(flow, "quit_row"):
+                return _STAY  # "save and quit" would lose the typed fields: asked first
             if entry == BACK:
                 if not first:
                     return _BACK_FIELD
@@ -134,6 +137,8 @@ def _read_row(flow: _Flow, group: Item, rows: list[dict[str, object]], *, allow_
             return _NONE
         if value is _SKIP_GROUP:
             return None
+        if value is _STAY:
+            continue
         if value is _BACK_FIELD:
             n -= 1
             continue
@@ -231,10 +236,12 @@ def _edit_row(flow: _Flow, item: Item, row: dict[str, object]) -> object:
             values.get(field.id, _NONE),
             on_empty=_KEEP,  # an unknown field stays unknown
             on_skip=_CLEAR,
-            intercept=lambda entry: _BACK_FIELD if entry == BACK else _NONE,
+            intercept=lambda entry: _edit_intercept(flow, entry, changed=values != row),
         )
         if value is _MOVED:
             return _MOVED
+        if value is _STAY:
+            continue
         if value is _BACK_FIELD:
             if n == 0:
                 if values == row or _confirm(flow, "drop_changes"):
@@ -248,6 +255,17 @@ def _edit_row(flow: _Flow, item: Item, row: dict[str, object]) -> object:
             values[field.id] = value
         n += 1
     return values
+
+
+def _edit_intercept(flow: _Flow, entry: str, *, changed: bool) -> object:
+    """While a row is changed: ``<`` goes back a field; "save and quit" asks first if changes would be lost."""
+    from .interview import _NONE
+
+    if entry == BACK:
+        return _BACK_FIELD
+    if entry == QUIT and changed and not _confirm(flow, "quit_changes"):
+        return _STAY
+    return _NONE
 
 
 def _confirm(flow: _Flow, key: str, **params: object) -> bool:
@@ -306,3 +324,4 @@ _BACK_FIELD = _Marker("BACK_FIELD")
 _LEAVE = _Marker("LEAVE")
 _DROPPED = _Marker("DROPPED")
 _CLEAR = _Marker("CLEAR")
+_STAY = _Marker("STAY")

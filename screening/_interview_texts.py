@@ -103,6 +103,14 @@ UI: dict[str, tuple[str, str]] = {
         "The row is not saved. Drop it and go to the previous question?",
     ),
     "row_dropped": ("Raden slängdes.", "The row was dropped."),
+    "quit_row": (
+        "Raden är inte sparad och försvinner om du avslutar nu. Avsluta ändå?",
+        "The row is not saved and is lost if you quit now. Quit anyway?",
+    ),
+    "quit_changes": (
+        "Ändringarna i raden är inte sparade och försvinner om du avslutar nu. Avsluta ändå?",
+        "The changes to the row are not saved and are lost if you quit now. Quit anyway?",
+    ),
     "drop_changes": (
         "Ändringarna i raden är inte sparade. Släng dem?",
         "The changes to the row are not saved. Drop them?",

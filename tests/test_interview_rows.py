@@ -121,6 +121,19 @@ def test_back_at_the_start_of_an_empty_row_is_the_previous_question_and_keeps_th
     assert store.answers(aid) == {"a": "no", "cal": [{"when": D1, "sev": "high", "note": "Slag"}]}
 
 
+def test_save_and_quit_inside_a_typed_row_asks_first(store, ci):
+    aid = start(store, ci)
+    # "." at the severity: asked; "no" stays in the row; the row is finished; "." where nothing
+    # is typed quits at once; "." in a typed row and "yes" quits
+    p = run(store, ci, aid, ["j", D1, ".", "n", "s", "Slag", "."])
+    assert "Raden är inte sparad och försvinner om du avslutar nu. Avsluta ändå?  [j] ja  [n] nej" in p.screen
+    assert p.screen.count("Avsluta ändå?") == 1
+    assert store.answers(aid)["cal"] == [{"when": D1, "sev": "high", "note": "Slag"}]
+    p = run(store, ci, aid, [D2, ".", "j"])
+    assert p.screen.count("Avsluta ändå?") == 1
+    assert len(store.answers(aid)["cal"]) == 1
+
+
 # ---------------------------------------------------------------- change and delete
 
 
