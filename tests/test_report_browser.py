@@ -1,8 +1,10 @@
 """The HTML report in a real browser: headless Chromium prints it to PDF and PNG.
 
 Checks that it renders at all (pages ≥ 1), that the level and the secrecy header
-survive printing (pdftotext), and that nothing is fetched from outside. With
-``--update-goldens`` the screenshots are copied to docs/report-{sv,en}.png.
+survive printing (pdftotext), and that nothing is fetched from outside. The
+README's pictures (docs/report-{sv,en}.png) show a bundled instrument scored from
+its fictional example answers, not a test instrument (issue 13, seen 13); with
+``--update-goldens`` they are rendered again.
 Skipped only when the ``chromium`` binary is absent (.ci/run installs it).
 """
 
@@ -77,5 +79,30 @@ def test_html_report_prints_to_pdf_and_png(tmp_path: Path, lang: str, update_gol
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1240, 1754)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_readme_pictures_show_a_bundled_instrument(tmp_path: Path, lang: str, update_goldens: bool) -> None:
+    """The danger assessment (freda-farlighet) scored from examples/, with the bundled rules and a judgement."""
+    from screening.api import score_file
+    from screening.loader import load_instrument
+
+    ci = load_instrument("freda-farlighet")
+    assert ci.instrument.id == "freda-farlighet" and "fixture" not in str(ci.instrument.title.sv).lower()
+    result = score_file(
+        "freda-farlighet", REPO / "examples" / "freda-farlighet.yaml", rules="default", lang=lang,
+        judgement="high", rationale="Strypförsök och dödshot den senaste månaden; personen är rädd för sitt liv.",
+        assessor="Handläggare A",
+    )
+    html_file = tmp_path / f"report-{lang}.html"
+    html_file.write_text(render_report(result, instrument=ci, lang=lang, case=CASE), encoding="utf-8")
+    png = tmp_path / "report.png"
+    _chromium(tmp_path, f"--screenshot={png}", "--window-size=1240,1754", "--hide-scrollbars", html_file.as_uri())
+    data = png.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
+    shown = REPO / "docs" / f"report-{lang}.png"
     if update_goldens:
-        shutil.copyfile(png, REPO / "docs" / f"report-{lang}.png")
+        shutil.copyfile(png, shown)
+    picture = shown.read_bytes()
+    assert (int.from_bytes(picture[16:20], "big"), int.from_bytes(picture[20:24], "big")) == (1240, 1754)
