@@ -24,7 +24,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "answers": ("Svar", "Answers"),
     "shown_if": ("ställs beroende på svar på fråga {numbers}", "asked depending on the answers to question {numbers}"),
     "number": ("heltal {lo}–{hi}", "whole number {lo}–{hi}"),
-    "date": ("datum ÅÅÅÅ-MM-DD", "date YYYY-MM-DD"),
+    "date": ("datum ÅÅÅÅ-MM-DD (ungefärligt: ÅÅÅÅ-MM eller ÅÅÅÅ)", "date YYYY-MM-DD (approximate: YYYY-MM or YYYY)"),
+    "date_window": (
+        "datum ÅÅÅÅ-MM-DD (ungefärligt: ÅÅÅÅ-MM eller ÅÅÅÅ), högst {days} dagar före intervjun",
+        "date YYYY-MM-DD (approximate: YYYY-MM or YYYY), at most {days} days before the interview",
+    ),
     "text": ("fritext", "free text"),
     "group": ("lista med rader", "list of rows"),
     "final_level": ("Slutlig nivå", "Final level"),
@@ -119,6 +123,8 @@ def _field_hint(ci: CompiledInstrument, field: Item, lang: str) -> str:
         return ", ".join(f"{o.value} = {o.label.get(lang)}" for o in ci.instrument.scales[field.scale or ""].options)
     if field.type == "number":
         return label("number", lang, lo=field.min, hi=field.max)
+    if field.type == "date" and field.window_days is not None:
+        return label("date_window", lang, days=field.window_days)
     return label(field.type, lang)
 
 
