@@ -6,7 +6,10 @@ Level provenance is kept in three layers — computed from bands, raised by
 critical rules, and the assessor's judgement — and combined by fixed safety
 rules: critical rules only raise; unknown answers widen the range and never
 lower its top; too many unknowns make the result incomplete; a range that spans
-levels is indeterminate, never its lower end.
+levels is indeterminate, never its lower end; a judgement below a critical rule
+an unknown answer could fire needs a recorded reason per rule; an unmet blocking
+requirement (PATRIARK without a perpetrator, a person at risk or a scenario)
+leaves the result incomplete, never concluded.
 """
 
 from __future__ import annotations

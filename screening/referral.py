@@ -3,11 +3,12 @@
 May import: errors, expr, instrument, checks, scoring, rules, result, _texts / stdlib.
 
 Rules are compiled once per instrument version and evaluated on the same
-three-valued environment as the instrument. Three safety rules are enforced here,
-in code, whatever a rule set says: children in the household with disclosed
-violence always give a report-of-concern consideration; an incomplete result
-never ends in information-only advice; in an honour context nothing recommends
-contacting the family before a protection assessment. Nothing is ever sent.
+three-valued environment as the instrument. The safety rules of ``_safety`` are
+enforced in code, whatever a rule set says: children in the household, or a
+person under 18, with disclosed violence always give the child-protection
+consideration; a result with ``complete: false`` never ends in information-only
+advice; in an honour context nothing recommends contacting the family before a
+protection assessment. Nothing is ever sent.
 """
 
 from __future__ import annotations
