@@ -98,7 +98,7 @@ def test_a_whole_interview_by_keyboard(tmp_path):
     child.expect_exact("Ny rad 2")
     child.expect_exact("Svar (datum")
     child.send("\r")
-    child.expect_exact("✓ Sparat: 1 rader")
+    child.expect_exact("✓ Sparat: 1 rad")
     child.expect("Fråga 6 av 6")
     child.expect_exact("> ")
     child.send("<")  # back to the group: its row is shown, Enter keeps it
