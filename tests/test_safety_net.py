@@ -289,8 +289,12 @@ def test_seen_threats_to_harm_the_children_give_a_report_of_concern(rules, rules
 @pytest.mark.parametrize("ruleset", RULESETS)
 def test_threats_to_harm_children_in_the_description_give_a_report_of_concern(rules, ruleset):
     ci = load_instrument("freda-beskrivning")
-    result = assess(ci, neutral(ci) | {"threat_others": "sometimes"}, rules=rules[ruleset])
-    assert "orosanmalan" in services(result)  # children not ruled out: has_children is unanswered
+    answers = neutral(ci) | {"threat_others": "sometimes", "has_children": "unknown"}
+    result = assess(ci, answers, rules=rules[ruleset])
+    assert "orosanmalan" in services(result)  # children not ruled out: whether there are any is not known
+    assert "threats_to_children" in {r.rule for r in result.referrals}
+    ruled_out = assess(ci, answers | {"has_children": "no"}, rules=rules[ruleset])
+    assert "threats_to_children" not in {r.rule for r in ruled_out.referrals}
 
 
 # --------------------------------------------------------------------------- seen: unknown critical items
@@ -541,7 +545,9 @@ def test_the_interview_asks_why_a_possible_critical_rule_does_not_hold_and_recor
     from screening import Store, parse_instrument
     from screening.interview import run_interview
 
-    critical = [{"id": "a_yes", "when": "a == 'yes'", "raise_to": "high", "reason": text("Fråga a är besvarad med ja.")}]
+    critical = [
+        {"id": "a_yes", "when": "a == 'yes'", "raise_to": "high", "reason": text("Fråga a är besvarad med ja.")}
+    ]
     data = build_instrument(judgement={"policy": "required"}, critical=critical, missing={"max_unknown": 1})
     ci = parse_instrument(to_yaml(data), "t.yaml")
     with Store.open(tmp_path / "cases.db", create=True) as store:
