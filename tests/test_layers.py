@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     "rules_checks": 2, "diffspec": 2,
     # L3 adapters: yaml, jinja2, sqlite3, files, the terminal
     "yamlsafe": 3, "loader": 3, "report": 3, "store": 3, "_store_ddl": 3, "files": 3, "present": 3, "texts": 3,
-    "rules_loader": 3, "migration": 3,
+    "rules_loader": 3, "migration": 3, "_yaml_compose": 3,
     "_report_answers": 3, "_report_context": 3, "_report_escape": 3,
     "settings": 3,
     "_store_lock": 3, "_store_damage": 3, "_store_schema": 3, "_store_values": 3, "_store_keys": 3, "crypto": 3,
