@@ -109,6 +109,17 @@ def test_allowed_levels_follow_the_policy_and_count_a_level_that_needs_acknowled
     assert allowed_levels(freda, ev) == (None, None, None)
 
 
+def test_a_level_that_needs_acknowledgements_is_offered_and_then_asks_for_them(store):
+    ci = instrument("freda-farlighet")
+    answers = no(ci, strangled="unknown", own_view="low")
+    why = "Personen beskriver inget tag om halsen."
+    outcome, p = interview(store, ci, answers, ["", "1", "Samlad bild.", why])
+    offer = next(line for line in p.lines if line.startswith("Välj nivå:"))
+    assert "[1] Låg farlighet" in offer and "kan inte väljas" not in p.screen
+    assert outcome.result.final_level == "low"
+    assert outcome.result.judgement.acknowledged == {"strangulation": why}
+
+
 def test_an_existing_judgement_the_answers_no_longer_allow_is_not_kept_by_enter(store):
     ci = load_instrument_file(DEMO)
     info = store.create_assessment(ci)
