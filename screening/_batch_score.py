@@ -163,7 +163,10 @@ class Scorer:
                 key = (
                     quick[2],
                     fast.crit_getter(answers),
-                    None if judgement is None else (judgement.level, not judgement.rationale.strip()),
+                    # which rules are acknowledged decides a refusal (an id the instrument lacks)
+                    None
+                    if judgement is None
+                    else (judgement.level, not judgement.rationale.strip(), tuple(sorted(judgement.acknowledged))),
                     tuple(map(_freeze, map(answers.get, self.read))),
                     tuple(_freeze(facts.get(f)) for f in self.fact_names) if facts else self.no_facts,
                 )

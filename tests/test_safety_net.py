@@ -559,3 +559,23 @@ def test_the_interview_asks_why_a_possible_critical_rule_does_not_hold_and_recor
         assert outcome.result.final_level == "low"
         assert outcome.result.judgement.acknowledged == {"a_yes": "Inget i ärendet tyder på det."}
         assert store.judgement(aid).acknowledged == {"a_yes": "Inget i ärendet tyder på det."}
+
+
+def test_the_batch_scorer_keys_its_memo_on_the_acknowledged_rules_too():
+    from helpers import build_instrument, text, to_yaml
+
+    from screening import parse_instrument
+    from screening.batch import Scorer
+
+    critical = [
+        {"id": "a_yes", "when": "a == 'yes'", "raise_to": "high", "reason": text("Fråga a är besvarad med ja.")}
+    ]
+    data = build_instrument(judgement={"policy": "raise_or_lower"}, critical=critical)
+    ci = parse_instrument(to_yaml(data), "t.yaml")
+    scorer = Scorer(ci)
+    assert scorer.fast is not None  # complete answers take the memoised fast path
+    answers = {"a": "no", "b": "no", "c": "no"}
+    with pytest.raises(JudgementError):
+        scorer.outcome(answers, JudgementInput(level="low", rationale=WHY, acknowledged={"no_such_rule": "x"}))
+    # the same answers and level without the stray acknowledgement are not refused from the memo
+    assert scorer.outcome(answers, JudgementInput(level="low", rationale=WHY)).level == "low"
