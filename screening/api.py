@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from pathlib import Path
+from typing import Literal
 
 from .engine import assess
 from .errors import AnswerError, Issue, JudgementError, SpecError
@@ -36,8 +37,15 @@ DEFAULT_RULES = "stockholm"
 MAX_FACT_DIGITS = 18  # any case fact is far smaller; int() of thousands of digits is slow or refused
 
 
-def resolve_rules(ref: str | None, home: str | os.PathLike[str] | None) -> CompiledRuleSet | None:
-    """``"default"`` → the bundled Stockholm rule set if present; ``None``/``"none"`` → no rules."""
+def resolve_rules(
+    ref: str | None, home: str | os.PathLike[str] | None, *, check: Literal["all", "in use"] = "in use"
+) -> CompiledRuleSet | None:
+    """``"default"`` → the bundled Stockholm rule set if present; ``None``/``"none"`` → no rules.
+
+    A command uses one instrument, so by default the rule set is checked for the
+    instrument in use (``load_rules_file``'s ``check``); ``"all"`` checks it against
+    every instrument, as when a municipality chooses its rule set (``config set``).
+    """
     if ref is None or ref == "none":
         return None
     if ref == "default":
@@ -45,8 +53,8 @@ def resolve_rules(ref: str | None, home: str | os.PathLike[str] | None) -> Compi
             path = find_rules(DEFAULT_RULES, home)
         except SpecError:
             return None
-        return load_rules_file(path, home, check="in use")
-    return load_rules_file(find_rules(ref, home), home, check="in use")  # a command uses one instrument
+        return load_rules_file(path, home, check=check)
+    return load_rules_file(find_rules(ref, home), home, check=check)
 
 
 def parse_fact(text: str) -> tuple[str, object]:

@@ -131,3 +131,17 @@ def test_help_imports_neither_the_engine_nor_pydantic() -> None:
     modules = proc.stdout.strip().splitlines()[-1]
     for heavy in ("'screening.engine'", "'pydantic'", "'jinja2'", "'sqlite3'", "'yaml'"):
         assert heavy not in modules, heavy
+
+
+def test_choosing_a_rule_set_in_the_settings_checks_it_for_every_instrument(tmp_path: Path) -> None:
+    """``config set rules`` is done once for all instruments, so it keeps the full check."""
+    home = _home(tmp_path, ("when: \"level >= 'identified'\"", "when: \"level >= 'identifed'\""))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
+    env.update(PYTHONPATH=str(ROOT), HOME=str(tmp_path), SCREENING_CONFIG=str(tmp_path / "settings.toml"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "screening", "config", "set", "rules", str(home / "rules" / "stockholm.yaml"),
+         "--home", str(home)],
+        check=False, capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "identifed" in proc.stderr and not (tmp_path / "settings.toml").exists()

@@ -91,7 +91,7 @@ def config_set_cmd(
         from ..api import resolve_rules
 
         try:
-            resolve_rules(value, home)
+            resolve_rules(value, home, check="all")  # chosen once for every instrument: check them all
         except ScreeningError as exc:
             raise SettingsError(f"rules: {value!r} is not a rule set that loads: {exc}") from None
     written = set_setting(key, value)
