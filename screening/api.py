@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -75,7 +76,12 @@ def parse_fact(text: str) -> tuple[str, object]:
 
 
 def judgement_input(
-    ci: CompiledInstrument, level: object, rationale: object, *, lang: str = "sv"
+    ci: CompiledInstrument,
+    level: object,
+    rationale: object,
+    *,
+    lang: str = "sv",
+    acknowledged: Mapping[str, str] | None = None,
 ) -> JudgementInput | None:
     """The assessor's judgement from what a person typed; ``None`` when neither part was given.
 
@@ -90,11 +96,18 @@ def judgement_input(
             interview's key for it in ``lang`` (see ``resolve_level``).
         rationale: why; at most ``MAX_RATIONALE`` characters.
         lang: the session language, which decides the keys.
+        acknowledged: critical rule id → why the assessor judges it not to hold,
+            for the critical rules an unknown answer could make hold above the
+            judged level (``decide`` refuses the judgement without them).
 
     Raises:
         JudgementError: one part without the other, or either part unusable.
     """
     if level is None and rationale is None:
+        if acknowledged:
+            raise JudgementError(
+                "Skäl för kritiska regler utan bedömning. / Reasons for critical rules were given without a judgement."
+            )
         return None
     if level is None or (isinstance(level, str) and not level.strip()):
         raise JudgementError("En motivering utan bedömd nivå. / A rationale was given without a level.")
@@ -108,7 +121,27 @@ def judgement_input(
             f"Motiveringen har {len(text)} tecken, högst {MAX_RATIONALE} går. / "
             f"The rationale has {len(text)} characters; at most {MAX_RATIONALE} are allowed."
         )
-    return JudgementInput(level=resolve_level(ci, level, lang=lang), rationale=text)
+    reasons = _acknowledgements(ci, acknowledged or {})
+    return JudgementInput(level=resolve_level(ci, level, lang=lang), rationale=text, acknowledged=reasons)
+
+
+def _acknowledgements(ci: CompiledInstrument, given: Mapping[str, str]) -> dict[str, str]:
+    """Reasons per critical rule, checked: a known rule, a reason of bounded length (never echoed)."""
+    rules = {critical.id for critical in ci.instrument.critical}
+    out: dict[str, str] = {}
+    for rule, reason in given.items():
+        if rule not in rules:
+            known = ", ".join(sorted(rules)) or "–"
+            raise JudgementError(f"Ingen kritisk regel {rule[:64]!r} (finns: {known}). / "
+                                 f"No critical rule {rule[:64]!r} (there are: {known}).")
+        text = reason.strip() if isinstance(reason, str) else ""
+        if not text or len(text) > MAX_RATIONALE:
+            raise JudgementError(
+                f"Skälet för {rule} ska vara 1–{MAX_RATIONALE} tecken. / "
+                f"The reason for {rule} must be 1–{MAX_RATIONALE} characters."
+            )
+        out[rule] = text
+    return out
 
 
 def resolve_level(ci: CompiledInstrument, text: str, *, lang: str = "sv") -> str:
@@ -163,6 +196,7 @@ def score_file(
     facts: dict[str, object] | None = None,
     texts: str | os.PathLike[str] | None = None,
     lang: str = "sv",
+    acknowledged: Mapping[str, str] | None = None,
 ) -> Result:
     """Load an instrument and an answers file and assess them.
 
@@ -180,7 +214,7 @@ def score_file(
         from .texts import load_texts
 
         ci = load_texts(ci, texts)
-    given = judgement_input(ci, judgement, rationale, lang=lang)
+    given = judgement_input(ci, judgement, rationale, lang=lang, acknowledged=acknowledged)
     answers = load_answers(answers_path)
     ruleset = resolve_rules(rules, home)
     try:

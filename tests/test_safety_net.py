@@ -10,6 +10,7 @@ answers and case facts (unknown included); then one concrete test per case the r
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -579,3 +580,26 @@ def test_the_batch_scorer_keys_its_memo_on_the_acknowledged_rules_too():
         scorer.outcome(answers, JudgementInput(level="low", rationale=WHY, acknowledged={"no_such_rule": "x"}))
     # the same answers and level without the stray acknowledgement are not refused from the memo
     assert scorer.outcome(answers, JudgementInput(level="low", rationale=WHY)).level == "low"
+
+
+def test_score_takes_the_reasons_for_unknown_critical_rules_from_the_command_line(tmp_path, capsys):
+    """A judged danger assessment with strangulation unknown: refused without a reason, recorded with one."""
+    from screening.cli import run
+
+    from screening import load_instrument
+
+    ci = load_instrument("freda-farlighet")
+    given = {key: "no" for key, item in ci.items.items() if item.type == "choice"}
+    given["strangled"], given["own_view"], given["calendar"] = "unknown", "low", []
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(given), encoding="utf-8")
+    base = ["score", "freda-farlighet", str(answers), "--judgement", "low", "--rationale", "Samtal med personen",
+            "--rules", "stockholm"]
+    assert run(base) == 1
+    refused = capsys.readouterr()
+    assert "Traceback" not in refused.err
+    assert run([*base, "--acknowledge", "strangulation=Personen beskriver inget grepp om halsen"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["judgement"]["acknowledged"] == {"strangulation": "Personen beskriver inget grepp om halsen"}
+    assert run([*base, "--acknowledge", "no_such_rule=x"]) == 1
+    assert "no_such_rule" in capsys.readouterr().err

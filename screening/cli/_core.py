@@ -104,6 +104,14 @@ def score_cmd(
     rationale: Annotated[
         str | None, typer.Option(help="Why (required with --judgement; at most 4000 characters).")
     ] = None,
+    acknowledge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--acknowledge",
+            help="RULE=REASON: why a critical rule an unknown answer could make hold is judged not to "
+            "(needed for a judgement below it; repeatable).",
+        ),
+    ] = None,
     assessor: Annotated[str | None, typer.Option(help="Who assessed.")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.json,
     lang: Annotated[Lang | None, typer.Option("--lang", help="sv or en; default: the settings.")] = None,
@@ -137,6 +145,12 @@ def score_cmd(
     if (judgement is None) != (rationale is None):
         raise typer.BadParameter("--judgement and --rationale go together", param_hint="--judgement/--rationale")
     facts = dict(parse_fact(f) for f in fact or [])
+    reasons: dict[str, str] = {}
+    for entry in acknowledge or []:
+        rule, sep, why = entry.partition("=")
+        if not sep or not rule.strip():
+            raise typer.BadParameter("write RULE=REASON", param_hint="--acknowledge")
+        reasons[rule.strip()] = why
     result = score_file(
         instrument,
         answers,
@@ -148,6 +162,7 @@ def score_cmd(
         facts=facts,
         texts=texts,
         lang=lang.value,
+        acknowledged=reasons,
     )
     if report is not None:
         from ._report import write_report_file

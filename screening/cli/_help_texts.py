@@ -65,6 +65,14 @@ TEXTS: dict[str, tuple[str, str | None]] = {
         None,
     ),
     "Who assessed.": ("Vem som bedömde.", None),
+    (
+        "RULE=REASON: why a critical rule an unknown answer could make hold is judged not to "
+        "(needed for a judgement below it; repeatable)."
+    ): (
+        "REGEL=SKÄL: varför en kritisk regel som ett okänt svar kan uppfylla bedöms inte gälla "
+        "(krävs för en bedömning under den; kan upprepas).",
+        None,
+    ),
     "sv or en; default: the settings.": ("sv eller en; standard: inställningarna.", None),
     "Referral rule set id or path; 'none' for no referrals; default: the settings, else the bundled default.": (
         ("Regeluppsättning för insatser (id eller sökväg); 'none' för inga insatser; standard: inställningarna, "
