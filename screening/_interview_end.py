@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._interview_facts import ask_one_fact, describe_fact, facts_to_ask
-from ._interview_group import describe_row
+from ._interview_group import ROW_KEY, change_row, describe_row
 from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, in_language
 from ._store_values import now as utc_now
 from .engine import allowed_levels, assess
@@ -82,6 +82,8 @@ def summary(flow: _Flow) -> bool:
         if item.type == "group" and isinstance(value, list):
             for r, row in enumerate(value, 1):
                 flow.p.show("       " + flow.say("row", n=r, fields=describe_row(flow, item, row)))
+            if value:
+                flow.p.show("       " + flow.say("summary_rows_hint", n=n))
     while True:
         entry = flow.p.read_line(flow.say("summary_prompt")).strip()
         if entry in ("", ENTER):
@@ -96,6 +98,13 @@ def summary(flow: _Flow) -> bool:
         if entry.isascii() and entry.isdigit() and 1 <= int(entry) <= len(s.visible):
             s.goto(s.visible[int(entry) - 1])
             return False
+        number, mark, row = entry.partition(ROW_KEY)  # "3#2": row 2 of question 3, changed or deleted here
+        if mark and number.isascii() and number.isdigit() and 1 <= int(number) <= len(s.visible):
+            group = s.ci.items[s.visible[int(number) - 1]]
+            if group.type == "group":
+                if change_row(flow, group, row):
+                    return False
+                continue
         fact = entry[1:]
         if entry[:1] in "fF" and fact.isascii() and fact.isdigit() and 1 <= int(fact) <= len(facts):
             assert flow.rules is not None

@@ -22,7 +22,7 @@ from .instrument import Item
 if TYPE_CHECKING:
     from .interview import _Flow
 
-__all__ = ["ROW_KEY", "ask_group", "describe_row"]
+__all__ = ["ROW_KEY", "ask_group", "change_row", "describe_row"]
 
 ROW_KEY = "#"
 """``#2`` where a new row starts opens row 2; not a letter or digit, so never a field's answer key."""
@@ -80,6 +80,21 @@ def ask_group(flow: _Flow, item: Item) -> None:
             return
     flow.p.show(flow.say("saved", answer=flow.describe(item, rows)))
     s.advance()
+
+
+def change_row(flow: _Flow, item: Item, number: str) -> bool:
+    """From the summary: change or delete row ``number`` of a finished group, which stays finished.
+
+    ``True`` when something was shown or changed (the summary is shown again).
+    """
+    stored = flow.s.answers.get(item.id)
+    rows: list[dict[str, object]] = list(stored) if isinstance(stored, list) else []
+    n = int(number) if number.isascii() and number.isdigit() else 0
+    if not 1 <= n <= len(rows):
+        flow.p.show(flow.say("no_such_row", n=len(rows)) if rows else flow.say("no_such_number"))
+        return False
+    _open_row(flow, item, rows, n, partial=item.id in flow.s.partial)
+    return True
 
 
 def describe_row(flow: _Flow, item: Item, row: dict[str, object]) -> str:
@@ -183,8 +198,11 @@ def _pick(flow: _Flow, entry: str, rows: list[dict[str, object]]) -> _Pick:
     return _Pick(0)
 
 
-def _open_row(flow: _Flow, item: Item, rows: list[dict[str, object]], n: int) -> object:
-    """Change or delete row ``n``; the new rows once committed, ``None`` if nothing changed, or ``_MOVED``."""
+def _open_row(flow: _Flow, item: Item, rows: list[dict[str, object]], n: int, *, partial: bool = True) -> object:
+    """Change or delete row ``n``; the new rows once committed, ``None`` if nothing changed, or ``_MOVED``.
+
+    ``partial``: commit the group as still being answered (from the group question) or not (from the summary).
+    """
     from .interview import _MOVED
 
     if not 1 <= n <= len(rows):
@@ -212,7 +230,7 @@ def _open_row(flow: _Flow, item: Item, rows: list[dict[str, object]], n: int) ->
         else:
             flow.p.show(flow.say("press_key"))
             continue
-        if not _commit_row(flow, item, new):
+        if not _commit_row(flow, item, new, partial=partial):
             return _MOVED
         flow.p.show(flow.say(done, n=n))
         return new
@@ -284,9 +302,9 @@ def _confirm(flow: _Flow, key: str, **params: object) -> bool:
         flow.p.show(flow.say("press_key"))
 
 
-def _commit_row(flow: _Flow, item: Item, rows: list[dict[str, object]]) -> bool:
-    """Commit the rows so far as a partial answer; retry on failure. ``False`` if a command moved on."""
-    while not flow.commit(item, rows, partial=True):
+def _commit_row(flow: _Flow, item: Item, rows: list[dict[str, object]], *, partial: bool = True) -> bool:
+    """Commit the rows (by default as a partial answer); retry on failure. ``False`` if a command moved on."""
+    while not flow.commit(item, rows, partial=partial):
         if _retry_or_command(flow, item):
             return False
     return True

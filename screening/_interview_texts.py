@@ -132,6 +132,10 @@ UI: dict[str, tuple[str, str]] = {
         ),
     ),
     "no_such_number": ("Det finns ingen fråga med det numret.", "There is no question with that number."),
+    "summary_rows_hint": (
+        "({n}#1 ändrar eller tar bort rad 1, {n}#2 rad 2 …)",
+        "({n}#1 changes or deletes row 1, {n}#2 row 2 …)",
+    ),
     "computed": ("Beräknat underlag: {text}", "Computed support: {text}"),
     "judgement_required": (
         "Instrumentet kräver en professionell bedömning av risknivån.",

@@ -181,6 +181,18 @@ def test_rows_are_changed_and_deleted_from_the_summary(store, ci):
     assert "Rad 1: Datum: " + D2 in summary and "Slag" not in summary
 
 
+def test_a_row_is_changed_or_deleted_straight_from_the_summary(store, ci):
+    aid = two_rows(store, ci)
+    # "2#1" at the summary opens row 1 of question 2: change its note; "2#2": delete row 2
+    p = run(store, ci, aid, ["2#9", "1#1", "2#1", "1", "", "", "Sparkar", "2#2", "2", "j", "."])
+    assert "(2#1 ändrar eller tar bort rad 1, 2#2 rad 2 …)" in p.screen
+    assert "Det finns ingen sådan rad; raderna är 1–2." in p.screen  # 2#9
+    assert "Det finns ingen fråga med det numret." in p.screen  # 1#1: question 1 is not a list
+    assert "✓ Rad 1 ändrad" in p.screen and "✓ Rad 2 borttagen" in p.screen
+    assert store.answer_rows(aid)["cal"] == ([{"when": D1, "sev": "high", "note": "Sparkar"}], False)
+    assert p.screen.count("== Sammanfattning av svaren ==") == 3
+
+
 def test_english_row_commands(store, ci):
     aid = two_rows(store, ci)
     p = run(store, ci, aid, ["2", "#2", "2", "y", "", "."], lang="en")
