@@ -185,6 +185,27 @@ class Keyring:
             raise StoreError(f"{what} failed authentication: it was altered, or moved from another row or revision "
                              "(tampering detected); it is not used") from None
 
+    def rekeyed(self, blob: bytes, associated: bytes, field: str | None = None) -> bytes:
+        """The value sealed under the current key with the nonce it already has (a key rotation).
+
+        A nonce must never repeat under one key; this one was drawn at random under
+        another key, so under the new key it is as fresh as a new random one. Keeping
+        it keeps the value's identity across rotations: the audit record of the write
+        names the nonce (``audit.Event.seal``), and ``audit.verify`` finds a value
+        rolled back to an older ciphertext of the same row by it.
+
+        Raises:
+            StoreError: as ``open``, or the value is already under the current key.
+        """
+        plaintext = self.open(blob, associated, field)
+        key = self._current
+        if blob[1:HEADER] == key.kid:
+            raise StoreError("the value is already sealed under the current key")
+        nonce = blob[HEADER : HEADER + NONCE_BYTES]
+        header = FORMAT + key.kid
+        assert key.aead is not None
+        return header + nonce + key.aead.encrypt(nonce, plaintext, header + associated)
+
     def _refusal(self, blob: bytes, field: str | None) -> StoreError:
         what = f"the stored {field}" if field else "a stored value"
         if len(blob) < HEADER + NONCE_BYTES + 16 or blob[:1] != FORMAT:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-__all__ = ["SCHEMA_V1", "SCHEMA_V2", "SCHEMA_V3", "sealed_trigger", "statements", "v3_statements"]
+__all__ = ["SCHEMA_V1", "SCHEMA_V2", "SCHEMA_V3", "SCHEMA_V4", "sealed_trigger", "statements", "v3_statements"]
 
 
 # Answer, judgement and result values sit in one column per row, written through
-# _store_values.encode: AES-GCM ciphertext bound to (assessment, field). Version 1
+# _store_values.encode: AES-GCM ciphertext bound to (assessment, field), and from
+# version 4 on to (assessment, revision, field, result key). Version 1
 # created these tables with plaintext JSON; SCHEMA_V2 adds keys, the audit trail and
 # the triggers, and the upgrade seals the old values (see _store_keys.seal_plaintext).
 SCHEMA_V1 = """
@@ -221,6 +222,19 @@ CREATE TRIGGER outcomes_update BEFORE UPDATE ON outcomes BEGIN SELECT CASE
     WHEN {_SEALED.format(v="NEW.outcome")} THEN RAISE(ABORT, '{_NOT_SEALED}') END; END;
 CREATE TRIGGER outcomes_delete BEFORE DELETE ON outcomes WHEN NOT {_MAINT}
 BEGIN SELECT RAISE(ABORT, 'results are never deleted, except with their assessment'); END;
+"""
+
+
+# Version 4: every sealed value is bound to its revision and result key (the upgrade seals
+# each again: _store_keys.reseal_bound), and the audit record of each answer or judgement
+# names the nonce of the value it wrote (`seal`; empty for a judgement cleared). A nonce
+# says which value was written, never what it says, and stays with the value through key
+# rotations, so `audit verify` finds a value rolled back to an older ciphertext of its own
+# row (a copy of the file from before a correction) or removed, without the key. The
+# column is part of each record's MAC when present; older records have none and verify
+# as before.
+SCHEMA_V4 = """
+ALTER TABLE audit ADD COLUMN seal BLOB;
 """
 
 

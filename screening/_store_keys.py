@@ -17,7 +17,9 @@ Key rotation (``rekey`` then ``retire``), and why a crash at any point is safe:
 3. ``rekey`` re-encrypts values in short transactions (``REKEY_BATCH`` rows),
    walking each table in primary-key order. Every value carries its key id, so
    a store that is half re-encrypted is still fully readable, and running the
-   rotation again continues where it stopped.
+   rotation again continues where it stopped. A value keeps its binding and its
+   nonce (``Keyring.rekeyed``): the audit trail names each answer and judgement
+   by its nonce, so a rotation changes nothing ``audit.verify`` compares.
 4. ``retire`` runs in one ``BEGIN IMMEDIATE`` transaction: it re-encrypts any
    value still under an old key (a process that had not seen the new key file
    may have written one meanwhile; no writer can run during this transaction),
@@ -36,7 +38,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._store_values import ResultKey, encode, now, open_legacy, open_text, seal_text
+from ._store_values import ResultKey, binding, encode, now, open_legacy, open_text, seal_text
 from .crypto import FORMAT, HEADER, Keyring, default_keyring, record_store, reset_default_keyring
 from .errors import StoreError
 
@@ -91,6 +93,11 @@ class Sealed:
     def open(self, row: sqlite3.Row, keyring: Keyring) -> bytes:
         return open_text(row["assessment_id"], self.field_of(row), row["v"], revision=int(row["revision"]),
                          key=self.result_key(row), keyring=keyring)
+
+    def rekeyed(self, row: sqlite3.Row, keyring: Keyring) -> bytes:
+        """The value under the current key, same binding and same nonce (``Keyring.rekeyed``)."""
+        return keyring.rekeyed(row["v"], binding(row["assessment_id"], self.field_of(row), int(row["revision"]),
+                                                 self.result_key(row)), self.field_of(row))
 
     def seal(self, row: sqlite3.Row, text: bytes, keyring: Keyring) -> bytes:
         return seal_text(row["assessment_id"], self.field_of(row), text, revision=int(row["revision"]),
@@ -274,7 +281,11 @@ def _reseal(conn: sqlite3.Connection, col: Sealed, row: sqlite3.Row, keyring: Ke
     if not isinstance(raw, bytes) or raw[:1] != FORMAT:
         raise StoreError(f"the stored {col.field_of(row)} is not encrypted; refusing to trust it",
                          row["assessment_id"])
-    _update(conn, col, row, col.seal(row, col.open(row, keyring), keyring))
+    try:
+        data = col.rekeyed(row, keyring)
+    except StoreError as exc:
+        raise StoreError(exc.message, row["assessment_id"]) from None
+    _update(conn, col, row, data)
 
 
 def rekey(conn: sqlite3.Connection, keyring: Keyring, *, batch: int = REKEY_BATCH) -> int:

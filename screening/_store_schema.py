@@ -29,7 +29,8 @@ the file is opened, and those rules are easy to lose in a bigger class.
   its key) as well as to its assessment and field: before it, revision 1's
   ciphertext copied over revision 2's opened, so a correction could be rolled
   back without the key. The upgrade seals every value again in one transaction,
-  after the key was checked (``_store_keys.reseal_bound``).
+  after the key was checked (``_store_keys.reseal_bound``), and the audit records
+  of answers and judgements name the value they wrote (``audit``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ._store_ddl import SCHEMA_V1, SCHEMA_V2, sealed_trigger, statements, v3_statements
+from ._store_ddl import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, sealed_trigger, statements, v3_statements
 from .crypto import Keyring, default_keyring
 from .errors import StoreError
 
@@ -193,7 +194,8 @@ def _migrate(conn: sqlite3.Connection, path: Path, keyring: Keyring | None, *, u
         if version == 0:
             if conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
                 raise StoreError(f"{path} is an SQLite database but not a screening store")
-            for statement in (*statements(SCHEMA_V1), *statements(SCHEMA_V2), *v3_statements()):
+            for statement in (*statements(SCHEMA_V1), *statements(SCHEMA_V2), *v3_statements(),
+                              *statements(SCHEMA_V4)):
                 conn.execute(statement)
             target = SCHEMA_VERSION
         if target == 1 and upto >= 2:
@@ -281,6 +283,8 @@ def _upgrade_v3(conn: sqlite3.Connection, ring: Keyring) -> None:
     from . import audit
     from ._store_keys import reseal_bound
 
+    for statement in statements(SCHEMA_V4):
+        conn.execute(statement)
     resealed = reseal_bound(conn, ring)
     audit.append(conn, ring, [audit.Event("migrate", detail=f"schema 4, {resealed} values bound to their revision")],
                  actor=audit.default_actor())

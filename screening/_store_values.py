@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._pnr import looks_like_personnummer
-from .crypto import Keyring, aad, bind, codec_keyring
+from .crypto import HEADER, NONCE_BYTES, Keyring, aad, bind, codec_keyring
 from .errors import StoreError
 from .result import Result, compact_outcome
 
@@ -38,6 +38,7 @@ __all__ = [
     "ResultKey",
     "SavedResult",
     "Status",
+    "binding",
     "canonical",
     "check_case_ref",
     "decode",
@@ -46,6 +47,7 @@ __all__ = [
     "insert_outcome",
     "insert_result",
     "new_case_ref",
+    "nonce_of",
     "now",
     "open_legacy",
     "open_text",
@@ -185,7 +187,17 @@ def seal_text(
     serialises each distinct one once and only seals per row (the seal binds the
     value to its assessment, revision and key, so that part cannot be shared).
     """
-    return (keyring or codec_keyring()).seal(text, bind(assessment_id, str(revision), field, *key))
+    return (keyring or codec_keyring()).seal(text, binding(assessment_id, field, revision, key))
+
+
+def binding(assessment_id: str, field: str, revision: int, key: ResultKey | tuple[()] = ()) -> bytes:
+    """The associated data of a stored value: (assessment, revision, field, result key), see ``crypto.bind``."""
+    return bind(assessment_id, str(revision), field, *key)
+
+
+def nonce_of(data: bytes) -> bytes:
+    """A sealed value's nonce: which value was written (kept through key rotations), never what it says."""
+    return data[HEADER : HEADER + NONCE_BYTES]
 
 
 def decode(
@@ -223,7 +235,7 @@ def open_text(
     if data.__class__ is not bytes:
         raise StoreError(f"the stored {field} is not encrypted; refusing to trust it", assessment_id)
     try:
-        return (keyring or codec_keyring()).open(data, bind(assessment_id, str(revision), field, *key), field)
+        return (keyring or codec_keyring()).open(data, binding(assessment_id, field, revision, key), field)
     except StoreError as exc:
         raise StoreError(f"{exc.message} (revision {revision})", assessment_id) from None
 

@@ -20,6 +20,15 @@ from the *end* leaves a valid shorter chain, so ``verify`` also takes a
 ``Checkpoint`` — the record count and the first 8 bytes of the last MAC, printed
 for the caseworker (report footers, ``screening audit verify``) — and reports a
 trail that ends before it. Without the key a checkpoint cannot be forged.
+
+What a rollback would change is covered too (schema 4): the record of every
+answer and judgement names the nonce of the sealed value it wrote (``seal``),
+part of its MAC. A nonce says which value was written, not what it says, and a
+key rotation keeps it. ``verify`` checks that each answer and judgement in the
+store is the one its last record wrote, so a value put back from an older copy
+of the file (an answer from before a correction, sealed for the same row) or
+removed is found, naming the record — without the key. Values copied between
+rows or revisions already fail to open (their seal binds them to their row).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import os
@@ -88,6 +98,8 @@ class Event:
         detail: which item, revision or format; never content.
         outcome: ``ok``, ``refused``, ``failed``, ``stored``, ``unchanged``, ``changed`` …
         case_ref: the pseudonym; looked up from ``assessment`` when omitted.
+        seal: for an answer or judgement, the nonce of the sealed value written
+            (``b""``: a judgement cleared); never content.
     """
 
     action: str
@@ -95,6 +107,7 @@ class Event:
     detail: str = ""
     outcome: str = "ok"
     case_ref: str | None = None
+    seal: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,7 @@ class Record:
     outcome: str
     kid: bytes
     mac: bytes
+    seal: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +203,8 @@ def _genesis(conn: sqlite3.Connection) -> bytes:
 
 def _canonical(seq: int, at: str, actor: str, event: Event, case_ref: str | None, kid: bytes) -> bytes:
     fields = [seq, at, actor, event.action, event.assessment, case_ref, event.detail, event.outcome, kid.hex()]
+    if event.seal is not None:  # records without one (all before schema 4) keep their form and MAC
+        fields.append(event.seal.hex())
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -222,13 +238,21 @@ def append(conn: sqlite3.Connection, keyring: Keyring, events: Sequence[Event], 
             case_ref = found[0] if found else None
         seq += 1
         prev = _mac(key, prev, _canonical(seq, at, actor, event, case_ref, kid))
-        rows.append((seq, at, actor, event.action, event.assessment, case_ref, event.detail, event.outcome, kid, prev))
+        rows.append((seq, at, actor, event.action, event.assessment, case_ref, event.detail, event.outcome, kid, prev,
+                     event.seal))
         _log.debug("audit", extra={"event": f"audit.{event.action}", "case": case_ref, "outcome": event.outcome})
-    conn.executemany(
-        "INSERT INTO audit (seq, at, actor, action, assessment, case_ref, detail, outcome, kid, mac)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    if any(row[-1] is not None for row in rows):
+        conn.executemany(
+            "INSERT INTO audit (seq, at, actor, action, assessment, case_ref, detail, outcome, kid, mac, seal)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    else:  # also before schema 4 (the upgrades' own records), when the table has no seal column
+        conn.executemany(
+            "INSERT INTO audit (seq, at, actor, action, assessment, case_ref, detail, outcome, kid, mac)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [row[:-1] for row in rows],
+        )
     return Checkpoint(seq, prev[:8].hex())
 
 
@@ -307,14 +331,15 @@ def _conn_of(target: _Target | sqlite3.Connection) -> sqlite3.Connection:
 
 
 def _rows(conn: sqlite3.Connection, where: str = "", params: tuple[object, ...] = ()) -> Iterator[Record]:
+    sealed = any(r[1] == "seal" for r in conn.execute("PRAGMA table_info(audit)"))
     cur = conn.execute(
-        "SELECT seq, at, actor, action, assessment, case_ref, detail, outcome, kid, mac FROM audit"
-        + where + " ORDER BY seq",
+        "SELECT seq, at, actor, action, assessment, case_ref, detail, outcome, kid, mac"
+        + (", seal" if sealed else ", NULL") + " FROM audit" + where + " ORDER BY seq",
         params,
     )
     for row in cur:
         yield Record(int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], bytes(row[8]),
-                     bytes(row[9]))
+                     bytes(row[9]), None if row[10] is None else bytes(row[10]))
 
 
 def extract(target: _Target | sqlite3.Connection, case_ref: str) -> list[Record]:
@@ -333,6 +358,7 @@ def verify(
     *,
     keyring: Keyring | None = None,
     against: Checkpoint | None = None,
+    values: bool = True,
 ) -> Verification:
     """Recompute the chain from record 1; report the first record that does not fit.
 
@@ -342,10 +368,12 @@ def verify(
             key that wrote records (retired keys keep theirs in the key file).
         against: a checkpoint kept outside the store; a trail that ends before it,
             or whose record at that number differs, was cut or rewritten.
+        values: also check that every answer and judgement the trail says was
+            written (schema 4 on) is still the value in the store (``_Written``).
     """
     conn = _conn_of(target)
+    written = _Written()
     ring = keyring or (default_keyring() if isinstance(target, sqlite3.Connection) else target.keyring)
-    prev = _genesis(conn)
     expected = 1
     at_checkpoint: bytes | None = None
 
@@ -353,6 +381,7 @@ def verify(
         return Verification(expected - 1, False, seq, reason)
 
     try:
+        prev = _genesis(conn)
         for rec in _rows(conn):
             if rec.seq != expected:
                 return bad(expected, f"record {expected} is missing: records were deleted or renumbered")
@@ -360,7 +389,7 @@ def verify(
             if key is None:
                 return bad(rec.seq, f"record {rec.seq} was made with key {rec.kid.hex()}, which "
                                     f"{ring.source} does not have; it cannot be verified")
-            event = Event(rec.action, rec.assessment, rec.detail, rec.outcome)
+            event = Event(rec.action, rec.assessment, rec.detail, rec.outcome, seal=rec.seal)
             mac = _mac(key, prev, _canonical(rec.seq, rec.at, rec.actor, event, rec.case_ref, rec.kid))
             if not hmac.compare_digest(mac, rec.mac):
                 return bad(rec.seq, f"record {rec.seq} does not match its MAC: it, or the order of records, "
@@ -369,8 +398,16 @@ def verify(
                 at_checkpoint = rec.mac
             prev = rec.mac
             expected += 1
-    except sqlite3.Error as exc:
-        raise StoreError(f"the audit trail could not be read ({exc})") from None
+            if values:
+                written.see(rec)
+        found = written.compare(conn) if values else None
+    except sqlite3.Error as exc:  # a damaged store: say where, and how far the trail verified
+        from ._store_damage import describe_damage, safe_reason
+
+        where = describe_damage(conn, exc)
+        if where is None:
+            raise StoreError(f"the audit trail could not be read ({safe_reason(exc)})") from None
+        return bad(expected, f"the store is damaged ({where}); {expected - 1} records verified before that")
     count = expected - 1
     last = Checkpoint(count, prev[:8].hex()) if count else Checkpoint(0, "0" * 16)
     if against is not None and against.count:
@@ -380,4 +417,66 @@ def verify(
         if at_checkpoint is None or at_checkpoint[:8].hex() != against.mac_prefix:
             return Verification(count, False, against.count, f"record {against.count} does not match the "
                                 f"checkpoint {against}: the trail was rewritten", last)
+    if found is not None:
+        return Verification(count, False, found[0], found[1], last)
     return Verification(count, True, checkpoint=last)
+
+
+_CORRECTED = re.compile(r"revision ([0-9]+) from [0-9]+")
+
+
+class _Written:
+    """Which value each answer and judgement slot last received, by the trail (for ``verify``).
+
+    Follows the trail in order: ``create`` opens revision 1 of an assessment,
+    ``correct`` ("revision N from M") revision N, ``delete`` removes it; an
+    ``answer`` or ``judge`` record with a ``seal`` sets its slot of the open
+    revision. Refused and failed records changed nothing and are skipped. Holds
+    one small entry per slot written (ids and a 12-byte nonce), never a value.
+    """
+
+    def __init__(self) -> None:
+        self.draft: dict[str, int] = {}
+        self.slots: dict[tuple[str, int, str], tuple[bytes, int]] = {}
+        self.deleted: set[str] = set()
+
+    def see(self, rec: Record) -> None:
+        aid = rec.assessment
+        if aid is None or rec.outcome not in ("ok", "stored", "unchanged"):
+            return
+        if rec.action == "create":
+            self.draft[aid] = 1
+        elif rec.action == "correct":
+            match = _CORRECTED.fullmatch(rec.detail)
+            if match:
+                self.draft[aid] = int(match[1])
+        elif rec.action == "delete":
+            self.deleted.add(aid)
+        elif rec.action in ("answer", "judge") and rec.seal is not None and aid in self.draft:
+            field = "judgement" if rec.action == "judge" else "answer:" + rec.detail.removesuffix(" (partial)")
+            self.slots[(aid, self.draft[aid], field)] = (rec.seal, rec.seq)
+
+    def compare(self, conn: sqlite3.Connection) -> tuple[int, str] | None:
+        """The first record whose value is no longer in the store, and why; ``None`` if all are."""
+        from ._store_values import nonce_of
+
+        slots = {k: v for k, v in self.slots.items() if k[0] not in self.deleted}
+        if not slots:
+            return None
+        seen: dict[tuple[str, int, str], bytes] = {}
+        rows = itertools.chain(  # one scan of each table, streamed
+            conn.execute("SELECT assessment_id, revision, 'answer:' || item_id, value FROM answers"),
+            conn.execute("SELECT assessment_id, revision, 'judgement', judgement FROM revisions"),
+        )
+        for aid, revision, field, value in rows:
+            if (aid, revision, field) in slots:
+                seen[(aid, revision, field)] = b"" if value is None else nonce_of(bytes(value))
+        bad = [(seq, k) for k, (seal, seq) in slots.items() if seen.get(k) != seal]
+        if not bad:
+            return None
+        seq, key = min(bad)
+        aid, revision, field = key
+        what = "judgement" if field == "judgement" else f"answer {field.removeprefix('answer:')}"
+        state = "has another value there" if key in seen else "has none"
+        return seq, (f"record {seq} wrote the {what} of assessment {aid}, revision {revision}, but the store "
+                     f"{state}: it was rolled back, replaced or removed outside screening")

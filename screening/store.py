@@ -29,6 +29,7 @@ audited without the key.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import sqlite3
@@ -50,6 +51,7 @@ from ._store_values import (
     info_from_row,
     insert_result,
     new_case_ref,
+    nonce_of,
     reseal_revision,
 )
 from ._store_values import now as _now
@@ -252,6 +254,7 @@ class Store(StoreBase):
         with self._write("the answer", assessment_id, event) as conn:
             revision = self._draft_revision(conn, assessment_id)
             data = encode(assessment_id, f"answer:{item_id}", value, revision=revision, keyring=self._keyring)
+            self._pending[0] = dataclasses.replace(event, seal=nonce_of(data))  # which value: audit.verify
             conn.execute(
                 "INSERT INTO answers (assessment_id, revision, item_id, value, partial, answered_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (assessment_id, revision, item_id) DO UPDATE SET"
@@ -351,6 +354,7 @@ class Store(StoreBase):
             data = None if judgement is None else encode(
                 assessment_id, "judgement", judgement.model_dump(), revision=revision, keyring=self._keyring
             )
+            self._pending[0] = dataclasses.replace(event, seal=b"" if data is None else nonce_of(data))
             conn.execute(
                 "UPDATE revisions SET judgement = ? WHERE assessment_id = ? AND revision = ?",
                 (data, assessment_id, revision),

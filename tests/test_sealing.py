@@ -149,11 +149,96 @@ def test_rotation_seals_with_the_same_binding(user):
         st.answers(aid)
 
 
+# ---------------------------------------------------------------- the audit trail covers a rollback
+
+
+def put_back(db: Path, aid: str, kind: str, value: bytes | None) -> None:
+    """Write an older ciphertext of revision 2's own row back (or remove it), as from an old copy of the file."""
+    table, column, where = WHERE[kind]
+    conn = raw(db)
+    try:
+        drop_triggers(conn, table)
+        if value is None and table == "answers":
+            conn.execute(f"DELETE FROM {table} WHERE assessment_id = ? AND revision = 2 AND {where}", (aid,))
+        else:
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE assessment_id = ? AND revision = 2 AND {where}",
+                         (value, aid))
+    finally:
+        conn.close()
+
+
+def value_of(st: Store, aid: str, kind: str) -> bytes:
+    table, column, where = WHERE[kind]
+    (value,) = st.connection.execute(
+        f"SELECT {column} FROM {table} WHERE assessment_id = ? AND revision = 2 AND {where}", (aid,)).fetchone()
+    return bytes(value)
+
+
+@pytest.mark.parametrize("kind", ["answer", "fact", "judgement"])
+def test_a_correction_undone_from_an_older_copy_of_the_file_is_found_by_audit_verify(user, capsys, kind):
+    """Revision 2's own first ciphertext (the correction's copy of revision 1's value) opens in its row:
+    only the trail can tell it is not the value last written, and now it does."""
+    from screening.cli import run
+
+    ci = text_instrument()
+    with Store.open(user.store) as st:
+        aid = st.create_assessment(ci, case_ref="c1").id
+        st.record_answer(aid, "t", FIRST)
+        st.record_fact(aid, "age", 34)
+        st.set_judgement(aid, JudgementInput(level="high", rationale=FIRST))
+        st.complete(aid)
+        st.correct(aid)
+        older = value_of(st, aid, kind)  # what a copy of the file taken now holds
+        st.record_answer(aid, "t", SECOND)
+        st.record_fact(aid, "age", 35)
+        st.set_judgement(aid, JudgementInput(level="low", rationale=SECOND))
+        st.complete(aid)
+        assert verify(st).ok
+        kept = st.checkpoint()
+        last_write = {"answer": 7, "fact": 8, "judgement": 9}[kind]  # create, 3 writes, complete, correct, …
+        assert st.connection.execute("SELECT action FROM audit WHERE seq = ?", (last_write,)).fetchone()[0] in (
+            "answer", "judge")
+    put_back(user.store, aid, kind, older)
+    with Store.open(user.store) as st:
+        READ[kind](st, aid)  # it opens: sealed for this very row
+        found = verify(st, against=kept)
+        assert not found.ok and found.first_bad == last_write
+        assert "has another value there: it was rolled back" in (found.reason or "")
+        assert FIRST not in (found.reason or "") and SECOND not in (found.reason or "")
+    capsys.readouterr()
+    assert run(["audit", "verify", "--store", str(user.store), "--checkpoint", str(kept), "--lang", "en"]) == 1
+    assert f"record {last_write} wrote the " in capsys.readouterr().err
+
+
+def test_a_removed_answer_is_found_by_audit_verify(user):
+    with Store.open(user.store) as st:
+        aid = corrected(st)
+    put_back(user.store, aid, "answer", None)
+    with Store.open(user.store) as st:
+        found = verify(st)
+        assert not found.ok and "answer t of assessment" in (found.reason or "") and "has none" in (found.reason or "")
+
+
+def test_rotation_keeps_what_the_trail_says_was_written(user):
+    with Store.open(user.store) as st:
+        aid = corrected(st)
+        nonces = value_of(st, aid, "answer")[9:21], value_of(st, aid, "judgement")[9:21]
+    ring = load_key_file(user.key_file).rotated()
+    write_key_file(ring, user.key_file)
+    reset_default_keyring()
+    with Store.open(user.store, keyring=ring) as st:
+        st.rekey()
+        st.retire_keys()
+        assert (value_of(st, aid, "answer")[9:21], value_of(st, aid, "judgement")[9:21]) == nonces
+        assert value_of(st, aid, "answer")[1:9] == ring.current_kid
+        assert verify(st).ok
+
+
 # ---------------------------------------------------------------- the schema-4 upgrade
 
 
 def as_schema_3(db: Path, ring: Keyring) -> int:
-    """Make a store look as schema 3 left it: every value bound to (assessment, field) only.
+    """Make a store look as schema 3 left it: every value bound to (assessment, field) only, no seals in the trail.
 
     Returns:
         How many values were sealed the old way.
@@ -163,6 +248,7 @@ def as_schema_3(db: Path, ring: Keyring) -> int:
     count = 0
     try:
         conn.execute("BEGIN")
+        _trail_without_seals(conn, ring)
         conn.execute("INSERT INTO maintenance (reason) VALUES ('migrate')")
         for col in sealed_columns(conn):
             for row in conn.execute(f"SELECT {col.columns()} FROM {col.table} WHERE {col.column} IS NOT NULL"
@@ -181,6 +267,29 @@ def as_schema_3(db: Path, ring: Keyring) -> int:
     finally:
         conn.close()
     return count
+
+
+def _trail_without_seals(conn: sqlite3.Connection, ring: Keyring) -> None:
+    """The audit trail as schema 3 wrote it: no ``seal`` column, every MAC made without one."""
+    from screening import audit
+    from screening._store_ddl import SCHEMA_V2, statements
+
+    rows = conn.execute("SELECT seq, at, actor, action, assessment, case_ref, detail, outcome, kid FROM audit"
+                        " ORDER BY seq").fetchall()
+    drop_triggers(conn, "audit")
+    conn.execute("DELETE FROM audit")
+    conn.execute("ALTER TABLE audit DROP COLUMN seal")
+    prev = audit._genesis(conn)
+    for seq, at, actor, action, assessment, case_ref, detail, outcome, kid in rows:
+        event = audit.Event(action, assessment, detail, outcome)
+        key = ring.audit_key(bytes(kid))
+        assert key is not None
+        prev = audit._mac(key, prev, audit._canonical(seq, at, actor, event, case_ref, bytes(kid)))
+        conn.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (seq, at, actor, action, assessment, case_ref, detail, outcome, kid, prev))
+    for statement in statements(SCHEMA_V2):
+        if statement.startswith("CREATE TRIGGER audit_"):
+            conn.execute(statement)
 
 
 def test_a_schema_3_store_is_sealed_again_bound_to_revisions_when_opened(user):
