@@ -73,6 +73,9 @@ def bind(*parts: str) -> bytes:
     instrument hash, rules hash and engine version): a value copied to any other
     row, revision or result key fails to open.
     """
+    if len(parts) == 3:  # (assessment, revision, field): once per answer a re-score reads, so spelled out
+        a, r, f = parts[0].encode("utf-8"), parts[1].encode("utf-8"), parts[2].encode("utf-8")
+        return b"screening-value/v2|%d:%b|%d:%b|%d:%b" % (len(a), a, len(r), r, len(f), f)
     out = [b"screening-value/v2"]
     for part in parts:
         data = part.encode("utf-8")

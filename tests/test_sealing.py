@@ -31,6 +31,16 @@ def user(tmp_path, monkeypatch):
     yield from isolated_user(tmp_path, monkeypatch)
 
 
+def test_the_binding_is_unambiguous():
+    from screening.crypto import bind
+
+    assert bind("a|b", "1", "c") != bind("a", "b|1", "c")
+    assert bind("ab", "1", "c") != bind("a", "b1", "c")
+    assert bind("a", "1", "answer:t") != bind("a", "2", "answer:t")
+    assert bind("a", "1", "result", "i", "r", "e") != bind("a", "1", "result", "i", "re", "")
+    assert bind("a", "1", "c") != aad("a", "c")
+
+
 def corrected(st: Store) -> str:
     """An assessment completed with FIRST, corrected to SECOND in revision 2 (answer, fact and judgement)."""
     ci = text_instrument()
