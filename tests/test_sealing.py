@@ -454,3 +454,20 @@ def test_a_second_rotation_while_one_runs_refuses_clearly(user, capsys):
     assert user.key_file.read_bytes() == before
     assert run(["key", "rotate", "--force", "--lang", "en"]) == 0  # once the first is done
     assert readable(main, first)
+
+
+def test_key_show_lists_the_stores_and_one_no_longer_there_is_marked(user, capsys):
+    from screening.cli import run
+
+    main, first, other, _ = two_stores(user)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{other}{suffix}").unlink(missing_ok=True)
+    capsys.readouterr()
+    assert run(["key", "show", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert f"Store sealed with it: {main} (id " in out
+    assert f"Store sealed with it: {other} (id " in out and "no longer there" in out
+    assert run(["key", "rotate", "--lang", "en"]) == 1
+    assert "no longer there" in capsys.readouterr().err
+    assert run(["key", "rotate", "--force", "--lang", "en"]) == 0
+    assert readable(main, first)

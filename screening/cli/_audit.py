@@ -168,6 +168,9 @@ def key_show_cmd(lang: LangOption = Lang.sv) -> None:
     for kid in ring.retired_kids:
         typer.echo(_t(lang, f"Pensionerad (bara för granskningsloggen): {kid.hex()}",
                       f"Retired (audit trail only): {kid.hex()}"))
+    for store_id, where in sorted(ring.stores.items()):
+        typer.echo(_t(lang, f"Databas med nyckeln: {_listing({store_id: where}, lang)}",
+                      f"Store sealed with it: {_listing({store_id: where}, lang)}"))
 
 
 @key_app.command("rotate")
@@ -219,11 +222,11 @@ def key_rotate_cmd(
         others = {sid: where for sid, where in ring.stores.items() if sid not in named}
         if others and not force and not dry_run:
             raise StoreError(_t(lang, f"nyckelfilen {path} används också av {len(others)} databas(er) som inte "
-                                      f"angavs: {_listing(others)}. Ange var och en med --store, annars går de "
+                                      f"angavs: {_listing(others, lang)}. Ange var och en med --store, annars går de "
                                       "inte att läsa efter rotationen (eller --force, med --keep-old för att "
                                       "behålla den gamla nyckeln åt dem)",
                                 f"the key file {path} is also used by {len(others)} store(s) not named: "
-                                f"{_listing(others)}. Name each with --store, or they cannot be read after the "
+                                f"{_listing(others, lang)}. Name each with --store, or they cannot be read after the "
                                 "rotation (or --force, with --keep-old to keep the old key for them)"))
         if dry_run:
             _dry_run(found, targets, others, ring, path, lang)
@@ -251,8 +254,8 @@ def key_rotate_cmd(
             write_key_file(ring.retire_old(), path)
         reset_default_keyring()
     if others and not keep_old:
-        typer.echo(_t(lang, f"Obs: {_listing(others)} går inte längre att läsa med nyckelfilen (--force).",
-                      f"Note: {_listing(others)} can no longer be read with the key file (--force)."), err=True)
+        typer.echo(_t(lang, f"Obs: {_listing(others, lang)} går inte längre att läsa med nyckelfilen (--force).",
+                      f"Note: {_listing(others, lang)} can no longer be read with the key file (--force)."), err=True)
     typer.echo(_t(lang, f"Ny nyckel: {ring.current_kid.hex()} i {path}.",
                   f"New key: {ring.current_kid.hex()} in {path}."))
     typer.echo(_t(lang, "Säkerhetskopiera nyckelfilen nu, till en säker plats skild från databasen: utan den nya "
@@ -283,10 +286,13 @@ def _store_id(target: Path) -> bytes:
     return found
 
 
-def _listing(stores: dict[bytes, str]) -> str:
+def _listing(stores: dict[bytes, str], lang: Lang) -> str:
+    """Stores as ``path (id …)``, marking a path where there is no file any more (a store moved or deleted)."""
     from ..present import safe_text
 
-    return ", ".join(f"{safe_text(where)} (id {sid.hex()[:12]})" for sid, where in sorted(stores.items()))
+    gone = _t(lang, ", finns inte längre där", ", no longer there")
+    return ", ".join(f"{safe_text(where)} (id {sid.hex()[:12]}{'' if Path(where).exists() else gone})"
+                     for sid, where in sorted(stores.items()))
 
 
 def _dry_run(found: dict[Path, bytes], targets: list[Path], others: dict[bytes, str], ring: Keyring,
@@ -315,7 +321,7 @@ def _dry_run(found: dict[Path, bytes], targets: list[Path], others: dict[bytes, 
         typer.echo(_t(lang, f"{target}: {sum(counts.values())} värden skulle omkrypteras ({per_table}).",
                       f"{target}: {sum(counts.values())} values would be re-encrypted ({per_table})."))
     if others:
-        typer.echo(_t(lang, f"Nyckelfilen används också av: {_listing(others)}; utan --store för var och en "
+        typer.echo(_t(lang, f"Nyckelfilen används också av: {_listing(others, lang)}; utan --store för var och en "
                             "vägrar rotationen (--force).",
-                      f"The key file is also used by: {_listing(others)}; without --store for each the rotation "
+                      f"The key file is also used by: {_listing(others, lang)}; without --store for each the rotation "
                       "refuses (--force)."))
