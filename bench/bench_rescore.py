@@ -138,7 +138,7 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
 
     ci = load_instrument("bench-count@1.0.0", home)
     rules = load_rules("bench", home)
-    Store.open(path).close()  # the store creates its own schema and registers the key
+    Store.open(path, create=True).close()  # the store creates its own schema and registers the key
     ring = default_keyring()
     rnd = random.Random(seed)
     conn = sqlite3.connect(path, isolation_level=None)

@@ -66,6 +66,8 @@ def read_range(path: Path, start: int, end: int, first: int) -> Iterator[tuple[i
                         yield number, json.loads(raw)
                     except ValueError:
                         yield number, ValueError("not a JSON object")
+                    except RecursionError:  # nested deeper than the parser goes: this line only is bad
+                        yield number, ValueError("lists and objects nested too deeply")
                 number += 1
     except OSError as exc:
         raise ScreeningError(f"{path}: cannot read ({exc.strerror})") from None

@@ -9,7 +9,7 @@ passes in (``StoredAssessment``, also read from JSON Lines) and gets back
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -19,11 +19,20 @@ from .migration import Note
 from .result import Result
 from .scoring import CompiledInstrument
 
-__all__ = ["CHANGES", "Change", "Failed", "Rescored", "StoredAssessment", "Unchanged", "pseudonym_ok"]
+__all__ = [
+    "CHANGES", "MAX_DEPTH", "Change", "Failed", "Rescored", "StoredAssessment", "Unchanged", "nesting_ok",
+    "pseudonym_ok",
+]
 
 Change = Literal["rose", "review", "fell", "referrals", "other", "unchanged"]
 # The order the diff lists them in: who needs a call today comes first.
 CHANGES: tuple[Change, ...] = ("rose", "review", "fell", "referrals", "other", "unchanged")
+
+# How deep lists and objects may nest in one record. What screening writes stays far
+# below it (a full result with its trace is about ten levels); a record nested deeper
+# is refused as a bad record, because migrating, scoring or writing it would recurse
+# towards Python's limit and stop the whole batch.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class StoredAssessment:
         """
         _require(isinstance(data, dict), "a record is a JSON object")
         assert isinstance(data, dict)
+        _require(nesting_ok(data), f"a record nests lists and objects at most {MAX_DEPTH} levels deep")
         ident, case, inst, answers = data.get("id"), data.get("case"), data.get("instrument"), data.get("answers")
         _require(isinstance(ident, str) and bool(ident), "'id' is a required text")
         _require(isinstance(case, str) and pseudonym_ok(case), "'case' is a pseudonym (never an identity number)")
@@ -138,6 +148,34 @@ class Failed:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ValueError(message)
+
+
+def nesting_ok(data: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and objects in ``data`` nest at most ``limit`` levels deep.
+
+    Walked level by level, without recursion (a few microseconds for a usual record).
+    """
+    level = [data] if _nests(data) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return False
+        below: list[object] = []
+        for item in level:
+            children: Iterable[object] = item.values() if isinstance(item, Mapping) else item  # type: ignore[assignment]
+            for child in children:
+                if type(child) not in _SCALARS and _nests(child):  # most values are text: one set look-up
+                    below.append(child)
+        level = below
+    return True
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _nests(value: object) -> bool:
+    return isinstance(value, list | tuple | Mapping) and not isinstance(value, str)
 
 
 def pseudonym_ok(case: str) -> bool:

@@ -1,6 +1,6 @@
 """The store's connection and transactions: locks, ``BEGIN IMMEDIATE … COMMIT`` with audit records, keys.
 
-May import: errors, crypto, audit, _store_keys, _store_lock, _store_values, _store_delete / stdlib.
+May import: errors, crypto, audit, _store_damage, _store_keys, _store_lock, _store_values, _store_delete / stdlib.
 
 Split from ``store.py`` so the assessment methods read as the domain they are,
 and every durability and accountability rule of a write lives in one place
@@ -21,9 +21,10 @@ from types import TracebackType
 from typing import Self
 
 from . import audit as _audit
+from ._store_damage import damage_message, safe_reason
 from ._store_delete import delete_rows, scrub
 from ._store_keys import current_is_active, rekey, retire
-from ._store_lock import AssessmentLock, probe
+from ._store_lock import AssessmentLock, Identity, probe
 from ._store_values import reason
 from .crypto import Keyring, default_keyring, reset_default_keyring
 from .errors import StoreError
@@ -44,6 +45,9 @@ class StoreBase:
         self._given_key = keyring is not None
         self._actor = _audit.clean_actor(actor) if actor else _audit.default_actor()
         self._pending: list[_audit.Event] = []
+        # (st_dev, st_ino) of the database when it was opened: a draft lock is taken only
+        # while ``path`` still names this database (see ``_store_lock``); ``None``: unchecked.
+        self._identity: Identity | None = None
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -76,11 +80,15 @@ class StoreBase:
     def lock(self, assessment_id: str) -> None:
         """Claim the draft for this process until ``unlock`` or ``close``.
 
+        The lock hangs on the store's resolved path, and is taken only while that
+        path still names the database this ``Store`` opened (see ``_store_lock``).
+
         Raises:
             AssessmentLocked: another process or ``Store`` has it open.
+            StoreError: the store file was moved or replaced, or got a second name.
         """
         if assessment_id not in self._locks:
-            lock = AssessmentLock(self.path, assessment_id)
+            lock = AssessmentLock(self.path, assessment_id, self._identity)
             lock.acquire()
             self._locks[assessment_id] = lock
 
@@ -110,7 +118,7 @@ class StoreBase:
         conn = self._conn
         try:
             if assessment_id is not None and assessment_id not in self._locks:
-                probe(self.path, assessment_id)
+                probe(self.path, assessment_id, self._identity)
             conn.execute("BEGIN IMMEDIATE")
             self._check_key(conn)
             yield conn
@@ -156,8 +164,9 @@ class StoreBase:
             cur = self._conn.execute(sql, params)
             cur.row_factory = sqlite3.Row
             return cur.fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"the store could not be read ({reason(exc)})") from None
+        except (sqlite3.Error, UnicodeDecodeError) as exc:  # damage is named by table, row and column, never shown
+            raise StoreError(damage_message(self._conn, exc, self.path)
+                             or f"the store could not be read ({safe_reason(exc)})") from None
 
     # ------------------------------------------------------------------ audit, deletion, keys
 

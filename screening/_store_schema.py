@@ -1,6 +1,7 @@
 """Open the case store's SQLite file safely: owner-only files, pinned pragmas, schema.
 
-May import: errors, crypto, audit, _store_ddl, _store_keys, _store_values / stdlib (sqlite3, os).
+May import: errors, crypto, audit, _store_ddl, _store_damage, _store_keys, _store_lock, _store_values /
+stdlib (sqlite3, os).
 
 Why this is its own module: every durability promise of the store rests on how
 the file is opened, and those rules are easy to lose in a bigger class.
@@ -8,6 +9,17 @@ the file is opened, and those rules are easy to lose in a bigger class.
 * The database is pre-created with ``os.open(..., 0o600)`` and connected under
   ``umask 0o077``: SQLite gives its ``-wal`` and ``-shm`` files the database's
   mode, so all three stay owner-only even when the user's umask is 022.
+* A store is created only when asked (``create``; the CLI asks only when an
+  interview starts): a mistyped path is an error, not a new empty store whose
+  empty audit trail would "verify".
+* An existing store is checked before SQLite touches it (``_check_files``): one
+  regular file with one name, and it and its ``-wal``/``-shm``/``-journal``
+  owner-only. A wider mode is refused with the ``chmod`` that fixes it, as the
+  key file's is; a store made elsewhere (``cp`` under umask 022, the ``sqlite3``
+  shell) is not used as it is, and its sidecars do not inherit the wide mode.
+* The path is resolved and its directory must be on a local file system (see
+  ``_store_lock``): one name per store is what its draft locks hang on.
+* A damaged file gets a message that names what is damaged (``_store_damage``).
 * WAL with ``synchronous=FULL`` makes every commit durable once it returns, so
   the interview can acknowledge an answer right after COMMIT.
 * The pragmas are read back and a drift is an error: a silently ignored
@@ -38,16 +50,21 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from ._store_damage import damage_message, safe_reason
 from ._store_ddl import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, sealed_trigger, statements, v3_statements
+from ._store_lock import Identity, check_local, check_single_name, store_path
 from .crypto import Keyring, default_keyring
 from .errors import StoreError
 
 __all__ = [
-    "SCHEMA_VERSION", "connect", "default_store_path", "ensure_private_dir", "open_connection", "sealed_trigger",
+    "SCHEMA_VERSION", "connect", "default_store_path", "ensure_private_dir", "identity_of", "open_connection",
+    "sealed_trigger",
 ]
 
 SCHEMA_VERSION = 4
@@ -107,44 +124,133 @@ def ensure_private_dir(path: Path) -> None:
             raise StoreError(f"cannot create the store directory {path} ({exc.strerror})") from None
 
 
-def connect(path: Path, *, keyring: Keyring | None = None) -> sqlite3.Connection:
-    """Open (creating if needed) the store at ``path`` with the durable, private settings.
+def connect(path: Path, *, keyring: Keyring | None = None, create: bool = False) -> sqlite3.Connection:
+    """Open the store at ``path`` (with ``create``, make it if missing) with the durable, private settings.
 
     The keyring (default: the process's, ``crypto.default_keyring``) is checked
     against the keys the store is sealed with; ``encode``/``decode`` without a
     keyring then use the same one.
 
     Raises:
-        StoreError: the file cannot be created or opened, is not a screening store,
-            was written by a newer version, a pragma did not take effect, or the key
-            is missing or is not this store's.
+        StoreError: there is no store at ``path`` (and ``create`` is false); the file
+            cannot be created or opened, can be read by other users, has a second
+            name, lies on a network file system, is not a screening store, was
+            written by a newer version, a pragma did not take effect, or the key is
+            missing or is not this store's.
     """
-    return open_connection(path, keyring)[0]
+    return open_connection(path, keyring, create=create)[0]
 
 
-def open_connection(path: Path, keyring: Keyring | None = None) -> tuple[sqlite3.Connection, Keyring]:
-    """``connect``, also returning the keyring that was checked against the store."""
+def open_connection(
+    path: Path, keyring: Keyring | None = None, *, create: bool = False
+) -> tuple[sqlite3.Connection, Keyring]:
+    """``connect``, also returning the keyring that was checked against the store.
+
+    ``path`` is resolved first (``_store_lock.store_path``), so every name of the
+    store opens the same file with the same ``-wal``, ``-shm`` and lock directory.
+    """
     from ._store_keys import attach_keyring
 
+    path = store_path(path)
+    check_local(path.parent)
+    before = _check_files(path, create=create)
     ensure_private_dir(path.parent)
     with _private_umask():
-        _precreate(path)
+        if before is None:
+            _precreate(path)
         try:
             conn = connection_factory(str(path), BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the store {path} ({exc})") from None
+            raise StoreError(f"cannot open the store {path} ({safe_reason(exc)})") from None
         try:
+            if before is not None and identity_of(path) != before:
+                raise StoreError(f"the store {path} was replaced while it was being opened; try again")
             _apply_pragmas(conn, path)
             _migrate(conn, path, keyring, upto=2)
             ring = attach_keyring(conn, path, keyring)
             _migrate(conn, path, ring)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # the latter: SQLite's message is not text
+            message = damage_message(conn, exc, path)
             conn.close()
-            raise StoreError(f"cannot use the store {path} ({exc})") from None
+            raise StoreError(message or f"cannot use the store {path} ({safe_reason(exc)})") from None
         except BaseException:
             conn.close()
             raise
     return conn, ring
+
+
+def identity_of(path: Path) -> Identity | None:
+    """``(st_dev, st_ino)`` of the file at ``path``, or ``None`` if there is none."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+# The files SQLite keeps beside a database; each holds pages of it, so each is as private as the database.
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def _check_files(path: Path, *, create: bool) -> Identity | None:
+    """Check an existing store's files before SQLite opens them; ``None`` if there is no store yet.
+
+    The database must be one regular file with one name, and it and every
+    sidecar (``-wal``, ``-shm``, ``-journal``) owner-only: case references, dates
+    and the audit trail are not encrypted, and SQLite gives new sidecars the
+    database's mode. A mode that lets others read is refused with the command
+    that fixes it, as the key file's is (``crypto``), never silently changed:
+    whoever could read the files may already have, and someone should know.
+
+    Raises:
+        StoreError: no store and not ``create``; not a regular file; hard links;
+            a sidecar without its database; group or other permission bits.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise StoreError(f"cannot open the store {path} ({exc.strerror})") from None
+    sidecars = [path.with_name(path.name + suffix) for suffix in SIDECARS]
+    if st is None:
+        if not create:
+            raise StoreError(f"there is no case store at {path}; nothing was created. Check the path (a new "
+                             "store is created only by starting an interview)")
+        left = [str(f) for f in sidecars if os.path.lexists(f)]
+        if left:
+            raise StoreError(f"{', '.join(left)} is left from a store that is no longer there; move it away "
+                             "before a new store is created under this name")
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(f"{path} is not a case store (not a regular file)")
+    check_single_name(path, st)
+    loose: list[tuple[Path, int]] = []
+    for file, fst in [(path, st), *((f, _lstat(f)) for f in sidecars)]:
+        if fst is None:
+            continue
+        if not stat.S_ISREG(fst.st_mode):
+            raise StoreError(f"{file} is not a regular file; SQLite keeps its journal there — move it away")
+        if fst.st_mode & 0o077:
+            loose.append((file, stat.S_IMODE(fst.st_mode)))
+    if loose:
+        names = ", ".join(f"{f.name} (mode {mode:04o})" for f, mode in loose)
+        raise StoreError(
+            f"the store {path} can be read or changed by other users: {names}. Its case references, dates and "
+            "audit trail are not encrypted. Make it owner-only — chmod 600 "
+            + " ".join(shlex.quote(str(f)) for f, _ in loose)
+            + " — and consider who may have read it"
+        )
+    return st.st_dev, st.st_ino
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot check {path} ({exc.strerror})") from None
 
 
 def _precreate(path: Path) -> None:

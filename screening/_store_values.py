@@ -263,6 +263,9 @@ def open_legacy(assessment_id: str, field: str, data: bytes, *, keyring: Keyring
 
 
 def info_from_row(row: sqlite3.Row) -> AssessmentInfo:
+    if row["status"] not in ("draft", "completed"):  # the CHECK constraint held it; a damaged page did not
+        raise StoreError(f"the store is damaged (table revisions, assessment {row['id']}, revision {row['revision']}, "
+                         "column status: not a status); restore it from a backup")
     return AssessmentInfo(**{key: row[key] for key in row.keys() if key != "seq"})  # noqa: SIM118 - sqlite3.Row iterates values, not keys
 
 
@@ -349,5 +352,7 @@ def insert_outcome(
 
 
 def reason(exc: sqlite3.Error) -> str:
-    """SQLite's own words: they name the failure (disk full, I/O error), never the data."""
-    return str(exc) or type(exc).__name__
+    """SQLite's own words: they name the failure (disk full, I/O error), never the data (see ``_store_damage``)."""
+    from ._store_damage import safe_reason
+
+    return safe_reason(exc)

@@ -39,7 +39,8 @@ from typing import TypeVar
 
 from . import audit as _audit
 from ._store_base import StoreBase
-from ._store_schema import default_store_path, open_connection
+from ._store_lock import store_path
+from ._store_schema import default_store_path, identity_of, open_connection
 from ._store_values import (
     FACT_PREFIX,
     AssessmentInfo,
@@ -98,23 +99,35 @@ class Store(StoreBase):
         *,
         keyring: Keyring | None = None,
         actor: str | None = None,
+        create: bool = False,
     ) -> Store:
-        """Open or create the store (default: ``default_store_path()``).
+        """Open the store (default: ``default_store_path()``); with ``create``, make it if there is none.
+
+        A store is created only when asked: a mistyped path is an error, never a
+        new empty store. The path is resolved (symlinks followed), so every name of
+        a store opens the same file and shares its draft locks. An existing store
+        must be owner-only (the file and its ``-wal``/``-shm``), have one name (no
+        hard links) and lie on a local file system (``$SCREENING_ALLOW_NETWORK_STORE=1``
+        accepts a network one); each is refused with a message saying how to fix it.
 
         Args:
             path: the database file.
             keyring: the keys (default: ``$SCREENING_KEY``, ``$SCREENING_KEY_FILE`` or the
-                key file in the user's config directory, created on first use).
+                key file in the user's config directory, created with a new store).
             actor: who the audit trail names (default ``$SCREENING_ACTOR`` or the OS user).
+            create: make a new store if there is none at ``path`` (off: refuse).
 
         Raises:
-            StoreError: it cannot be created or opened, is not a screening store, or the
-                key is missing or belongs to another store.
+            StoreError: there is no store (and not ``create``); it cannot be created or
+                opened, is readable by other users, has a second name, is on a network
+                file system, is damaged, is not a screening store, or the key is missing
+                or belongs to another store.
         """
-        target = (Path(path).expanduser() if path is not None else default_store_path()).absolute()
-        conn, ring = open_connection(target, keyring)
+        target = store_path(path if path is not None else default_store_path())
+        conn, ring = open_connection(target, keyring, create=create)
         store = cls(conn, target, actor=actor, keyring=ring)
         store._given_key = keyring is not None
+        store._identity = identity_of(target)
         return store
 
     # ------------------------------------------------------------------ assessments

@@ -44,7 +44,7 @@ def trail(st: Store, n: int = 20) -> None:
 
 def test_every_action_writes_exactly_its_record_and_no_content(user, tmp_path, capsys):
     ci = text_instrument()
-    with Store.open(user.store, actor="handläggare 7") as st:
+    with Store.open(user.store, actor="handläggare 7", create=True) as st:
         info = st.create_assessment(ci, case_ref="c1")
         aid = info.id
         st.lock(aid)
@@ -100,7 +100,7 @@ def test_every_action_writes_exactly_its_record_and_no_content(user, tmp_path, c
 def test_every_public_read_of_personal_data_is_one_view_record_with_ids_only(user):
     """Issue 15, item 8: ``answers()`` and ``judgement()`` (and the other reads) wrote no record at all."""
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(ci, case_ref="c1").id
         st.record_answer(aid, "t", CANARY)
         st.record_fact(aid, "age", 34)
@@ -128,7 +128,7 @@ def test_every_public_read_of_personal_data_is_one_view_record_with_ids_only(use
 
 
 def test_a_read_of_an_unknown_assessment_is_recorded_as_refused(user):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         with pytest.raises(StoreError, match="no such assessment"):
             st.judgement("0" * 32)
         assert actions(st)[-1] == ("view", None, "judgement", "refused")
@@ -137,7 +137,7 @@ def test_a_read_of_an_unknown_assessment_is_recorded_as_refused(user):
 def test_resuming_an_interview_is_one_view_not_one_per_answer(user):
     """The interview session reads the draft unaudited: ``run_interview`` logged the case's view."""
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(ci, case_ref="c1").id
         for key in ("a", "b", "t"):
             st.record_answer(aid, key, "yes" if key != "t" else CANARY)
@@ -148,7 +148,7 @@ def test_resuming_an_interview_is_one_view_not_one_per_answer(user):
 
 
 def test_an_action_that_fails_to_commit_leaves_no_ok_record_only_a_failed_one(user, monkeypatch):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(text_instrument(), case_ref="c1").id
 
         def broken_disk() -> None:
@@ -166,7 +166,7 @@ def test_an_action_that_fails_to_commit_leaves_no_ok_record_only_a_failed_one(us
 
 
 def test_refused_actions_are_recorded_as_refused(user):
-    with Store.open(user.store) as st, Store.open(user.store) as other:
+    with Store.open(user.store, create=True) as st, Store.open(user.store) as other:
         ci = text_instrument()
         aid = st.create_assessment(ci, case_ref="c1").id
         st.lock(aid)
@@ -180,7 +180,7 @@ def test_refused_actions_are_recorded_as_refused(user):
 
 
 def test_audit_records_cannot_be_changed_or_deleted_by_the_program(user):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         trail(st, 3)
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             st.connection.execute("UPDATE audit SET outcome = 'ok'")
@@ -192,7 +192,7 @@ def test_record_on_a_raw_connection_joins_its_transaction(user):
     """How the batch re-scorer appends: inside its own chunk transaction, committed or rolled back with it."""
     from screening._store_schema import connect
 
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(text_instrument(), case_ref="c1").id
     conn = connect(user.store)
     try:
@@ -219,13 +219,13 @@ def test_record_on_a_raw_connection_joins_its_transaction(user):
     ],
 )
 def test_malformed_events_are_refused(user, event):
-    with Store.open(user.store) as st, pytest.raises(StoreError):
+    with Store.open(user.store, create=True) as st, pytest.raises(StoreError):
         record_many(st, [event])
 
 
 def test_an_actor_that_looks_like_a_personnummer_is_refused(user):
     with pytest.raises(StoreError, match="actor"):
-        Store.open(user.store, actor="19850101-1236")
+        Store.open(user.store, actor="19850101-1236", create=True)
 
 
 # ---------------------------------------------------------------- tamper evidence (V9)
@@ -270,7 +270,7 @@ def _tamper(db, how: str) -> None:
     ],
 )
 def test_the_first_bad_record_is_named(user, how, first_bad, words, capsys):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         trail(st, 20)
         assert verify(st).ok
     _tamper(user.store, how)
@@ -285,7 +285,7 @@ def test_the_first_bad_record_is_named(user, how, first_bad, words, capsys):
 
 
 def test_a_cut_off_end_is_found_against_a_checkpoint(user, capsys):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         trail(st, 20)
         kept = st.checkpoint()
     assert kept.count == 20
@@ -310,7 +310,7 @@ def test_a_cut_off_end_is_found_against_a_checkpoint(user, capsys):
 
 
 def test_verify_prints_a_checkpoint_that_later_verifies(user, capsys):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         trail(st, 5)
     capsys.readouterr()
     assert run(["audit", "verify", "--store", str(user.store), "--lang", "en"]) == 0
@@ -331,7 +331,7 @@ def test_a_malformed_checkpoint_is_a_clear_error(text):
 
 
 def test_log_extract_for_one_case_in_text_and_json(user, capsys):
-    with Store.open(user.store, actor="anna") as st:
+    with Store.open(user.store, actor="anna", create=True) as st:
         ci = text_instrument()
         one = st.create_assessment(ci, case_ref="c1").id
         st.create_assessment(ci, case_ref="c2")

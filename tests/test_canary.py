@@ -174,7 +174,7 @@ def test_canary_sweep(user, tmp_path, capsys, monkeypatch):
 def _library_and_interview(sweep: Sweep, db: Path) -> None:
     """The library: store, scripted interview (files read at every prompt), assess, render_report."""
     ci = text_instrument()
-    with Store.open(db, actor="handläggare-1") as st:
+    with Store.open(db, actor="handläggare-1", create=True) as st:
         aid = st.create_assessment(ci, case_ref="c-lib").id
         script = ["j", "n", FREE, "3", "2024-01-05", FREE, "", "", "j", "h", f"Motivering: {FREE}"]
         prompter = ScriptedPrompter(script)

@@ -36,7 +36,7 @@ def rules():
 
 @pytest.fixture
 def store(tmp_path):
-    with Store.open(tmp_path / "cases.db") as st:
+    with Store.open(tmp_path / "cases.db", create=True) as st:
         yield st
 
 
@@ -199,7 +199,7 @@ def test_rescoring_a_store_uses_the_stored_facts(tmp_path, rules, capsys):
     """A fact stored is never re-scored as unknown, and the JSON Lines export carries it."""
     db = tmp_path / "cases.db"
     ci = load_instrument(DANGER)
-    with Store.open(db) as st:
+    with Store.open(db, create=True) as st:
         aid = start(st, ci)
         st.record_answer(aid, "threats_to_kill", "yes")
         st.record_fact(aid, "children_in_household", True)

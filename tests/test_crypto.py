@@ -163,7 +163,7 @@ def test_key_from_the_environment_and_from_an_explicit_file(user, monkeypatch):
 
 def test_the_key_is_nowhere_in_the_store(user):
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         filled(st, ci)
         files = file_bytes(st.path)
     key_line = next(line for line in user.key_file.read_text().splitlines() if line.startswith("key "))
@@ -179,7 +179,7 @@ def test_the_key_is_nowhere_in_the_store(user):
 
 def test_no_personal_value_in_the_database_or_its_wal(user):
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = filled(st, ci)
         st.complete(aid, result=assess(ci, st.answers(aid), judgement=st.judgement(aid)))
         files = file_bytes(st.path)  # the WAL still holds every page written so far
@@ -190,7 +190,7 @@ def test_no_personal_value_in_the_database_or_its_wal(user):
 
 def test_a_ciphertext_moved_to_another_assessment_fails_loudly(user):
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         first = filled(st, ci, "c1")
         second = filled(st, ci, "c2", "something else")
         conn = raw(st.path)
@@ -208,7 +208,7 @@ def test_a_ciphertext_moved_to_another_assessment_fails_loudly(user):
 
 def test_plaintext_cannot_be_written_by_any_writer(user):
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = filled(st, ci)
         conn = raw(st.path)
         with pytest.raises(sqlite3.IntegrityError, match="not encrypted with an active key"):
@@ -220,7 +220,7 @@ def test_plaintext_cannot_be_written_by_any_writer(user):
 
 def test_a_store_opened_with_another_key_is_refused_before_anything_is_read(user, monkeypatch):
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         filled(st, ci)
     other = Keyring.from_key(new_key(), source="the other key")
     with pytest.raises(StoreError, match=r"is encrypted with key .*which the other key does not have"):
@@ -251,7 +251,7 @@ def _rotate(path: Path, db: Path, *, finish: bool = True) -> Keyring:
 
 def test_rotation_re_encrypts_everything_and_retires_the_old_key(user):
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = filled(st, ci)
         st.complete(aid, result=assess(ci, st.answers(aid), judgement=st.judgement(aid)))
         before = st.answers(aid), st.judgement(aid), st.results(aid)
@@ -277,7 +277,7 @@ def test_rotation_re_encrypts_everything_and_retires_the_old_key(user):
 
 def test_a_process_that_missed_the_rotation_cannot_write_with_the_old_key(user):
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(ci, case_ref="c1").id
         old_ring = st.keyring
         _rotate(user.key_file, user.store)
@@ -297,7 +297,7 @@ def test_rotation_interrupted_half_way_stays_readable_and_finishes_when_run_agai
     import screening._store_keys as keys
 
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         ids = [filled(st, ci, f"c{n}") for n in range(5)]
         before = {aid: st.answers(aid) for aid in ids}
     ring = load_key_file(user.key_file).rotated()
@@ -333,7 +333,7 @@ def test_cli_key_rotate_and_show(user, capsys):
     from screening.cli import run
 
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = filled(st, ci)
         old = st.keyring.current_kid.hex()
     assert run(["key", "show", "--lang", "en"]) == 0
@@ -374,6 +374,7 @@ def test_a_version_1_store_is_sealed_when_opened(user):
     conn.execute("INSERT INTO answers VALUES ('a1', 1, 't', ?, 0, 'x')", (json.dumps(CANARY),))
     conn.execute("UPDATE revisions SET status = 'completed'")
     conn.close()
+    db.chmod(0o600)  # made with the sqlite3 module under umask 022; an open store must be owner-only
     with Store.open(db) as st:
         assert st.answers("a1") == {"t": CANARY}
         assert st.judgement("a1") == JudgementInput(level="high", rationale=CANARY)
@@ -393,7 +394,7 @@ def test_a_table_made_elsewhere_gets_the_same_guarantee(user):
     """A table added outside the schema scripts: ``sealed_trigger`` makes the database refuse plaintext there too."""
     from screening._store_schema import sealed_trigger
 
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(text_instrument(), case_ref="c1").id
         conn = st.connection
         conn.execute("CREATE TABLE made_elsewhere (assessment_id TEXT, outcome ANY)")
@@ -415,7 +416,7 @@ def test_rotation_to_a_key_whose_id_looks_like_a_personnummer_still_audits(user)
     trail rightly refuses in a detail; the rotation record must not put the id there."""
     import re
 
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         st.create_assessment(text_instrument(), case_ref="c1")
     raw_key = next(k for k in iter(new_key, None) if re.search(r"\d{10}", Keyring.from_key(k).current_kid.hex()))
     old = load_key_file(user.key_file)
@@ -433,12 +434,12 @@ def test_rotation_to_a_key_whose_id_looks_like_a_personnummer_still_audits(user)
 def test_opening_a_store_reads_the_key_environment_again(user, monkeypatch, tmp_path):
     """Regression: a process that changed $XDG_CONFIG_HOME (or $HOME) must not keep using the old key file."""
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = filled(st, ci)
         first = st.keyring.current_kid
     elsewhere = tmp_path / "other-config"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(elsewhere))
-    with Store.open(tmp_path / "second.db") as st:
+    with Store.open(tmp_path / "second.db", create=True) as st:
         assert st.keyring.current_kid != first
         second = filled(st, ci, "c2")
         assert decode(second, "answer:t", st.connection.execute(

@@ -156,7 +156,7 @@ def test_score_refuses_a_rationale_over_the_limit_and_says_the_limit(
 
 def test_the_interview_refuses_a_too_long_rationale_and_lets_the_assessor_type_again(tmp_path: Path) -> None:
     ci = load_instrument_file(DEMO)
-    with Store.open(tmp_path / "cases.db") as st:
+    with Store.open(tmp_path / "cases.db", create=True) as st:
         info = st.create_assessment(ci)
         st.lock(info.id)
         # q1 yes, q2 no, q4 yes, own view low, go on from the summary, judge: high, rationale.
@@ -172,7 +172,7 @@ def test_the_interview_refuses_a_too_long_rationale_and_lets_the_assessor_type_a
 
 def test_the_interview_says_so_in_english_too(tmp_path: Path) -> None:
     ci = load_instrument_file(DEMO)
-    with Store.open(tmp_path / "cases.db") as st:
+    with Store.open(tmp_path / "cases.db", create=True) as st:
         info = st.create_assessment(ci, lang="en")
         st.lock(info.id)
         script = ["y", "n", "y", "l", "", "y", "h", "y" * (MAX_RATIONALE + 1), "Overall picture."]
@@ -305,7 +305,7 @@ def test_a_closed_pipe_ends_quietly_like_any_unix_tool() -> None:
 
 def test_audit_verify_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     db = tmp_path / "cases.db"
-    with Store.open(db) as st:
+    with Store.open(db, create=True) as st:
         st.create_assessment(load_instrument_file(DEMO), case_ref="c1")
     proc = _with_closed_stdout("audit", "verify", "--store", str(db), env=python_env(**_xdg()))
     assert proc.returncode == EXIT_PIPE_CLOSED
@@ -414,7 +414,7 @@ def test_the_interview_refuses_a_personnummer_pseudonym_as_typed_and_asks_again(
         scales={"yn": yes_no_scale(), "sev": severity}, bands=None,
     )
     ci = parse_instrument(to_yaml(data), "t.yaml")
-    with Store.open(tmp_path / "cases.db") as st:
+    with Store.open(tmp_path / "cases.db", create=True) as st:
         info = st.create_assessment(ci)
         st.lock(info.id)
         prompter = ScriptedPrompter(["j", PNR, "F1", "s", "", "n", "."])
@@ -442,7 +442,7 @@ def test_the_bundled_pseudonym_fields_are_flagged() -> None:
 
 def _store_with_case(tmp_path: Path) -> Path:
     db = tmp_path / "cases.db"
-    with Store.open(db) as st:
+    with Store.open(db, create=True) as st:
         st.create_assessment(load_instrument_file(DEMO), case_ref="c1")
     return db
 

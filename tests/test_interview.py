@@ -27,7 +27,7 @@ ROW_ACK = re.compile(r"^✓ (Rad|Row) \d+ (sparad|saved)$")
 
 @pytest.fixture
 def store(tmp_path):
-    with Store.open(tmp_path / "cases.db") as st:
+    with Store.open(tmp_path / "cases.db", create=True) as st:
         yield st
 
 
@@ -462,7 +462,7 @@ def test_only_a_draft_on_its_own_instrument_version_is_interviewed(store, demo, 
 def test_the_interview_locks_its_draft(tmp_path, demo):
     from screening import AssessmentLocked
 
-    with Store.open(tmp_path / "a.db") as first, Store.open(tmp_path / "a.db") as second:
+    with Store.open(tmp_path / "a.db", create=True) as first, Store.open(tmp_path / "a.db") as second:
         aid = first.create_assessment(demo).id
         run_interview(first, demo, aid, ScriptedPrompter(["j", "."]))
         with pytest.raises(AssessmentLocked):

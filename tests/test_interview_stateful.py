@@ -63,7 +63,7 @@ class InterviewModel(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="screening-stateful-"))
-        self.store = Store.open(self.dir / "s.db")
+        self.store = Store.open(self.dir / "s.db", create=True)
         self.aid = self.store.create_assessment(CI).id
         self.session = Session(self.store, CI, self.aid)
         self.model: dict[str, object] = {}

@@ -300,6 +300,9 @@ def test_scripted_input_from_a_pipe(tmp_path):
 
 def test_resume_needs_a_draft_and_says_which(tmp_path):
     db = tmp_path / "cases.db"
+    missing = run_cli("interview", "--resume", "--store", str(db))  # resuming never creates a store
+    assert (missing.returncode, "no case store" in missing.stderr, db.exists()) == (1, True, False)
+    Store.open(db, create=True).close()
     none = run_cli("interview", "--resume", "--store", str(db))
     assert (none.returncode, "no draft" in none.stderr) == (1, True)
     for ref in ("h1", "h2"):

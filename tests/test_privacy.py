@@ -240,7 +240,7 @@ def _case(st: Store, ref: str) -> tuple[str, list[bytes]]:
 
 
 def test_a_deleted_case_leaves_no_trace_but_its_pseudonymous_audit_records(user, capsys):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         gone, blobs = _case(st, "c1")
         kept, _ = _case(st, "c2")
         before = file_bytes(st.path)
@@ -262,7 +262,7 @@ def test_a_deleted_case_leaves_no_trace_but_its_pseudonymous_audit_records(user,
 
 
 def test_deletion_is_the_only_way_rows_go(user):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid, _ = _case(st, "c1")
         for sql in ("DELETE FROM answers", "DELETE FROM results", "DELETE FROM revisions", "DELETE FROM assessments"):
             with pytest.raises(sqlite3.IntegrityError, match=r"completed|never deleted|only with screening cases"):
@@ -271,7 +271,7 @@ def test_deletion_is_the_only_way_rows_go(user):
 
 
 def test_a_case_open_in_an_interview_is_not_deleted(user):
-    with Store.open(user.store) as st, Store.open(user.store) as other:
+    with Store.open(user.store, create=True) as st, Store.open(user.store) as other:
         aid = st.create_assessment(text_instrument(), case_ref="c1").id
         st.lock(aid)
         with pytest.raises(AssessmentLocked):
@@ -282,7 +282,7 @@ def test_a_case_open_in_an_interview_is_not_deleted(user):
 
 
 def test_deletion_says_so_when_another_reader_keeps_old_pages(user, capsys):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         _case(st, "c1")
     reader = raw(user.store)
     reader.execute("BEGIN")
@@ -295,7 +295,7 @@ def test_deletion_says_so_when_another_reader_keeps_old_pages(user, capsys):
 
 
 def test_cases_delete_asks_first_and_refuses_unknown_refs(user, capsys, monkeypatch):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         _case(st, "c1")
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("n\n"))
     assert run(["cases", "delete", "c1", "--store", str(user.store)]) == 130
@@ -313,7 +313,7 @@ def test_every_file_the_program_writes_is_owner_only_under_umask_022(user, monke
     """Store, WAL, SHM, locks, key file (new and rotated), incident file, report: stat them all."""
     old = os.umask(0o022)
     try:
-        with Store.open(user.store) as st:  # creates the key file and the store
+        with Store.open(user.store, create=True) as st:  # creates the key file and the store
             aid, _ = _case(st, "c1")
             st.lock(aid)
             seen = {p: mode(p) for p in user.root.rglob("*") if p.is_file()}  # WAL, SHM and lock exist now

@@ -37,7 +37,7 @@ def test_kill_and_resume_equals_a_clean_run(tmp_path):
     env = python_env(SCREENING_KEY=TEST_KEY)
 
     clean = tmp_path / "clean.db"
-    shutil.copyfile(base, clean)
+    shutil.copy(base, clean)  # with its owner-only mode
     start = time.monotonic()
     done = subprocess.run(command(clean, home), env=env, cwd=REPO, capture_output=True, text=True, timeout=600,
                           check=False)
@@ -52,7 +52,7 @@ def test_kill_and_resume_equals_a_clean_run(tmp_path):
     interrupted = partial = 0
     for trial in range(KILLS):
         store = tmp_path / f"trial{trial}.db"
-        shutil.copyfile(base, store)
+        shutil.copy(base, store)
         proc = subprocess.Popen(command(store, home), env=env, cwd=REPO,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rnd.uniform(0.05, duration))

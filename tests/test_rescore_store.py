@@ -178,7 +178,7 @@ def test_filters_apply_to_the_latest_completed_revision_only(tmp_path, home, cap
     """A corrected assessment is re-scored on its latest completed revision, or not at all."""
     path = tmp_path / "c.db"
     ci = load_instrument("t@1.0.0", home)
-    with Store.open(path) as st:
+    with Store.open(path, create=True) as st:
         info = st.create_assessment(ci, case_ref="ref-corrected")
         for item, value in ANSWERS[0].items():
             st.record_answer(info.id, item, value)

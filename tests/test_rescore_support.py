@@ -50,7 +50,7 @@ def bench_module() -> Any:
 
 def fill_store(path: Path, ci: Any, records: Iterable[Mapping[str, Any]]) -> list[str]:
     """Completed assessments with fixed ids (``id``, ``case``, ``answers``, optional ``judgement``, ``version``)."""
-    Store.open(path).close()
+    Store.open(path, create=True).close()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     ids = []

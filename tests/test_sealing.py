@@ -91,7 +91,7 @@ READ = {
 
 @pytest.mark.parametrize("kind", list(WHERE))
 def test_revision_1s_ciphertext_copied_over_revision_2s_is_refused_as_tampering(user, kind):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = corrected(st)
     roll_back(user.store, aid, kind)
     with Store.open(user.store) as st:
@@ -109,7 +109,7 @@ def test_revision_1s_ciphertext_copied_over_revision_2s_is_refused_as_tampering(
 def test_the_rollback_is_refused_by_the_re_scorers_bulk_read_too(user):
     from screening._batch_store import Filters, read_chunk
 
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = corrected(st)
         ring = st.keyring
     for kind in ("answer", "judgement"):
@@ -123,7 +123,7 @@ def test_the_rollback_is_refused_by_the_re_scorers_bulk_read_too(user):
 
 
 def test_a_correction_seals_its_copies_for_the_new_revision(user):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         ci = text_instrument()
         aid = st.create_assessment(ci, case_ref="c1").id
         st.record_answer(aid, "t", FIRST)
@@ -141,7 +141,7 @@ def test_a_correction_seals_its_copies_for_the_new_revision(user):
 
 
 def test_rotation_seals_with_the_same_binding(user):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = corrected(st)
         before = st.answers(aid), st.facts(aid), st.judgement(aid), st.results(aid), st.answers(aid, 1)
     ring = load_key_file(user.key_file).rotated()
@@ -191,7 +191,7 @@ def test_a_correction_undone_from_an_older_copy_of_the_file_is_found_by_audit_ve
     from screening.cli import run
 
     ci = text_instrument()
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(ci, case_ref="c1").id
         st.record_answer(aid, "t", FIRST)
         st.record_fact(aid, "age", 34)
@@ -221,7 +221,7 @@ def test_a_correction_undone_from_an_older_copy_of_the_file_is_found_by_audit_ve
 
 
 def test_a_removed_answer_is_found_by_audit_verify(user):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = corrected(st)
     put_back(user.store, aid, "answer", None)
     with Store.open(user.store) as st:
@@ -230,7 +230,7 @@ def test_a_removed_answer_is_found_by_audit_verify(user):
 
 
 def test_rotation_keeps_what_the_trail_says_was_written(user):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = corrected(st)
         nonces = value_of(st, aid, "answer")[9:21], value_of(st, aid, "judgement")[9:21]
     ring = load_key_file(user.key_file).rotated()
@@ -303,7 +303,7 @@ def _trail_without_seals(conn: sqlite3.Connection, ring: Keyring) -> None:
 
 
 def test_a_schema_3_store_is_sealed_again_bound_to_revisions_when_opened(user):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = corrected(st)
         before = st.answers(aid), st.facts(aid), st.judgement(aid), st.results(aid), st.answers(aid, 1)
         ring = st.keyring
@@ -329,7 +329,7 @@ def test_a_schema_3_store_is_sealed_again_bound_to_revisions_when_opened(user):
 
 
 def test_the_schema_4_upgrade_waits_for_the_right_key_and_changes_nothing_without_it(user):
-    with Store.open(user.store) as st:
+    with Store.open(user.store, create=True) as st:
         aid = corrected(st)
         ring = st.keyring
     as_schema_3(user.store, ring)
@@ -353,7 +353,7 @@ def two_stores(user) -> tuple[Path, str, Path, str]:
     other = user.root / "elsewhere" / "other.db"
     ids = []
     for db in (user.store, other):
-        with Store.open(db) as st:
+        with Store.open(db, create=True) as st:
             aid = st.create_assessment(text_instrument(), case_ref="c1").id
             st.record_answer(aid, "t", FIRST)
             ids.append(aid)

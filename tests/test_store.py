@@ -27,7 +27,7 @@ def demo():
 
 @pytest.fixture
 def store(tmp_path):
-    with Store.open(tmp_path / "cases.db") as st:
+    with Store.open(tmp_path / "cases.db", create=True) as st:
         yield st
 
 
@@ -54,7 +54,7 @@ def test_files_and_directories_are_owner_only_even_under_umask_022(monkeypatch, 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     old = os.umask(0o022)
     try:
-        with Store.open() as st:
+        with Store.open(create=True) as st:
             info = st.create_assessment(demo)
             st.lock(info.id)
             st.record_answer(info.id, "q1", "yes")
@@ -151,7 +151,7 @@ def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(
     from screening.crypto import aad, default_keyring
 
     path = tmp_path / "v2.db"
-    with Store.open(path) as st:
+    with Store.open(path, create=True) as st:
         ids = []
         for value in ("yes", "no"):
             info = st.create_assessment(demo)
@@ -200,7 +200,7 @@ def test_a_version_2_store_is_not_upgraded_with_a_key_that_is_not_its_own(tmp_pa
     from screening.crypto import reset_default_keyring
 
     path = tmp_path / "v2.db"
-    with Store.open(path) as st:
+    with Store.open(path, create=True) as st:
         info = st.create_assessment(demo)
         st.record_answer(info.id, "q1", "yes")
         st.complete(info.id, result=assess(demo, {"q1": "yes"}))
@@ -219,7 +219,7 @@ def test_a_version_2_store_is_not_upgraded_with_a_key_that_is_not_its_own(tmp_pa
 
 def test_a_newer_store_is_refused(tmp_path):
     path = tmp_path / "new.db"
-    Store.open(path).close()
+    Store.open(path, create=True).close()
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
     conn.close()
@@ -243,6 +243,7 @@ def test_a_foreign_file_is_refused(tmp_path, content, message):
         conn.close()
     else:
         path.write_bytes(content)
+    path.chmod(0o600)  # owner-only, so what is refused is the content (a 0644 file is refused for its mode first)
     with pytest.raises(StoreError, match=message):
         Store.open(path)
 
@@ -366,7 +367,7 @@ def test_an_interrupt_inside_a_transaction_rolls_back(monkeypatch, store, demo):
 
 
 def test_each_answer_is_durable_for_another_connection_at_once(tmp_path, demo):
-    with Store.open(tmp_path / "a.db") as writer, Store.open(tmp_path / "a.db") as reader:
+    with Store.open(tmp_path / "a.db", create=True) as writer, Store.open(tmp_path / "a.db") as reader:
         info = writer.create_assessment(demo)
         for n, value in enumerate(["yes", "no", "unknown"], 1):
             writer.record_answer(info.id, f"q{n}", value)
@@ -477,7 +478,7 @@ def test_find_by_case_reference(store, demo):
 
 def test_a_draft_is_open_in_one_store_at_a_time(tmp_path, demo):
     path = tmp_path / "l.db"
-    with Store.open(path) as first, Store.open(path) as second:
+    with Store.open(path, create=True) as first, Store.open(path) as second:
         info = first.create_assessment(demo)
         first.lock(info.id)
         with pytest.raises(AssessmentLocked, match="open elsewhere"):
@@ -495,7 +496,7 @@ def test_a_draft_is_open_in_one_store_at_a_time(tmp_path, demo):
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path, demo):
     path = tmp_path / "k.db"
-    with Store.open(path) as st:
+    with Store.open(path, create=True) as st:
         info = st.create_assessment(demo)
     code = textwrap.dedent(
         f"""

@@ -96,13 +96,21 @@ def show_cmd(
     lang: LangOption = Lang.sv,
 ) -> None:
     """The log extract for one case: who did what and when (no answers; works after deletion too)."""
+    import sqlite3
+
+    from .._store_damage import damage_message, safe_reason
     from ..audit import Event, extract, record_many
+    from ..errors import StoreError
     from ..present import safe_text
     from ..store import Store, check_case_ref
 
     check_case_ref(case)
     with Store.open(store) as st:
-        records = extract(st, case)
+        try:
+            records = extract(st, case)
+        except sqlite3.Error as exc:  # a damaged store: say where, never what it holds
+            raise StoreError(damage_message(st.connection, exc, st.path)
+                             or f"the audit trail could not be read ({safe_reason(exc)})") from None
         record_many(st, [Event("extract", None, "log extract", "ok", case_ref=case)])
     if fmt is ShowFormat.json:
         rows = [{"seq": r.seq, "at": r.at, "actor": r.actor, "action": r.action, "assessment": r.assessment,

@@ -109,7 +109,8 @@ def interview_cmd(
     ruleset = _load_rules(setting("rules", rules), home)
     if lang is None and not resume:
         lang = Lang(setting("lang") or "sv")
-    with Store.open(store or store_setting(), actor=assessor) as st:
+    # Only a new interview creates a store; --resume, like every other command, needs an existing one.
+    with Store.open(store or store_setting(), actor=assessor, create=not resume) as st:
         if resume:
             info = _pick_draft(st, target or case)
             from .._interview_session import load_pinned
