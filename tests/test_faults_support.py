@@ -10,7 +10,6 @@ connection, as screening would after a restart.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import shutil
 import sqlite3
@@ -74,10 +73,8 @@ def close_quietly(st: Store | None) -> None:
 
 
 def new_store(path: Path, ring: Keyring) -> Store:
-    """A new, empty store (``Store.open`` makes one only when asked, where it takes ``create``)."""
-    if "create" in inspect.signature(Store.open).parameters:
-        return Store.open(path, keyring=ring, create=True)  # type: ignore[call-arg]
-    return Store.open(path, keyring=ring)
+    """A new, empty store (``Store.open`` makes one only when asked)."""
+    return Store.open(path, keyring=ring, create=True)
 
 
 def check_readable(path: Path, ring: Keyring) -> Store:
