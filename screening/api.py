@@ -148,7 +148,8 @@ def resolve_level(ci: CompiledInstrument, text: str, *, lang: str = "sv") -> str
     """The level id ``text`` names: the id, a label in either language (any case), or a key.
 
     Ids and labels come first, so a key never shadows a level's own name; keys are
-    the letters the interview's judgement prompt shows in ``lang``.
+    the digits the interview's judgement prompt shows (1 for the lowest level), the
+    same in both languages.
 
     Raises:
         JudgementError: the instrument takes no judgement, or no level matches; the
@@ -161,13 +162,8 @@ def resolve_level(ci: CompiledInstrument, text: str, *, lang: str = "sv") -> str
     for level in inst.levels:
         if wanted in (level.id, _fold(level.label.sv), _fold(level.label.en)):
             return level.id
-    if len(wanted) == 1:
-        from ._interview_session import assign_keys  # the interview's own keys; loaded only when needed
-
-        keys = assign_keys([(level.label, None, False) for level in inst.levels], lang)
-        for key, level in zip(keys, inst.levels, strict=True):
-            if wanted == key:
-                return level.id
+    if wanted.isascii() and wanted.isdigit() and 1 <= int(wanted) <= len(inst.levels):
+        return inst.levels[int(wanted) - 1].id  # the digit the interview's judgement prompt shows
     sv, en = (", ".join(f"{level.label.get(lg)} ({level.id})" for level in inst.levels) for lg in ("sv", "en"))
     raise JudgementError(f"Okänd nivå; välj en av: {sv}. / Unknown level; choose one of: {en}.")
 

@@ -157,7 +157,9 @@ def test_score_with_a_judgement_records_it(tmp_path: Path, capsys: pytest.Captur
     )
     assert code == 0, err
     judgement = json.loads(out)["judgement"]
-    assert judgement == {"level": "high", "rationale": "Samtal med barnen", "assessor": "hl01", "direction": "raised"}
+    assert judgement == {
+        "level": "high", "rationale": "Samtal med barnen", "assessor": "hl01", "direction": "raised", "acknowledged": {}
+    }
 
 
 def test_an_answer_outside_the_scale_names_item_and_values_but_not_the_value(

@@ -91,7 +91,8 @@ def test_the_library_refuses_a_judgement_without_a_rationale(demo_answers: Path)
         ("  hÖG ", "sv"),  # any case, stray spaces
         ("High", "en"),  # the English label
         ("Hög", "en"),  # a label in the other language is still that level
-        ("h", "sv"),  # the key the interview shows for it
+        ("3", "sv"),  # the digit the interview shows for it
+        ("3", "en"),  # the same digit in English
     ],
 )
 def test_a_judgement_is_the_level_id_its_label_in_either_language_or_its_key(
@@ -159,8 +160,8 @@ def test_the_interview_refuses_a_too_long_rationale_and_lets_the_assessor_type_a
     with Store.open(tmp_path / "cases.db", create=True) as st:
         info = st.create_assessment(ci)
         st.lock(info.id)
-        # q1 yes, q2 no, q4 yes, own view low, go on from the summary, judge: high, rationale.
-        script = ["j", "n", "j", "l", "", "j", "h", "y" * (MAX_RATIONALE + 1), "Samlad bild."]
+        # q1 yes, q2 no, q4 yes, own view low, go on from the summary, judge: 3 (high), rationale.
+        script = ["j", "n", "j", "l", "", "j", "3", "y" * (MAX_RATIONALE + 1), "Samlad bild."]
         prompter = ScriptedPrompter(script)
         outcome = run_interview(st, ci, info.id, prompter, lang="sv")
         assert outcome.status == "completed"
@@ -175,7 +176,7 @@ def test_the_interview_says_so_in_english_too(tmp_path: Path) -> None:
     with Store.open(tmp_path / "cases.db", create=True) as st:
         info = st.create_assessment(ci, lang="en")
         st.lock(info.id)
-        script = ["y", "n", "y", "l", "", "y", "h", "y" * (MAX_RATIONALE + 1), "Overall picture."]
+        script = ["y", "n", "y", "l", "", "y", "3", "y" * (MAX_RATIONALE + 1), "Overall picture."]
         prompter = ScriptedPrompter(script)
         outcome = run_interview(st, ci, info.id, prompter, lang="en")
         assert outcome.status == "completed"

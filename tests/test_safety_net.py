@@ -584,9 +584,8 @@ def test_the_batch_scorer_keys_its_memo_on_the_acknowledged_rules_too():
 
 def test_score_takes_the_reasons_for_unknown_critical_rules_from_the_command_line(tmp_path, capsys):
     """A judged danger assessment with strangulation unknown: refused without a reason, recorded with one."""
-    from screening.cli import run
-
     from screening import load_instrument
+    from screening.cli import run
 
     ci = load_instrument("freda-farlighet")
     given = {key: "no" for key, item in ci.items.items() if item.type == "choice"}

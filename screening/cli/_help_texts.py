@@ -69,8 +69,10 @@ TEXTS: dict[str, tuple[str, str | None]] = {
         "RULE=REASON: why a critical rule an unknown answer could make hold is judged not to "
         "(needed for a judgement below it; repeatable)."
     ): (
-        "REGEL=SKÄL: varför en kritisk regel som ett okänt svar kan uppfylla bedöms inte gälla "
-        "(krävs för en bedömning under den; kan upprepas).",
+        (
+            "REGEL=SKÄL: varför en kritisk regel som ett okänt svar kan uppfylla bedöms inte gälla "
+            "(krävs för en bedömning under den; kan upprepas)."
+        ),
         None,
     ),
     "sv or en; default: the settings.": ("sv eller en; standard: inställningarna.", None),
