@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 import jinja2  # noqa: E402
 
 from screening import assess, list_instruments, load_instrument_file  # noqa: E402
-from screening.report import CaseInfo, environment, render_report  # noqa: E402
+from screening.report._render import CaseInfo, environment, render_report  # noqa: E402
 
 CASE = CaseInfo("ÄR-2025-0042", assessor="Handläggare A", assessed_at="2025-03-14T09:30:00+01:00")
 TEMPLATE = "{title} {reference} {level} {status} {unknown} {referrals}\n"

@@ -19,7 +19,7 @@ Targets (printed, not asserted): (b) jobs 1 within 1.5× of (a); jobs 2 faster
 than (a); peak memory under 300 MB at any store size.
 
 How the store is generated: the store's own schema is created by opening it
-with ``screening.store.Store``; then rows go in with ``executemany`` straight in
+with ``screening.store._store.Store``; then rows go in with ``executemany`` straight in
 SQL, 50,000 assessments a transaction (``synchronous=OFF`` while generating —
 benchmark data, not case data): ``assessments``, ``revisions`` as drafts,
 ``answers`` (one sealed JSON value per row, as the store writes them), the full
@@ -128,13 +128,13 @@ def make_home(root: Path) -> Path:
 
 def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.3, p_unknown: float = 0.005) -> None:
     """``n`` completed 1.0.0 assessments, written with executemany straight into the store's schema."""
-    from screening._store_values import encode, outcome_key
-    from screening.crypto import default_keyring
-    from screening.engine import assess
-    from screening.loader import load_instrument
-    from screening.result import compact_outcome
-    from screening.rules_loader import load_rules
-    from screening.store import Store
+    from screening.content.loader import load_instrument
+    from screening.content.rules_loader import load_rules
+    from screening.engine._decide import assess
+    from screening.engine.result import compact_outcome
+    from screening.store._store import Store
+    from screening.store._values import encode, outcome_key
+    from screening.store.crypto import default_keyring
 
     ci = load_instrument("bench-count@1.0.0", home)
     rules = load_rules("bench", home)
@@ -208,8 +208,8 @@ def floor(path: Path) -> float:
     Decrypting each answer (the store's ``decode``) is what any correct reader of the
     store must do; the result value is sealed like every stored result.
     """
-    from screening._store_values import decode, encode
-    from screening.crypto import default_keyring
+    from screening.store._values import decode, encode
+    from screening.store.crypto import default_keyring
 
     ring = default_keyring()
     band = [(0, 4, "low"), (5, 9, "medium"), (10, 20, "high")]
@@ -249,7 +249,7 @@ def floor(path: Path) -> float:
 
 def child_run(store: Path, home: Path, jobs: int, rules: str) -> None:
     """Runs in a fresh process: time one library re-score and report time and peak memory as JSON."""
-    from screening._batch_run import RunConfig, run_store
+    from screening.batch._run import RunConfig, run_store
 
     config = RunConfig(instrument="bench-count", to="1.1.0", rules=rules, home=str(home),
                        filters={"instrument": "bench-count"})

@@ -18,10 +18,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 with atheris.instrument_imports():
-    from screening import expr
-    from screening.checks import symbols_for
+    from screening.content.loader import load_instrument_file
+    from screening.engine import expr
+    from screening.engine.checks import symbols_for
     from screening.errors import ExpressionError
-    from screening.loader import load_instrument_file
 
 _CI = load_instrument_file(next((REPO / "instruments" / "freda-farlighet").glob("*.yaml")))
 _SYMBOLS = symbols_for(_CI.instrument, critical=False)  # fired() needs the referral env

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 with atheris.instrument_imports():
     import yaml  # noqa: F401  (instrumented too: its scanner is where the odd inputs go)
 
+    from screening.content.loader import parse_instrument
     from screening.errors import ScreeningError
-    from screening.loader import parse_instrument
 
 
 def TestOneInput(data: bytes) -> None:

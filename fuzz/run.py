@@ -50,7 +50,7 @@ def _small_instruments() -> dict[str, str]:
 
 def _expressions() -> list[str]:
     sys.path.insert(0, str(REPO))
-    from screening.yamlsafe import load_yaml_file
+    from screening.content.yamlsafe import load_yaml_file
 
     found: list[str] = []
 

@@ -26,38 +26,38 @@ from .errors import (
 
 if typing.TYPE_CHECKING:
     from .api import load_answers, score_file
+    from .content.loader import list_instruments, load_instrument, load_instrument_file, parse_instrument
+    from .content.rules_loader import load_rules, load_rules_file
+    from .content.texts import load_texts
     from .engine import assess, summarize
+    from .engine.instrument import Instrument, Item, JudgementInput, Text
+    from .engine.result import Referral, Result
+    from .engine.scoring import CompiledInstrument
     from .files import FileWriteError, write_private
-    from .instrument import Instrument, Item, JudgementInput, Text
     from .interview import Outcome as InterviewOutcome
     from .interview import Prompter, run_interview
-    from .loader import list_instruments, load_instrument, load_instrument_file, parse_instrument
     from .referral import CompiledRuleSet
     from .report import CaseInfo, ReportError, render_report
-    from .result import Referral, Result
-    from .rules_loader import load_rules, load_rules_file
-    from .scoring import CompiledInstrument
     from .store import AssessmentInfo, SavedResult, Store, default_store_path
-    from .texts import load_texts
 
 _LAZY = {
-    "CompiledInstrument": ("scoring", "CompiledInstrument"),
+    "CompiledInstrument": ("engine.scoring", "CompiledInstrument"),
     "CompiledRuleSet": ("referral", "CompiledRuleSet"),
-    "Instrument": ("instrument", "Instrument"),
-    "Item": ("instrument", "Item"),
-    "JudgementInput": ("instrument", "JudgementInput"),
-    "Referral": ("result", "Referral"),
-    "Result": ("result", "Result"),
-    "Text": ("instrument", "Text"),
+    "Instrument": ("engine.instrument", "Instrument"),
+    "Item": ("engine.instrument", "Item"),
+    "JudgementInput": ("engine.instrument", "JudgementInput"),
+    "Referral": ("engine.result", "Referral"),
+    "Result": ("engine.result", "Result"),
+    "Text": ("engine.instrument", "Text"),
     "assess": ("engine", "assess"),
-    "list_instruments": ("loader", "list_instruments"),
+    "list_instruments": ("content.loader", "list_instruments"),
     "load_answers": ("api", "load_answers"),
-    "load_instrument": ("loader", "load_instrument"),
-    "load_instrument_file": ("loader", "load_instrument_file"),
-    "load_rules": ("rules_loader", "load_rules"),
-    "load_rules_file": ("rules_loader", "load_rules_file"),
-    "load_texts": ("texts", "load_texts"),
-    "parse_instrument": ("loader", "parse_instrument"),
+    "load_instrument": ("content.loader", "load_instrument"),
+    "load_instrument_file": ("content.loader", "load_instrument_file"),
+    "load_rules": ("content.rules_loader", "load_rules"),
+    "load_rules_file": ("content.rules_loader", "load_rules_file"),
+    "load_texts": ("content.texts", "load_texts"),
+    "parse_instrument": ("content.loader", "parse_instrument"),
     "score_file": ("api", "score_file"),
     "summarize": ("engine", "summarize"),
     "AssessmentInfo": ("store", "AssessmentInfo"),

@@ -14,15 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from .engine import assess
+from .content.loader import load_instrument
+from .content.rules_loader import find_rules, load_rules_file
+from .content.yamlsafe import load_yaml_file
+from .engine._decide import assess
+from .engine.instrument import MAX_RATIONALE, JudgementInput
+from .engine.result import Result
+from .engine.scoring import CompiledInstrument
 from .errors import AnswerError, Issue, JudgementError, SpecError
-from .instrument import MAX_RATIONALE, JudgementInput
-from .loader import load_instrument
-from .referral import CompiledRuleSet
-from .result import Result
-from .rules_loader import find_rules, load_rules_file
-from .scoring import CompiledInstrument
-from .yamlsafe import load_yaml_file
+from .referral._evaluate import CompiledRuleSet
 
 __all__ = [
     "DEFAULT_RULES",
@@ -207,7 +207,7 @@ def score_file(
     """
     ci = load_instrument(instrument, home)
     if texts is not None:
-        from .texts import load_texts
+        from .content.texts import load_texts
 
         ci = load_texts(ci, texts)
     given = judgement_input(ci, judgement, rationale, lang=lang, acknowledged=acknowledged)

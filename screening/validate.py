@@ -9,8 +9,8 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from .content.loader import content_root, load_instrument_file
 from .errors import SpecError
-from .loader import content_root, load_instrument_file
 from .vectors import run_vectors
 
 __all__ = ["validate_paths"]
@@ -41,7 +41,7 @@ def validate_paths(paths: Iterable[Path], home: str | os.PathLike[str] | None, e
                 if failures:
                     failed += 1
                     continue
-                from .migration import migration_issues
+                from .content.migration import migration_issues
 
                 problems = migration_issues(path, ci.instrument)
                 for problem in problems:
@@ -51,12 +51,12 @@ def validate_paths(paths: Iterable[Path], home: str | os.PathLike[str] | None, e
                     continue
                 echo(f"ok  {path} ({len(ci.instrument.tests)} golden vectors)")
             elif path.name == "legal.yaml" and path.parent.name == "rules":
-                from .rules_loader import load_legal_table
+                from .content.rules_loader import load_legal_table
 
                 table = load_legal_table(path)
                 echo(f"ok  {path} ({len(table.legal_bases)} legal grounds)")
             else:
-                from .rules_loader import load_rules_file
+                from .content.rules_loader import load_rules_file
 
                 load_rules_file(path, home)
                 echo(f"ok  {path}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .engine import assess
+from .engine._decide import assess
+from .engine.scoring import CompiledInstrument
 from .errors import ScreeningError
-from .scoring import CompiledInstrument
 
 __all__ = ["VectorFailure", "run_vectors"]
 

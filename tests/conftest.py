@@ -30,7 +30,7 @@ def update_goldens(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(autouse=True)
 def _private_user_dirs(tmp_path_factory, monkeypatch):
     """Every test gets its own config/state dirs, so none creates ~/.config/screening/key."""
-    from screening.crypto import reset_default_keyring
+    from screening.store.crypto import reset_default_keyring
 
     base = tmp_path_factory.mktemp("user")
     for name in ("SCREENING_KEY", "SCREENING_KEY_FILE", "SCREENING_STORE"):

@@ -5,7 +5,7 @@ ships its own SQLite (3.54 here, ``apsw.using_amalgamation``) while the stdlib
 ``sqlite3`` links the system's (3.40). A VFS registered in one library does not
 exist in the other, so ``sqlite3.connect("file:…?vfs=fault")`` cannot reach it.
 The store therefore makes its connection through one seam,
-``screening._store_schema.connection_factory``; a test puts ``ApswConnection``
+``screening.store._schema.connection_factory``; a test puts ``ApswConnection``
 there and every line of the store (pragmas, key check, ``BEGIN IMMEDIATE``,
 triggers, audit records, COMMIT) runs unchanged over ``FaultVFS``. After a run,
 the files are checked with the stdlib module, as the application would read them.

@@ -22,7 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from screening import CompiledInstrument, Instrument, Issue, SpecError, parse_instrument
-from screening.checks import check_instrument
+from screening.engine.checks import check_instrument
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests"

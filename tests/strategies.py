@@ -18,7 +18,7 @@ from typing import Any
 from helpers import build_instrument, text, to_yaml
 from hypothesis import strategies as st
 
-from screening.expr import Arith, BoolOp, Call, Compare, Const, ListLit, Name, Node, Not
+from screening.engine.expr import Arith, BoolOp, Call, Compare, Const, ListLit, Name, Node, Not
 
 __all__ = [
     "LEVEL_NAMES",

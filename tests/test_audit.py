@@ -10,12 +10,12 @@ from terminal.scripted import ScriptedPrompter
 from test_privacy_support import drop_triggers, isolated_user, raw, text_instrument
 
 from screening import AssessmentLocked, StoreError, assess
-from screening import audit as audit_mod
-from screening.audit import Checkpoint, Event, extract, record, record_many, verify
 from screening.cli import run
-from screening.instrument import JudgementInput
-from screening.interview import run_interview
-from screening.store import Store
+from screening.engine.instrument import JudgementInput
+from screening.interview._run import run_interview
+from screening.store import audit as audit_mod
+from screening.store._store import Store
+from screening.store.audit import Checkpoint, Event, extract, record, record_many, verify
 
 CANARY = "CANARY-FRITEXT-7f3a"
 NAME = "CANARY-NAMN"
@@ -190,7 +190,7 @@ def test_audit_records_cannot_be_changed_or_deleted_by_the_program(user):
 
 def test_record_on_a_raw_connection_joins_its_transaction(user):
     """How the batch re-scorer appends: inside its own chunk transaction, committed or rolled back with it."""
-    from screening._store_schema import connect
+    from screening.store._schema import connect
 
     with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(text_instrument(), case_ref="c1").id

@@ -26,9 +26,9 @@ from test_privacy_support import file_bytes, isolated_user, text_instrument, wri
 
 from screening import load_answers
 from screening.cli import run
-from screening.interview import run_interview
-from screening.report import CaseInfo, render_report
-from screening.store import Store
+from screening.interview._run import run_interview
+from screening.report._render import CaseInfo, render_report
+from screening.store._store import Store
 
 PNR = "CANARY-PNR-19850101-1236"
 TEXT = "CANARY-FRITEXT-7f3a"

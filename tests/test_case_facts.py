@@ -18,12 +18,12 @@ from terminal.driver import ACK, QUESTION, child_env, finish, spawn_cli
 from terminal.scripted import ScriptedPrompter
 
 from screening import load_instrument
-from screening._interview_facts import facts_to_ask
 from screening.api import resolve_rules
 from screening.cli import run
-from screening.interview import run_interview
-from screening.report import render_report
-from screening.store import Store
+from screening.interview._facts import facts_to_ask
+from screening.interview._run import run_interview
+from screening.report._render import render_report
+from screening.store._store import Store
 
 DANGER = "freda-farlighet@1.0.0"
 CANARY = "Kanariefågel-4711"

@@ -21,8 +21,8 @@ from terminal.driver import QUESTION, child_env, finish, spawn_cli
 from screening import JudgementInput, assess, load_instrument_file
 from screening.api import load_answers, resolve_rules
 from screening.cli import run
-from screening.loader import find_instrument
-from screening.store import Store
+from screening.content.loader import find_instrument
+from screening.store._store import Store
 
 PNR = "19121212-1212"
 REF = "ÄR-2026-0042"

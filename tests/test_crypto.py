@@ -13,10 +13,12 @@ import pytest
 from test_privacy_support import file_bytes, isolated_user, raw, text_instrument
 
 from screening import StoreError, assess
-from screening._store_ddl import SCHEMA_V1 as _SCHEMA_V1
-from screening._store_ddl import statements as _statements
-from screening._store_values import decode, encode
-from screening.crypto import (
+from screening.engine.instrument import JudgementInput
+from screening.store._ddl import SCHEMA_V1 as _SCHEMA_V1
+from screening.store._ddl import statements as _statements
+from screening.store._store import Store
+from screening.store._values import decode, encode
+from screening.store.crypto import (
     KEY_BYTES,
     Keyring,
     aad,
@@ -26,8 +28,6 @@ from screening.crypto import (
     reset_default_keyring,
     write_key_file,
 )
-from screening.instrument import JudgementInput
-from screening.store import Store
 
 CANARY = "CANARY-FRITEXT-7f3a"
 
@@ -264,7 +264,7 @@ def test_rotation_re_encrypts_everything_and_retires_the_old_key(user):
     assert mode(user.key_file) == 0o600
     with Store.open(user.store) as st:
         assert (st.answers(aid), st.judgement(aid), st.results(aid)) == before
-        from screening.audit import verify
+        from screening.store.audit import verify
 
         assert verify(st).ok, "records made with the retired key still verify through its audit key"
     # What the old key alone could open, it no longer can: every value is under the new key.
@@ -294,7 +294,7 @@ def test_a_process_that_missed_the_rotation_cannot_write_with_the_old_key(user):
 
 
 def test_rotation_interrupted_half_way_stays_readable_and_finishes_when_run_again(user, monkeypatch):
-    import screening._store_keys as keys
+    import screening.store._keys as keys
 
     ci = text_instrument()
     with Store.open(user.store, create=True) as st:
@@ -378,7 +378,7 @@ def test_a_version_1_store_is_sealed_when_opened(user):
     with Store.open(db) as st:
         assert st.answers("a1") == {"t": CANARY}
         assert st.judgement("a1") == JudgementInput(level="high", rationale=CANARY)
-        from screening.audit import verify
+        from screening.store.audit import verify
 
         assert verify(st).ok
         rows = st.connection.execute("SELECT action, case_ref, detail FROM audit WHERE action = 'migrate'").fetchall()
@@ -392,7 +392,7 @@ def test_a_version_1_store_is_sealed_when_opened(user):
 
 def test_a_table_made_elsewhere_gets_the_same_guarantee(user):
     """A table added outside the schema scripts: ``sealed_trigger`` makes the database refuse plaintext there too."""
-    from screening._store_schema import sealed_trigger
+    from screening.store._schema import sealed_trigger
 
     with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(text_instrument(), case_ref="c1").id
@@ -426,7 +426,7 @@ def test_rotation_to_a_key_whose_id_looks_like_a_personnummer_still_audits(user)
         st.rekey()
         _, retired = st.retire_keys()
         assert retired == [old.current_kid]
-        from screening.audit import verify
+        from screening.store.audit import verify
 
         assert verify(st).ok
 

@@ -8,8 +8,8 @@ from helpers import FREDA_DEMO, REPO, fixture_home, write_tree
 
 from screening import load_instrument
 from screening.cli import run
-from screening.diffspec import diff_instruments, diff_rulesets, render_changes
-from screening.rules_loader import load_rules
+from screening.content.rules_loader import load_rules
+from screening.referral.diffspec import diff_instruments, diff_rulesets, render_changes
 
 
 def paths(changes):

@@ -21,9 +21,9 @@ from helpers import DEMO, TESTS, build_instrument, compile_instrument, item, tex
 
 import screening
 from screening import AnswerError, CompiledInstrument, JudgementInput, Result, SpecError, assess
-from screening.engine import decide
+from screening.content.yamlsafe import load_yaml_file
+from screening.engine._decide import decide
 from screening.vectors import run_vectors
-from screening.yamlsafe import load_yaml_file
 
 CASES = TESTS / "cases" / "core"
 _compiled: dict[str, CompiledInstrument] = {}

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from strategies import Spec, answers, expression_trees, instruments, python_expressions, raise_pairs
 
 from screening import JudgementError, JudgementInput, Result, ScreeningError, assess, parse_instrument
+from screening.engine.expr import INT, AnswerType, LevelType, Node, compile_expression, parse, render
 from screening.errors import ExpressionError
-from screening.expr import INT, AnswerType, LevelType, Node, compile_expression, parse, render
 
 # No deadline: the project forbids wall-clock limits in tests. One bug per test is
 # shrunk and reported (report_multiple_bugs=False) to keep a failing run short.

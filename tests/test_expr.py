@@ -13,8 +13,7 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
-from screening.errors import ExpressionError, ScreeningError
-from screening.expr import (
+from screening.engine.expr import (
     BOOL,
     INT,
     UNKNOWN,
@@ -36,6 +35,7 @@ from screening.expr import (
     parse,
     render,
 )
+from screening.errors import ExpressionError, ScreeningError
 
 YN = AnswerType(["yes", "no"])
 LEVELS = LevelType(["low", "medium", "high"])

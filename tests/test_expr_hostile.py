@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from helpers import build_instrument, issues_of, item, python_env, run_python, text, to_yaml
 
+from screening.engine.expr import INT, AnswerType, Type, compile_expression, parse
 from screening.errors import ExpressionError, SpecError
-from screening.expr import INT, AnswerType, Type, compile_expression, parse
 
 SYMBOLS: dict[str, Type] = {"a": AnswerType(["yes", "no"]), "b": AnswerType(["yes", "no"]), "total": INT}
 

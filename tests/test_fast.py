@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from rules_helpers import demo_home
 
 from screening import assess, load_instrument
-from screening.engine import summarize, summarize_referrals
-from screening.rules_loader import load_rules
+from screening.content.rules_loader import load_rules
+from screening.engine._decide import summarize, summarize_referrals
 
 VALUES = st.sampled_from(["yes", "no", "unknown", None])
 

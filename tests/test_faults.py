@@ -48,9 +48,9 @@ from test_faults_support import (
 )
 
 from screening import StoreError, assess
-from screening._batch_run import RunConfig, run_store
-from screening.crypto import Keyring, reset_default_keyring
-from screening.store import Store
+from screening.batch._run import RunConfig, run_store
+from screening.store._store import Store
+from screening.store.crypto import Keyring, reset_default_keyring
 
 # The shared fixtures, by assignment (pytest finds them as module attributes).
 demo = support.demo

@@ -21,11 +21,12 @@ import pytest
 from faultvfs import FaultVFS, connector
 from helpers import DEMO, build_instrument, item, text, to_yaml
 
-from screening import StoreError, assess, audit, load_instrument, load_instrument_file
-from screening import _store_schema as schema
-from screening.crypto import Keyring, new_key
-from screening.instrument import JudgementInput
-from screening.store import Store
+from screening import StoreError, assess, load_instrument, load_instrument_file
+from screening.engine.instrument import JudgementInput
+from screening.store import _schema as schema
+from screening.store import audit
+from screening.store._store import Store
+from screening.store.crypto import Keyring, new_key
 
 CANARY = "KANARIE-7f3a Han sa [/b] att"  # typed by a caseworker; never in an error message
 BASE = {"q1": "yes", "q2": "no", "q4": "no", "view": "low"}  # acknowledged before any fault

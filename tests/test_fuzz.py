@@ -29,7 +29,7 @@ from test_report_support import ASSESSED_AT, FIXTURE, compiled
 
 from screening import ScreeningError, assess, list_instruments, load_answers, load_instrument_file
 from screening.api import score_file
-from screening.report import FORMATS, LANGS, PROFILES, CaseInfo, ReportError, render_report
+from screening.report._render import FORMATS, LANGS, PROFILES, CaseInfo, ReportError, render_report
 
 CANARY = "CANARY-FRITEXT-7f3a"
 FUZZ = settings(max_examples=150, deadline=None, report_multiple_bugs=False,

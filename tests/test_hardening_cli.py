@@ -37,10 +37,10 @@ from screening import (
 )
 from screening.cli import EXIT_PIPE_CLOSED, run
 from screening.cli._report import report_format
+from screening.engine.instrument import MAX_RATIONALE
 from screening.errors import printable
-from screening.instrument import MAX_RATIONALE
-from screening.interview import run_interview
-from screening.store import Store
+from screening.interview._run import run_interview
+from screening.store._store import Store
 
 PNR = "19121212-1212"
 
@@ -227,7 +227,7 @@ def test_a_symlink_to_a_fifo_is_refused_and_one_to_a_file_is_still_replaced(tmp_
 
 
 def test_an_export_onto_a_fifo_is_refused_too(tmp_path: Path) -> None:
-    from screening._batch_jsonl import PrivateLines
+    from screening.batch._jsonl import PrivateLines
 
     fifo = tmp_path / "export.jsonl"
     os.mkfifo(fifo)
@@ -267,7 +267,7 @@ def test_a_fact_name_with_escape_sequences_is_shown_escaped(
 
 def test_every_screening_error_text_is_printable() -> None:
     from screening.files import FileWriteError as Fwe
-    from screening.report import ReportError
+    from screening.report._render import ReportError
 
     hostile = "a\x1b[31mb\rc\u2066d"
     errors: list[ScreeningError] = [

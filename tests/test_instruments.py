@@ -21,8 +21,8 @@ from pydantic import BaseModel
 
 from screening import CompiledInstrument, JudgementError, JudgementInput, assess, list_instruments, load_instrument
 from screening.cli import run
-from screening.instrument import Item, Text
-from screening.yamlsafe import load_yaml_file
+from screening.content.yamlsafe import load_yaml_file
+from screening.engine.instrument import Item, Text
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "tests" / "cases"

@@ -11,12 +11,12 @@ from helpers import DEMO, build_instrument, item, text, to_yaml, yes_no_scale
 from terminal.scripted import ENTER, HIDE, HOSTILE_TEXTS, Autopilot, ScriptedPrompter
 
 from screening import InterviewInterrupted, StoreError, assess, list_instruments, load_instrument_file
-from screening._interview_session import Session, assign_keys, load_pinned
-from screening._interview_texts import UI
-from screening.instrument import Text
-from screening.interview import run_interview
-from screening.loader import parse_instrument
-from screening.store import Store
+from screening.content.loader import parse_instrument
+from screening.engine.instrument import Text
+from screening.interview._run import run_interview
+from screening.interview._session import Session, assign_keys, load_pinned
+from screening.interview._texts import UI
+from screening.store._store import Store
 
 INSTRUMENTS = [pytest.param(f.path, id=f"{f.id}@{f.version}") for f in list_instruments()] + [
     pytest.param(DEMO, id="demo-fixture")
@@ -432,7 +432,7 @@ def test_resume_stops_clearly_when_the_pinned_file_changed(tmp_path, store, monk
 
 
 def test_referrals_are_shown_and_stored_with_the_rule_set_hash(store):
-    from screening.rules_loader import load_rules
+    from screening.content.rules_loader import load_rules
 
     rules = load_rules("stockholm")
     path = next(f.path for f in list_instruments() if f.id == "freda-kortfragor")

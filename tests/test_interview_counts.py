@@ -22,9 +22,9 @@ from terminal.driver import ACK, QUESTION, answer_facts, finish, spawn_cli
 from terminal.scripted import Autopilot, ScriptedPrompter
 
 from screening import assess, list_instruments, load_instrument_file
-from screening.interview import run_interview
-from screening.present import result_text
-from screening.store import Store
+from screening.interview._run import run_interview
+from screening.report.present import result_text
+from screening.store._store import Store
 
 INSTRUMENTS = [pytest.param(f.path, id=f.id) for f in list_instruments()] + [pytest.param(DEMO, id="demo")]
 CHANGE = re.compile(r"^\((?:Nu|Now) (\d+) ")

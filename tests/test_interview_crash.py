@@ -26,7 +26,7 @@ import pytest
 from helpers import build_instrument, item, text, to_yaml
 from terminal.driver import child_env, spawn_cli
 
-from screening.store import Store
+from screening.store._store import Store
 
 pytestmark = [pytest.mark.terminal, pytest.mark.slow]
 

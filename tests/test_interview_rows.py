@@ -18,12 +18,12 @@ from terminal.driver import ACK, ROW_ACK, finish, spawn_cli
 from terminal.scripted import ScriptedPrompter
 
 from screening import list_instruments, load_instrument_file
-from screening._functions import date_interval
-from screening._interview_dates import check_date
-from screening.instrument import Item
-from screening.interview import run_interview
-from screening.loader import parse_instrument
-from screening.store import Store
+from screening.content.loader import parse_instrument
+from screening.engine._functions import date_interval
+from screening.engine.instrument import Item
+from screening.interview._dates import check_date
+from screening.interview._run import run_interview
+from screening.store._store import Store
 
 TODAY = dt.date.today()
 

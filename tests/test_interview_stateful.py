@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from screening import AnswerError, StoreError
-from screening._interview_session import Session
-from screening.loader import parse_instrument
-from screening.store import Store
+from screening.content.loader import parse_instrument
+from screening.interview._session import Session
+from screening.store._store import Store
 
 CI = parse_instrument(
     to_yaml(

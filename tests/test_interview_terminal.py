@@ -14,9 +14,9 @@ import pytest
 from helpers import DEMO, build_instrument, item, text, to_yaml
 from terminal.driver import ACK, ROW_ACK, answer_facts, child_env, fact_keys, finish, spawn_cli
 
-from screening._interview_terminal import CLEAR_SCREEN
-from screening._store_lock import lock_dir
-from screening.store import Store
+from screening.interview._terminal import CLEAR_SCREEN
+from screening.store._lock import lock_dir
+from screening.store._store import Store
 
 pytestmark = [pytest.mark.terminal]
 

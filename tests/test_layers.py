@@ -202,7 +202,7 @@ def test_the_pure_core_imports_no_io_library_and_reads_no_clock(path: Path) -> N
 def test_relative_imports_resolve_to_modules() -> None:
     internal, _ = imports_of(PACKAGE / "checks.py")
     targets = {imp.target for imp in internal}
-    assert {"screening.expr", "screening.errors", "screening.instrument", "screening._compile"} <= targets
+    assert {"screening.engine.expr", "screening.errors", "screening.engine.instrument", "screening.engine._compile"} <= targets
     cli_internal, cli_external = imports_of(PACKAGE / "cli" / "_core.py")
     assert "screening.cli" in {imp.target for imp in cli_internal}
     assert "typer" in {name for name, _ in cli_external}
@@ -219,10 +219,10 @@ def test_the_checker_finds_an_upward_import_a_banned_library_and_a_clock(tmp_pat
         encoding="utf-8",
     )
     path = fake / "scoring.py"
-    assert upward_imports(path, tmp_path) == ["screening/scoring.py:4: L2 scoring imports L3 screening.loader"]
+    assert upward_imports(path, tmp_path) == ["screening/engine/scoring.py:4: L2 scoring imports L3 screening.content.loader"]
     assert impurities(path, tmp_path) == [
-        "screening/scoring.py:5: imports yaml",
-        "screening/scoring.py:8: reads the clock (.now())",
-        "screening/scoring.py:9: reads the clock (time.time())",
-        "screening/scoring.py:10: reads the clock (.today())",
+        "screening/engine/scoring.py:5: imports yaml",
+        "screening/engine/scoring.py:8: reads the clock (.now())",
+        "screening/engine/scoring.py:9: reads the clock (time.time())",
+        "screening/engine/scoring.py:10: reads the clock (.today())",
     ]

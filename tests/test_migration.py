@@ -10,7 +10,7 @@ from test_rescore_support import compile_yaml
 
 from screening import list_instruments, load_instrument
 from screening.cli import run
-from screening.migration import MigrationError, check_migrations, plan_migration
+from screening.content.migration import MigrationError, check_migrations, plan_migration
 
 SCALES = {
     "yn": {
@@ -275,7 +275,7 @@ def test_an_instrument_with_migrations_round_trips_through_the_model():
 @settings(max_examples=300)
 def test_the_quick_rename_equals_the_general_one(answers, renames):
     """The C-speed copy-and-move path gives the general rename's answers, swaps and taken names included."""
-    from screening.migration import MigrationStep
+    from screening.content.migration import MigrationStep
 
     step = MigrationStep(source="1", target="2", carry={}, split={}, merged=(), removed=frozenset(), added=(),
                          levels={}, identity=False, renames=renames)

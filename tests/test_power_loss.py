@@ -49,10 +49,10 @@ from test_faults_support import (
 )
 
 from screening import StoreError, assess
-from screening import _store_schema as schema
-from screening._batch_run import RunConfig, run_store
-from screening.crypto import Keyring, reset_default_keyring
-from screening.store import Store
+from screening.batch._run import RunConfig, run_store
+from screening.store import _schema as schema
+from screening.store._store import Store
+from screening.store.crypto import Keyring, reset_default_keyring
 
 # The shared fixtures, by assignment (pytest finds them as module attributes).
 demo = support.demo

@@ -27,9 +27,9 @@ from test_privacy_support import file_bytes, isolated_user, raw, text_instrument
 import screening
 from screening import AssessmentLocked, StoreError, assess
 from screening.cli import app, run
-from screening.instrument import JudgementInput
+from screening.engine.instrument import JudgementInput
 from screening.privacy import ALLOWED_FIELDS, PrivacyFilter, incident_text, install
-from screening.store import Store, check_case_ref, new_case_ref
+from screening.store._store import Store, check_case_ref, new_case_ref
 
 CANARIES = ("CANARY-PNR-19850101-1236", "CANARY-FRITEXT-7f3a", "CANARY-NAMN")
 PNR, TEXT, NAME = CANARIES
@@ -253,7 +253,7 @@ def test_a_deleted_case_leaves_no_trace_but_its_pseudonymous_audit_records(user,
     assert after["-wal"] == b""
     with Store.open(user.store) as st:
         assert st.find("c1") == [] and st.answers(kept)["t"] == TEXT
-        from screening.audit import extract, verify
+        from screening.store.audit import extract, verify
 
         assert verify(st).ok
         records = extract(st, "c1")

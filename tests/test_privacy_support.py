@@ -16,7 +16,7 @@ import pytest
 from helpers import build_instrument, item, text, to_yaml
 
 from screening import parse_instrument
-from screening.scoring import CompiledInstrument
+from screening.engine.scoring import CompiledInstrument
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class User:
 
 def isolated_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[User]:
     """Body of each test module's ``user`` fixture (``yield from isolated_user(tmp_path, monkeypatch)``)."""
-    from screening.crypto import reset_default_keyring
+    from screening.store.crypto import reset_default_keyring
 
     u = User(tmp_path, tmp_path / "config", tmp_path / "state", tmp_path / "data")
     for name in ("SCREENING_KEY", "SCREENING_KEY_FILE", "SCREENING_STORE", "SCREENING_ACTOR"):

@@ -7,7 +7,7 @@ from rules_helpers import FIXTURES, demo_home
 
 from screening import SpecError
 from screening.cli import run
-from screening.rules_loader import load_rules
+from screening.content.rules_loader import load_rules
 
 BASE = (FIXTURES / "rules" / "demo-rules.yaml").read_text(encoding="utf-8")
 

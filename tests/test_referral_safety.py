@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from rules_helpers import FIXTURES, demo_home
 
 from screening import JudgementInput, assess, load_instrument
-from screening.rules_checks import claims_action
-from screening.rules_loader import load_rules
+from screening.content.rules_loader import load_rules
+from screening.referral.rules_checks import claims_action
 
 BASE = (FIXTURES / "rules" / "demo-rules.yaml").read_text(encoding="utf-8")
 # A cumulative variant: every level keeps what the level below recommended.

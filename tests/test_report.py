@@ -12,8 +12,8 @@ from jinja2.exceptions import SecurityError
 from test_report_support import ASSESSED_AT, CASE, DEMO, FIXTURE, compiled, scored_vectors, with_referrals
 
 from screening import JudgementInput, ScreeningError, assess, list_instruments, parse_instrument
-from screening._report_escape import escape_markdown, flatten, strip_controls
-from screening.report import (
+from screening.report._escape import escape_markdown, flatten, strip_controls
+from screening.report._render import (
     FORMATS,
     PROFILES,
     CaseInfo,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from test_report_support import CASE, FIXTURE, REPO, compiled, level_label, scored_vectors, with_referrals
 
-from screening.report import render_report
+from screening.report._render import render_report
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="the chromium binary is not installed")
@@ -86,7 +86,7 @@ def test_html_report_prints_to_pdf_and_png(tmp_path: Path, lang: str, update_gol
 def test_the_readme_pictures_show_a_bundled_instrument(tmp_path: Path, lang: str, update_goldens: bool) -> None:
     """The danger assessment (freda-farlighet) scored from examples/, with the bundled rules and a judgement."""
     from screening.api import score_file
-    from screening.loader import load_instrument
+    from screening.content.loader import load_instrument
 
     ci = load_instrument("freda-farlighet")
     assert ci.instrument.id == "freda-farlighet" and "fixture" not in str(ci.instrument.title.sv).lower()

@@ -11,7 +11,7 @@ from test_report_support import DEMO, FIXTURE
 
 from screening.cli import run
 from screening.cli._report import load_result, write_report_file
-from screening.report import ReportError
+from screening.report._render import ReportError
 
 CANARY = "CANARY-FRITEXT-7f3a"
 

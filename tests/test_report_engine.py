@@ -26,7 +26,7 @@ from test_report_support import (
 )
 
 from screening import CompiledInstrument, Result
-from screening.report import LANGS, PROFILES, render_report
+from screening.report._render import LANGS, PROFILES, render_report
 
 
 def _results(path: Path) -> list[Result]:

@@ -21,7 +21,7 @@ from test_report_support import (
     with_referrals,
 )
 
-from screening.report import FORMATS, LANGS, PROFILES, render_report
+from screening.report._render import FORMATS, LANGS, PROFILES, render_report
 
 
 def _cases() -> list[tuple[Path, int, str, str, str]]:

@@ -14,9 +14,9 @@ import pytest
 from test_report_support import ASSESSED_AT, FIXTURE, compiled, parse_html, with_referrals
 
 from screening import JudgementInput, Result, assess
-from screening.instrument import Text
-from screening.report import FORMATS, LANGS, PROFILES, CaseInfo, render_report
-from screening.result import Fact
+from screening.engine.instrument import Text
+from screening.engine.result import Fact
+from screening.report._render import FORMATS, LANGS, PROFILES, CaseInfo, render_report
 
 PAYLOADS = [
     "<script>alert(1)</script>",

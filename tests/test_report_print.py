@@ -21,9 +21,9 @@ from helpers import REPO
 
 from screening import load_instrument
 from screening.api import resolve_rules, score_file
-from screening.report import CaseInfo, render_report
-from screening.result import Result
-from screening.scoring import CompiledInstrument
+from screening.engine.result import Result
+from screening.engine.scoring import CompiledInstrument
+from screening.report._render import CaseInfo, render_report
 
 CHROMIUM = shutil.which("chromium")
 PDFTOTEXT = shutil.which("pdftotext")
@@ -114,7 +114,7 @@ def test_times_are_local_with_the_zone_and_the_report_has_a_print_date() -> None
 
 
 def test_a_bad_time_zone_is_a_clear_error() -> None:
-    from screening.report import ReportError
+    from screening.report._render import ReportError
 
     ci, result = _patriark()
     with pytest.raises(ReportError, match="unknown time zone"):
@@ -159,7 +159,7 @@ def test_a_wide_group_prints_fields_as_rows_and_at_most_four_records_a_table() -
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_the_terminal_summary_names_the_rule_set(lang: str) -> None:
-    from screening.present import result_text
+    from screening.report.present import result_text
 
     _, result = _patriark()
     rules = resolve_rules("default", None)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from screening import CompiledInstrument, Result, assess, list_instruments, load_instrument_file
 from screening.api import resolve_rules
-from screening.instrument import Text
-from screening.referral import CompiledRuleSet
-from screening.report import CaseInfo, labels
-from screening.result import Fact, FollowUp, Referral
+from screening.engine.instrument import Text
+from screening.engine.result import Fact, FollowUp, Referral
+from screening.referral._evaluate import CompiledRuleSet
+from screening.report._render import CaseInfo, labels
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"

@@ -8,11 +8,11 @@ import pytest
 from test_rescore_support import test_key, yes_no_versions  # noqa: F401  (test_key: autouse)
 
 from screening import load_instrument
-from screening._batch_diff import build_diff
-from screening._batch_report import render_diff
-from screening.batch import Failed, Outcome, Rescored, StoredAssessment, classify, rescore
-from screening.instrument import JudgementInput
-from screening.rules_loader import load_rules
+from screening.batch._diff import build_diff
+from screening.batch._report import render_diff
+from screening.batch._rescorer import Failed, Outcome, Rescored, StoredAssessment, classify, rescore
+from screening.content.rules_loader import load_rules
+from screening.engine.instrument import JudgementInput
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from test_rescore_support import fill_store, save_results, test_key  # noqa: F40
 from screening import load_instrument
 from screening._version import __version__
 from screening.cli import run
-from screening.rules_loader import load_rules
+from screening.content.rules_loader import load_rules
 
 GOLDEN = TESTS / "golden" / "rescore"
 FORMATS = [("md", "sv"), ("md", "en"), ("html", "sv"), ("json", "en")]
@@ -33,7 +33,7 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from screening.crypto import reset_default_keyring
+    from screening.store.crypto import reset_default_keyring
 
     path = tmp_path_factory.mktemp("golden") / "cases.db"
     with pytest.MonkeyPatch.context() as mp:

@@ -11,9 +11,9 @@ from strategies import answers as answer_sets
 from strategies import instruments
 
 from screening import AnswerError, JudgementError, assess, load_instrument
-from screening._batch_score import Outcome, Scorer
-from screening.instrument import JudgementInput
-from screening.rules_loader import load_rules
+from screening.batch._score import Outcome, Scorer
+from screening.content.rules_loader import load_rules
+from screening.engine.instrument import JudgementInput
 
 
 def expected(ci, answers, judgement=None, rules=None, facts=None):

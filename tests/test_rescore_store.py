@@ -24,10 +24,10 @@ from test_rescore_support import (  # noqa: F401  (test_key: autouse)
 )
 
 from screening import load_instrument
-from screening._batch_run import RunConfig, run_store
+from screening.batch._run import RunConfig, run_store
 from screening.cli import run
-from screening.rules_loader import load_rules
-from screening.store import Store
+from screening.content.rules_loader import load_rules
+from screening.store._store import Store
 
 ANSWERS = [
     {"a": "yes", "b": "no", "c": "no", "d": "no"},  # 1 yes: low → medium
@@ -303,14 +303,14 @@ def test_piped_the_progress_shows_nothing(tmp_path, home):
 def test_the_cli_chunk_default_is_the_library_one():
     import inspect
 
-    from screening._batch_store import CHUNK
+    from screening.batch._store import CHUNK
     from screening.cli._rescore import rescore_cmd
 
     assert inspect.signature(rescore_cmd).parameters["chunk"].default == CHUNK
 
 
 def test_an_applied_run_leaves_one_audit_record_and_a_dry_run_none(store, home, capsys):
-    from screening.audit import verify
+    from screening.store.audit import verify
 
     def records():
         with Store.open(store) as st:

@@ -18,9 +18,9 @@ import pytest
 from helpers import REPO, build_instrument, item, text, to_yaml
 
 from screening import parse_instrument
-from screening._store_values import encode
-from screening.instrument import JudgementInput
-from screening.store import Store
+from screening.engine.instrument import JudgementInput
+from screening.store._store import Store
+from screening.store._values import encode
 
 STAMP = "2025-03-01T09:00:00.000Z"
 # A fixed test key: the store seals every value, and no test may create or read a real key file.
@@ -30,7 +30,7 @@ TEST_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 @pytest.fixture(autouse=True)
 def test_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Import this fixture into a test module (autouse) to run it under ``TEST_KEY``."""
-    from screening.crypto import reset_default_keyring
+    from screening.store.crypto import reset_default_keyring
 
     monkeypatch.setenv("SCREENING_KEY", TEST_KEY)
     monkeypatch.delenv("SCREENING_KEY_FILE", raising=False)
@@ -135,7 +135,7 @@ def plain(path: Path, table: str) -> list[tuple[Any, ...]]:
     """``dump`` with the sealed column opened (ciphertexts differ between runs, contents must not)."""
     import json
 
-    from screening._store_values import decode
+    from screening.store._values import decode
 
     conn = sqlite3.connect(path)
     try:

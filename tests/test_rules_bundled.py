@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from screening import JudgementInput, assess, load_instrument
-from screening.rules_loader import load_rules
+from screening.content.rules_loader import load_rules
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from screening import JudgementError, JudgementInput, assess, list_instruments, load_instrument
-from screening._safety import apply_safety_rules
-from screening.expr import UNKNOWN
-from screening.instrument import Text
-from screening.referral import Recommendation
-from screening.report import render_report
-from screening.rules_loader import load_rules
+from screening.content.rules_loader import load_rules
+from screening.engine.expr import UNKNOWN
+from screening.engine.instrument import Text
+from screening.referral._evaluate import Recommendation
+from screening.referral._safety import apply_safety_rules
+from screening.report._render import render_report
 
 RULESETS = ("stockholm", "goteborg")
 INSTRUMENTS = sorted({f.id for f in list_instruments()})
@@ -544,7 +544,7 @@ def test_the_interview_asks_why_a_possible_critical_rule_does_not_hold_and_recor
     from terminal.scripted import ScriptedPrompter
 
     from screening import Store, parse_instrument
-    from screening.interview import run_interview
+    from screening.interview._run import run_interview
 
     critical = [
         {"id": "a_yes", "when": "a == 'yes'", "raise_to": "high", "reason": text("Fråga a är besvarad med ja.")}
@@ -566,7 +566,7 @@ def test_the_batch_scorer_keys_its_memo_on_the_acknowledged_rules_too():
     from helpers import build_instrument, text, to_yaml
 
     from screening import parse_instrument
-    from screening.batch import Scorer
+    from screening.batch._rescorer import Scorer
 
     critical = [
         {"id": "a_yes", "when": "a == 'yes'", "raise_to": "high", "reason": text("Fråga a är besvarad med ja.")}

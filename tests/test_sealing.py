@@ -17,11 +17,11 @@ import pytest
 from test_privacy_support import drop_triggers, isolated_user, raw, text_instrument
 
 from screening import StoreError, assess
-from screening._store_keys import sealed_columns
-from screening.audit import verify
-from screening.crypto import Keyring, aad, load_key_file, reset_default_keyring, write_key_file
-from screening.instrument import JudgementInput
-from screening.store import Store
+from screening.engine.instrument import JudgementInput
+from screening.store._keys import sealed_columns
+from screening.store._store import Store
+from screening.store.audit import verify
+from screening.store.crypto import Keyring, aad, load_key_file, reset_default_keyring, write_key_file
 
 FIRST, SECOND = "CANARY-FIRST-1a", "CANARY-SECOND-2b"
 
@@ -32,7 +32,7 @@ def user(tmp_path, monkeypatch):
 
 
 def test_the_binding_is_unambiguous():
-    from screening.crypto import bind
+    from screening.store.crypto import bind
 
     assert bind("a|b", "1", "c") != bind("a", "b|1", "c")
     assert bind("ab", "1", "c") != bind("a", "b1", "c")
@@ -107,7 +107,7 @@ def test_revision_1s_ciphertext_copied_over_revision_2s_is_refused_as_tampering(
 
 
 def test_the_rollback_is_refused_by_the_re_scorers_bulk_read_too(user):
-    from screening._batch_store import Filters, read_chunk
+    from screening.batch._store import Filters, read_chunk
 
     with Store.open(user.store, create=True) as st:
         aid = corrected(st)
@@ -281,8 +281,8 @@ def as_schema_3(db: Path, ring: Keyring) -> int:
 
 def _trail_without_seals(conn: sqlite3.Connection, ring: Keyring) -> None:
     """The audit trail as schema 3 wrote it: no ``seal`` column, every MAC made without one."""
-    from screening import audit
-    from screening._store_ddl import SCHEMA_V2, statements
+    from screening.store import audit
+    from screening.store._ddl import SCHEMA_V2, statements
 
     rows = conn.execute("SELECT seq, at, actor, action, assessment, case_ref, detail, outcome, kid FROM audit"
                         " ORDER BY seq").fetchall()
@@ -443,7 +443,7 @@ def test_rotate_dry_run_counts_per_table_and_changes_nothing(user, capsys):
 
 def test_a_second_rotation_while_one_runs_refuses_clearly(user, capsys):
     from screening.cli import run
-    from screening.crypto import key_file_lock
+    from screening.store.crypto import key_file_lock
 
     main, first, _, _ = two_stores(user)
     before = user.key_file.read_bytes()

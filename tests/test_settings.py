@@ -26,7 +26,7 @@ SCORE = ("score", "patriark", PATRIARK, "--judgement", "high", "--rationale", "x
 def test_the_settings_file_sits_next_to_the_key_file_unless_screening_config_names_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from screening.crypto import default_key_path
+    from screening.store.crypto import default_key_path
 
     assert settings_path() == default_key_path().parent / "settings.toml"
     monkeypatch.setenv("XDG_CONFIG_HOME", "relative/dir")  # ignored by both, as XDG says

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from screening.api import resolve_rules, score_file
-from screening.engine import assess
+from screening.content.loader import list_instruments, load_instrument, load_instrument_file
+from screening.content.rules_loader import load_rules_file
+from screening.engine._decide import assess
 from screening.errors import SpecError
-from screening.loader import list_instruments, load_instrument, load_instrument_file
-from screening.rules_loader import load_rules_file
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -102,7 +102,7 @@ def test_results_are_the_same_with_the_rule_set_checked_in_use(entry: object) ->
 
 
 def test_in_use_rule_set_parses_only_the_instruments_it_is_asked_about(monkeypatch: pytest.MonkeyPatch) -> None:
-    from screening import rules_loader
+    from screening.content import rules_loader
 
     parsed: list[str] = []
     real = rules_loader.load_instrument_file
@@ -129,7 +129,7 @@ def test_help_imports_neither_the_engine_nor_pydantic() -> None:
         [sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, timeout=120
     )
     modules = proc.stdout.strip().splitlines()[-1]
-    for heavy in ("'screening.engine'", "'pydantic'", "'jinja2'", "'sqlite3'", "'yaml'"):
+    for heavy in ("'screening.engine._decide'", "'pydantic'", "'jinja2'", "'sqlite3'", "'yaml'"):
         assert heavy not in modules, heavy
 
 

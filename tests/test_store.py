@@ -14,10 +14,10 @@ import pytest
 from helpers import DEMO, compile_instrument, python_env
 
 from screening import AssessmentLocked, StoreError, assess, load_instrument_file
-from screening import _store_schema as schema
-from screening._store_lock import lock_dir
-from screening.instrument import JudgementInput
-from screening.store import Store, check_case_ref, default_store_path, new_case_ref
+from screening.engine.instrument import JudgementInput
+from screening.store import _schema as schema
+from screening.store._lock import lock_dir
+from screening.store._store import Store, check_case_ref, default_store_path, new_case_ref
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def as_version_2(path: Path) -> None:
     """Make a store look as schema 2 left it: values bound to (assessment, field) only, no outcome tables."""
     from test_sealing import as_schema_3
 
-    from screening.crypto import default_keyring
+    from screening.store.crypto import default_keyring
 
     as_schema_3(path, default_keyring())
     conn = sqlite3.connect(path, isolation_level=None)
@@ -125,8 +125,8 @@ def as_version_2(path: Path) -> None:
 
 def test_every_stored_result_has_its_compact_outcome(store, demo):
     """What a re-score compares with: written with the result, in the same transaction, under the same key."""
-    from screening._store_values import decode
-    from screening.result import compact_outcome
+    from screening.engine.result import compact_outcome
+    from screening.store._values import decode
 
     info = store.create_assessment(demo)
     store.record_answer(info.id, "q1", "yes")
@@ -146,9 +146,9 @@ def test_every_stored_result_has_its_compact_outcome(store, demo):
 
 
 def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(tmp_path, demo):
-    from screening._store_values import canonical, decode
-    from screening.audit import verify
-    from screening.crypto import aad, default_keyring
+    from screening.store._values import canonical, decode
+    from screening.store.audit import verify
+    from screening.store.crypto import aad, default_keyring
 
     path = tmp_path / "v2.db"
     with Store.open(path, create=True) as st:
@@ -197,7 +197,7 @@ def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(
 def test_a_version_2_store_is_not_upgraded_with_a_key_that_is_not_its_own(tmp_path, demo, monkeypatch):
     import base64
 
-    from screening.crypto import reset_default_keyring
+    from screening.store.crypto import reset_default_keyring
 
     path = tmp_path / "v2.db"
     with Store.open(path, create=True) as st:
@@ -291,7 +291,7 @@ def test_create_pins_the_instrument_by_hash(store, demo):
 
 
 def test_an_instrument_without_hash_cannot_be_pinned(store, demo):
-    from screening.scoring import CompiledInstrument
+    from screening.engine.scoring import CompiledInstrument
 
     with pytest.raises(StoreError, match="content hash"):
         store.create_assessment(CompiledInstrument(demo.instrument, ""))
@@ -501,7 +501,7 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path, demo):
     code = textwrap.dedent(
         f"""
         import sys
-        from screening.store import Store
+        from screening.store._store import Store
         st = Store.open({str(path)!r})
         st.lock({info.id!r})
         print("locked", flush=True)

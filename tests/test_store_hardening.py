@@ -21,15 +21,16 @@ from pathlib import Path
 import pytest
 from helpers import DEMO, python_env
 
-from screening import AssessmentLocked, StoreError, _store_lock, assess, load_instrument_file
-from screening._batch_records import MAX_DEPTH, nesting_ok
-from screening._store_damage import find_damage, safe_reason
-from screening._store_lock import lock_dir, mount_of
-from screening.audit import verify
-from screening.batch import rescore
+from screening import AssessmentLocked, StoreError, assess, load_instrument_file
+from screening.batch._records import MAX_DEPTH, nesting_ok
+from screening.batch._rescorer import rescore
 from screening.cli import run
-from screening.loader import load_instrument
-from screening.store import Store
+from screening.content.loader import load_instrument
+from screening.store import _lock as _store_lock
+from screening.store._damage import find_damage, safe_reason
+from screening.store._lock import lock_dir, mount_of
+from screening.store._store import Store
+from screening.store.audit import verify
 
 CANARY = b"CANARY-FRITEXT-7f3a"
 

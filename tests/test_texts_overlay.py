@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from screening import SpecError, assess, load_instrument
-from screening.texts import load_texts
+from screening.content.texts import load_texts
 
 
 def test_overlay_replaces_texts_and_keeps_scoring(tmp_path):

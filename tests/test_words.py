@@ -32,14 +32,14 @@ import pytest
 from helpers import REPO
 
 from screening import JudgementError, JudgementInput, assess, list_instruments, load_instrument, load_rules
-from screening._interview_texts import UI
-from screening._texts import PHRASES
-from screening.present import LABELS, result_text
-from screening.referral import CompiledRuleSet
-from screening.report import FORMATS, labels, render_report
-from screening.result import Result
-from screening.scoring import CompiledInstrument
-from screening.yamlsafe import load_yaml_file
+from screening.content.yamlsafe import load_yaml_file
+from screening.engine._texts import PHRASES
+from screening.engine.result import Result
+from screening.engine.scoring import CompiledInstrument
+from screening.interview._texts import UI
+from screening.referral._evaluate import CompiledRuleSet
+from screening.report._render import FORMATS, labels, render_report
+from screening.report.present import LABELS, result_text
 
 CASES = REPO / "tests" / "cases"
 LANGS = ("sv", "en")
@@ -323,7 +323,7 @@ def test_one_unknown_answer_is_singular() -> None:
 
 def open_store(path: Path) -> Any:
     """A new case store at ``path`` (made on purpose: a store is created only when asked)."""
-    from screening.store import Store
+    from screening.store._store import Store
 
     try:
         return Store.open(path, create=True)
@@ -336,7 +336,7 @@ def test_a_refused_judgement_is_explained_in_the_interview_language(tmp_path: Pa
     # never the engine's English message ("... allows the assessor only to raise the level").
     from test_interview import run, start
 
-    from screening.loader import load_instrument_file
+    from screening.content.loader import load_instrument_file
 
     demo = load_instrument_file(REPO / "tests" / "fixtures" / "demo.yaml")
     for lang, script, want, other in [
@@ -357,7 +357,7 @@ def test_a_refused_judgement_is_explained_in_the_interview_language(tmp_path: Pa
 def test_the_questionnaire_names_skip_conditions_by_question_number(ci: CompiledInstrument) -> None:
     # `screening show` keeps each item's id in brackets (answer files are keyed by it), but a
     # skip condition is told by the questions it depends on, never as an expression.
-    from screening.present import questionnaire_text
+    from screening.report.present import questionnaire_text
 
     for lang in LANGS:
         text = questionnaire_text(ci, lang)
@@ -375,7 +375,7 @@ def test_an_interview_screen_has_no_id_or_other_language(ci: CompiledInstrument,
     from terminal.scripted import HOSTILE_TEXTS, Autopilot
     from test_interview import start
 
-    from screening.interview import run_interview
+    from screening.interview._run import run_interview
 
     for rs in rule_sets():
         pilot = Autopilot(seed=len(ci.order), judge=True)
@@ -425,7 +425,7 @@ def test_rescore_reasons_name_critical_rules_and_statuses_in_words(tmp_path: Pat
     # "Status incomplete blir concluded". The migration demo (tests/fixtures) adds a critical rule.
     from helpers import fixture_home
 
-    from screening.batch import StoredAssessment, rescore
+    from screening.batch._rescorer import StoredAssessment, rescore
 
     home = fixture_home(tmp_path)
     old = load_instrument("freda-farlighet@1.0.0", home)

@@ -1,4 +1,4 @@
-"""Tests for screening.yamlsafe: strict, safe YAML with line:column marks."""
+"""Tests for screening.content.yamlsafe: strict, safe YAML with line:column marks."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from screening import yamlsafe
-from screening.errors import Issue, SpecError
-from screening.yamlsafe import (
+from screening.content import yamlsafe
+from screening.content.yamlsafe import (
     MAX_BYTES,
     MAX_DEPTH,
     Document,
@@ -22,6 +21,7 @@ from screening.yamlsafe import (
     load_yaml,
     load_yaml_file,
 )
+from screening.errors import Issue, SpecError
 
 
 def issues_of(text: str | bytes) -> tuple[Issue, ...]:

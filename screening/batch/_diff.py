@@ -18,10 +18,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._batch_texts import phrase
-from .batch import CHANGES, Failed, Rescored
-from .instrument import Text
-from .scoring import CompiledInstrument
+from ..engine.instrument import Text
+from ..engine.scoring import CompiledInstrument
+from ._rescorer import CHANGES, Failed, Rescored
+from ._texts import phrase
 
 __all__ = ["DiffBuilder", "build_diff", "entry"]
 
@@ -213,7 +213,7 @@ def build_diff(
         rules: ``{"id", "version", "sha256"}`` of the rule set, for the report header.
         engine_version: defaults to this engine's.
     """
-    from ._version import __version__
+    from .._version import __version__
 
     builder = DiffBuilder(limit)
     targets: dict[str, CompiledInstrument] = {}

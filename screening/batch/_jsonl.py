@@ -21,8 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from .errors import ScreeningError
-from .files import FileWriteError, check_target
+from ..errors import ScreeningError
+from ..files import FileWriteError, check_target
 
 __all__ = ["PrivateLines", "line_ranges", "output_line", "read_range"]
 
@@ -79,7 +79,7 @@ def output_line(item: Any) -> dict[str, Any]:
     ``result`` is the new outcome, ``previous`` the one compared with, so the file
     can be fed back as input for the next version.
     """
-    from .batch import Failed
+    from ._rescorer import Failed
 
     if isinstance(item, Failed):
         return {"id": item.record_id, "case": item.case, "error": item.reason, "stage": item.stage}

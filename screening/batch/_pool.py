@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ScreeningError
+from ..errors import ScreeningError
 
 if TYPE_CHECKING:
-    from ._batch_run import RunConfig
+    from ._run import RunConfig
 
 __all__ = ["Pool", "Progress"]
 
@@ -38,11 +38,11 @@ class Pool:
     def __init__(self, jobs: int, config: RunConfig, store: Path | None) -> None:
         env = dict(os.environ)
         # Workers must import this very `screening`, installed or not.
-        root = str(Path(__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
         self.procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "screening._batch_worker"],
+                [sys.executable, "-m", "screening.batch._worker"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             )
             for _ in range(jobs - 1)

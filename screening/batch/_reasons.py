@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from ._batch_score import Outcome
-from ._batch_texts import label, phrase
-from .instrument import JudgementInput, Text
-from .migration import MigrationPlan, Note
-from .referral import CompiledRuleSet
-from .scoring import CompiledInstrument
+from ..content.migration import MigrationPlan, Note
+from ..engine.instrument import JudgementInput, Text
+from ..engine.scoring import CompiledInstrument
+from ..referral._evaluate import CompiledRuleSet
+from ._score import Outcome
+from ._texts import label, phrase
 
 __all__ = ["not_asked", "reasons_for"]
 
@@ -76,7 +76,7 @@ def reasons_for(
 
 def _band(ci: CompiledInstrument, new: Outcome) -> Iterator[Text]:
     """The band the score fell in (the engine's own sentence), when the score is exact."""
-    from ._texts import phrase as engine_phrase
+    from ..engine._texts import phrase as engine_phrase
 
     bands = ci.instrument.bands
     index = next((n for n, s in enumerate(ci.instrument.scores) if bands and s.id == bands.score), None)

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from ._batch_score import Outcome
-from .instrument import JudgementInput, Text
-from .migration import Note
-from .result import Result
-from .scoring import CompiledInstrument
+from ..content.migration import Note
+from ..engine.instrument import JudgementInput, Text
+from ..engine.result import Result
+from ..engine.scoring import CompiledInstrument
+from ._score import Outcome
 
 __all__ = [
     "CHANGES", "MAX_DEPTH", "Change", "Failed", "Rescored", "StoredAssessment", "Unchanged", "nesting_ok",
@@ -180,8 +180,8 @@ def _nests(value: object) -> bool:
 
 def pseudonym_ok(case: str) -> bool:
     """A case reference the store would accept: never something shaped like a personnummer."""
-    from ._store_values import check_case_ref
-    from .errors import StoreError
+    from ..errors import StoreError
+    from ..store._values import check_case_ref
 
     try:
         check_case_ref(case)

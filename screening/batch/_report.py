@@ -16,10 +16,10 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from ._batch_texts import LABELS, label
-from ._report_escape import Format, clean_tree, cleaner
-from .instrument import Text
-from .scoring import CompiledInstrument
+from ..engine.instrument import Text
+from ..engine.scoring import CompiledInstrument
+from ..report._escape import Format, clean_tree, cleaner
+from ._texts import LABELS, label
 
 __all__ = ["FORMATS", "render_diff"]
 
@@ -38,7 +38,7 @@ def render_diff(
     """The diff as text in ``fmt`` (``md``, ``html`` or ``json``) and ``lang`` (``sv`` or ``en``)."""
     if fmt == "json":
         return json.dumps(diff, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    from .report import ReportError, render_template
+    from ..report._render import ReportError, render_template
 
     if fmt not in ("md", "html"):
         raise ReportError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})", "format")

@@ -19,13 +19,13 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal, NamedTuple
 
-from ._batch_records import CHANGES, Change, Failed, Rescored, StoredAssessment, Unchanged, pseudonym_ok
-from ._batch_score import Outcome, Scorer
-from .errors import JudgementError, ScreeningError
-from .instrument import JudgementInput, Text
-from .migration import MigrationPlan, Note, plan_migration
-from .referral import CompiledRuleSet
-from .scoring import CompiledInstrument
+from ..content.migration import MigrationPlan, Note, plan_migration
+from ..engine.instrument import JudgementInput, Text
+from ..engine.scoring import CompiledInstrument
+from ..errors import JudgementError, ScreeningError
+from ..referral._evaluate import CompiledRuleSet
+from ._records import CHANGES, Change, Failed, Rescored, StoredAssessment, Unchanged, pseudonym_ok
+from ._score import Outcome, Scorer
 
 __all__ = [
     "CHANGES",
@@ -77,7 +77,7 @@ class Rescorer:
     def versions_of(self, instrument_id: str) -> dict[str, CompiledInstrument]:
         """Every version of an instrument under ``home`` plus those given; loaded once."""
         if instrument_id not in self._scanned:
-            from .loader import list_instruments, load_instrument_file
+            from ..content.loader import list_instruments, load_instrument_file
 
             found = self._versions.setdefault(instrument_id, {})
             for entry in list_instruments(self.home):
@@ -99,7 +99,7 @@ class Rescorer:
         versions = self.versions_of(instrument_id)
         if not versions:
             raise _Fail("instrument", f"no instrument {instrument_id!r}")
-        from .migration import _ordered
+        from ..content.migration import _ordered
 
         return versions[max(versions, key=_ordered)]
 
@@ -222,7 +222,7 @@ class Rescorer:
         answers: Mapping[str, object],
     ) -> tuple[Text, ...]:
         """Why the outcome changed; memoised, since a large run repeats the same few reasons."""
-        from ._batch_reasons import not_asked, reasons_for
+        from ._reasons import not_asked, reasons_for
 
         missing = not_asked(notes, answers)
         key = (target.sha256, plan.source, old, new, new.scores, new.why, notes, missing, dropped,

@@ -24,11 +24,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ._batch_diff import DiffBuilder, entry
-from ._batch_jsonl import MAX_LINE, PrivateLines, line_ranges, output_line, read_range
-from ._batch_pool import Pool, Progress
-from ._batch_score import Outcome
-from ._batch_store import (
+from .._version import __version__ as ENGINE_VERSION
+from ..errors import ScreeningError
+from ._diff import DiffBuilder, entry
+from ._jsonl import MAX_LINE, PrivateLines, line_ranges, output_line, read_range
+from ._pool import Pool, Progress
+from ._rescorer import Failed, Rescorer, Unchanged
+from ._score import Outcome
+from ._store import (
     CHUNK,
     Filters,
     Row,
@@ -40,9 +43,6 @@ from ._batch_store import (
     record_run,
     write_rows,
 )
-from ._version import __version__ as ENGINE_VERSION
-from .batch import Failed, Rescorer, Unchanged
-from .errors import ScreeningError
 
 __all__ = ["Context", "RunConfig", "RunSummary", "build_rescorer", "quiet_gc", "run_jsonl", "run_store"]
 
@@ -85,8 +85,8 @@ def build_rescorer(config: RunConfig) -> Rescorer:
     Raises:
         SpecError: the instrument, version or rule set cannot be loaded.
     """
-    from .loader import load_instrument
-    from .rules_loader import load_rules
+    from ..content.loader import load_instrument
+    from ..content.rules_loader import load_rules
 
     target = None
     if config.instrument is not None:
@@ -178,7 +178,7 @@ def process_range(ctx: Context, lo: str, hi: str | None) -> dict[str, Any]:
 
 
 def process_lines(ctx: Context, path: Path, start: int, end: int, first: int) -> dict[str, Any]:
-    from .batch import StoredAssessment
+    from ._rescorer import StoredAssessment
 
     def records() -> Iterator[Any]:
         for number, data in read_range(path, start, end, first):

@@ -23,12 +23,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .engine import Decision, assess, decide
-from .errors import AnswerError, JudgementError
-from .instrument import JudgementInput, Text
-from .referral import CompiledRuleSet
-from .result import Result, compact_outcome
-from .scoring import CompiledInstrument, Evaluation
+from ..engine._decide import Decision, assess, decide
+from ..engine.instrument import JudgementInput, Text
+from ..engine.result import Result, compact_outcome
+from ..engine.scoring import CompiledInstrument, Evaluation
+from ..errors import AnswerError, JudgementError
+from ..referral._evaluate import CompiledRuleSet
 
 __all__ = ["Outcome", "Scorer"]
 

@@ -42,8 +42,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._batch_score import Outcome
-from ._store_values import (
+from ..engine.instrument import JudgementInput
+from ..errors import StoreError
+from ..store._values import (
     FACT_PREFIX,
     OutcomeKeys,
     canonical,
@@ -55,12 +56,11 @@ from ._store_values import (
     reason,
     seal_text,
 )
-from .crypto import Keyring, default_keyring
-from .errors import StoreError
-from .instrument import JudgementInput
+from ..store.crypto import Keyring, default_keyring
+from ._score import Outcome
 
 if TYPE_CHECKING:
-    from .batch import Rescored, StoredAssessment, Unchanged
+    from ._rescorer import Rescored, StoredAssessment, Unchanged
 
 __all__ = [
     "CHUNK",
@@ -162,7 +162,7 @@ def _fail(exc: sqlite3.Error) -> StoreError:
 
 def open_writer(path: Path) -> sqlite3.Connection:
     """The store's own connection (durable pragmas, key check) with a re-scorer's page cache."""
-    from ._store_schema import connect
+    from ..store._schema import connect
 
     conn = connect(path)
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # this connection only; not stored in the file
@@ -224,7 +224,7 @@ def read_chunk(
     already has a row in ``outcomes`` (every stored result has one there) is in
     the returned set and gets no new row.
     """
-    from .batch import StoredAssessment
+    from ._rescorer import StoredAssessment
 
     ring = keyring or default_keyring(create=False)  # once a chunk: looking it up per value is slow
     where, params = filters.sql()
@@ -406,7 +406,7 @@ def record_run(conn: sqlite3.Connection, detail: str, outcome: str, keyring: Key
     Raises:
         StoreError: the record could not be written (the run itself is stored).
     """
-    from . import audit
+    from ..store import audit
 
     ring = keyring or default_keyring(create=False)
     try:

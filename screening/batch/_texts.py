@@ -9,7 +9,7 @@ same parameters.
 
 from __future__ import annotations
 
-from .instrument import Text
+from ..engine.instrument import Text
 
 __all__ = ["LABELS", "PHRASES", "label", "phrase"]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 def main() -> int:
     """Serve requests from stdin until it closes."""
     try:
-        from ._batch_run import Context, RunConfig, process_lines, process_range, quiet_gc
+        from ._run import Context, RunConfig, process_lines, process_range, quiet_gc
 
         first = json.loads(sys.stdin.readline())
         ctx = Context.open(RunConfig.from_json(first["config"]), first.get("store"))
@@ -36,7 +36,7 @@ def main() -> int:
                     path, start, end, number = request["lines"]
                     _reply(process_lines(ctx, Path(path), start, end, number))
     except Exception as exc:  # noqa: BLE001 - the worker's last line of defence: the type only
-        from .errors import ScreeningError
+        from ..errors import ScreeningError
 
         text = str(exc) if isinstance(exc, ScreeningError) else type(exc).__name__
         _reply({"error": text})

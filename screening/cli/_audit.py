@@ -21,7 +21,7 @@ from . import app
 from ._interview import Lang, StoreOption, cases_app
 
 if TYPE_CHECKING:
-    from ..crypto import Keyring
+    from ..store.crypto import Keyring
 
 audit_app = typer.Typer(
     name="audit", help="The audit trail: verify it, or show one case's log extract.", no_args_is_help=True,
@@ -72,9 +72,9 @@ def verify_cmd(
     lang: LangOption = Lang.sv,
 ) -> None:
     """Check the audit trail's HMAC chain; name the first record that was edited, deleted or reordered."""
-    from ..audit import Checkpoint, verify
     from ..errors import StoreError
-    from ..store import Store
+    from ..store._store import Store
+    from ..store.audit import Checkpoint, verify
 
     against = Checkpoint.parse(checkpoint) if checkpoint is not None else None
     with Store.open(store) as st:
@@ -98,11 +98,11 @@ def show_cmd(
     """The log extract for one case: who did what and when (no answers; works after deletion too)."""
     import sqlite3
 
-    from .._store_damage import damage_message, safe_reason
-    from ..audit import Event, extract, record_many
     from ..errors import StoreError
-    from ..present import safe_text
-    from ..store import Store, check_case_ref
+    from ..report.present import safe_text
+    from ..store._damage import damage_message, safe_reason
+    from ..store._store import Store, check_case_ref
+    from ..store.audit import Event, extract, record_many
 
     check_case_ref(case)
     with Store.open(store) as st:
@@ -137,7 +137,7 @@ def delete_cmd(
 ) -> None:
     """Delete every assessment of a case, its answers and results; the audit trail keeps only the pseudonym."""
     from ..errors import StoreError
-    from ..store import Store, check_case_ref
+    from ..store._store import Store, check_case_ref
 
     check_case_ref(case)
     with Store.open(store) as st:
@@ -163,7 +163,7 @@ def delete_cmd(
 @key_app.command("show")
 def key_show_cmd(lang: LangOption = Lang.sv) -> None:
     """Where the key comes from and its id (never the key itself)."""
-    from ..crypto import default_keyring, key_source
+    from ..store.crypto import default_keyring, key_source
 
     kind, path = key_source()
     ring = default_keyring(create=False)  # showing never makes a key
@@ -207,9 +207,9 @@ def key_rotate_cmd(
     them with ``--store`` refuses to start (``--force`` overrides). One rotation at
     a time: a second one while the first runs refuses (the key file's lock).
     """
-    from ..crypto import key_file_lock, key_source, load_key_file, reset_default_keyring, write_key_file
     from ..errors import StoreError
-    from ..store import Store, default_store_path
+    from ..store._store import Store, default_store_path
+    from ..store.crypto import key_file_lock, key_source, load_key_file, reset_default_keyring, write_key_file
 
     kind, path = key_source()
     if kind == "env" or path is None:
@@ -278,8 +278,8 @@ def _store_id(target: Path) -> bytes:
     """A store's id, read without writing anything (no key check, no upgrade, no registration)."""
     import sqlite3
 
-    from .._store_keys import identity
     from ..errors import StoreError
+    from ..store._keys import identity
 
     try:
         conn = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
@@ -296,7 +296,7 @@ def _store_id(target: Path) -> bytes:
 
 def _listing(stores: dict[bytes, str], lang: Lang) -> str:
     """Stores as ``path (id …)``, marking a path where there is no file any more (a store moved or deleted)."""
-    from ..present import safe_text
+    from ..report.present import safe_text
 
     gone = _t(lang, ", finns inte längre där", ", no longer there")
     return ", ".join(f"{safe_text(where)} (id {sid.hex()[:12]}{'' if Path(where).exists() else gone})"
@@ -308,7 +308,7 @@ def _dry_run(found: dict[Path, bytes], targets: list[Path], others: dict[bytes, 
     """What ``key rotate`` would do, read-only: values per table and store, stores left out."""
     import sqlite3
 
-    from .._store_keys import pending
+    from ..store._keys import pending
 
     fresh = not ring.old_kids
     typer.echo(_t(lang, f"Provkörning: ingenting ändras. Nyckelfil: {path}.",

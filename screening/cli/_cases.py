@@ -26,10 +26,10 @@ import typer
 from ._interview import Lang, StoreOption, cases_app
 
 if TYPE_CHECKING:
-    from ..instrument import Item
-    from ..result import Result
-    from ..scoring import CompiledInstrument
-    from ..store import AssessmentInfo, Store
+    from ..engine.instrument import Item
+    from ..engine.result import Result
+    from ..engine.scoring import CompiledInstrument
+    from ..store._store import AssessmentInfo, Store
 
 __all__ = ["Revision", "find_case", "revisions", "show_cmd", "store_setting", "stored_report", "view_zone"]
 
@@ -92,7 +92,7 @@ def find_case(st: Store, ref: str, instrument: str | None) -> AssessmentInfo:
         StoreError: none, or several and no ``instrument`` to choose by.
     """
     from ..errors import StoreError
-    from ..store import check_case_ref
+    from ..store._store import check_case_ref
 
     check_case_ref(ref)
     found = [a for a in st.find(ref) if instrument is None or a.instrument_id == instrument]
@@ -128,7 +128,7 @@ def _pick_revision(st: Store, info: AssessmentInfo, number: int | None, complete
 
 
 def _pinned(info: AssessmentInfo, rev: Revision, home: Path | None) -> CompiledInstrument:
-    from .._interview_session import load_pinned
+    from ..interview._session import load_pinned
 
     return load_pinned(replace(info, instrument_version=rev.instrument_version,
                                instrument_sha256=rev.instrument_sha256), home)
@@ -153,7 +153,7 @@ def show_cmd(
 ) -> None:
     """Visa en bedömning: svar, uppgifter, resultat och historik. / Show one assessment in words."""
     from ..settings import setting
-    from ..store import Store, check_case_ref
+    from ..store._store import Store, check_case_ref
 
     words = lang.value if lang is not None else setting("lang") or "sv"
     check_case_ref(ref)  # a personnummer is refused before anything is opened
@@ -173,7 +173,7 @@ def show_cmd(
 
 def _no_personnummer(line: str, lang: str) -> str:
     """Every personnummer-shaped run in a line (a free-text answer, a rationale) masked, the rest kept."""
-    from .._pnr import _PERSONNUMMER, looks_like_personnummer
+    from ..engine._pnr import _PERSONNUMMER, looks_like_personnummer
 
     return _PERSONNUMMER.sub(_w("pnr", lang), line) if looks_like_personnummer(line) else line
 
@@ -194,7 +194,7 @@ def _show_lines(
     facts: dict[str, object], result: Result | None, history: list[tuple[Revision, list[tuple[str, Result]]]],
     lang: str, home: Path | None,
 ) -> list[str]:
-    from ..present import result_text, safe_text
+    from ..report.present import result_text, safe_text
 
     inst = ci.instrument
     status = _w("done" if rev.status == "completed" else "draft", lang)
@@ -233,14 +233,14 @@ def _show_lines(
 
 
 def _time(text: str | None) -> str:
-    from .._report_context import display_time
+    from ..report._context import display_time
 
     return display_time(text, view_zone()) if text else "—"
 
 
 def view_zone() -> tzinfo | None:
     """The zone times are shown in: the settings' ``timezone``, else the system's (None)."""
-    from ..report import local_zone
+    from ..report._render import local_zone
     from ..settings import setting
 
     return local_zone(setting("timezone"))
@@ -261,7 +261,7 @@ def _fact_lines(facts: dict[str, object], result: Result | None, lang: str, home
         except ScreeningError:
             rules = None
         specs = dict(rules.ruleset.facts) if rules is not None else {}
-    from ..referral import fact_text
+    from ..referral._evaluate import fact_text
 
     lines = []
     for name, value in facts.items():
@@ -303,7 +303,7 @@ def _words(ci: CompiledInstrument, item: Item, value: object, lang: str) -> str:
 
 
 def _plain(value: object, lang: str) -> str:
-    from ..present import safe_text
+    from ..report.present import safe_text
 
     if isinstance(value, bool):
         return ("ja" if value else "nej") if lang == "sv" else ("yes" if value else "no")
@@ -329,8 +329,8 @@ def stored_report(
 ) -> str:
     """The report of a completed revision's stored result, rendered with its pinned instrument; audited."""
     from ..errors import StoreError
-    from ..report import CaseInfo, render_report
-    from ..store import Store, check_case_ref
+    from ..report._render import CaseInfo, render_report
+    from ..store._store import Store, check_case_ref
 
     check_case_ref(ref)
     with Store.open(store or store_setting()) as st:

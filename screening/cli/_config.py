@@ -54,7 +54,7 @@ def config_cmd(
     if ctx.invoked_subcommand is not None:
         return
     from ..settings import KEYS, effective, settings_path
-    from ..store import default_store_path
+    from ..store._store import default_store_path
 
     words = _lang(lang)
     sv = words == "sv"
@@ -100,6 +100,6 @@ def config_set_cmd(
 
 
 def _safe(text: str) -> str:
-    from ..present import safe_text
+    from ..report.present import safe_text
 
     return safe_text(text)

@@ -39,7 +39,7 @@ class Format(StrEnum):
 @app.command("instruments")
 def instruments_cmd(home: HomeOption = None) -> None:
     """List the bundled instruments: id, version, title and item count."""
-    from ..loader import list_instruments, load_instrument_file
+    from ..content.loader import list_instruments, load_instrument_file
 
     for entry in list_instruments(home):
         ci = load_instrument_file(entry.path)
@@ -56,11 +56,11 @@ def show_cmd(
     home: HomeOption = None,
 ) -> None:
     """Show an instrument's questions and allowed answers."""
-    from ..loader import load_instrument
+    from ..content.loader import load_instrument
 
     ci = load_instrument(instrument, home)
     if texts is not None:
-        from ..texts import load_texts
+        from ..content.texts import load_texts
 
         ci = load_texts(ci, texts)
     if fmt is Format.json:
@@ -73,7 +73,7 @@ def show_cmd(
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True))
         return
-    from ..present import questionnaire_text
+    from ..report.present import questionnaire_text
     from ..settings import setting
 
     typer.echo(questionnaire_text(ci, lang.value if lang is not None else setting("lang") or "sv"))
@@ -136,7 +136,7 @@ def score_cmd(
 ) -> None:
     """Score an answers file and print the result with recommended referrals (JSON by default)."""
     from ..api import parse_fact, score_file
-    from ..present import result_text
+    from ..report.present import result_text
     from ..settings import setting
 
     rules = setting("rules", rules)
@@ -179,8 +179,8 @@ def schema_cmd(
     which: Annotated[str, typer.Argument(help="instrument, result or all")] = "all",
 ) -> None:
     """Print the JSON Schema of the instrument format and of the result."""
-    from ..instrument import Instrument
-    from ..result import Result
+    from ..engine.instrument import Instrument
+    from ..engine.result import Result
 
     schemas = {"instrument": Instrument.model_json_schema(), "result": Result.model_json_schema()}
     if which not in ("all", *schemas):

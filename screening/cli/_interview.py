@@ -21,10 +21,10 @@ import typer
 from . import app
 
 if TYPE_CHECKING:
-    from ..referral import CompiledRuleSet
-    from ..result import Result
-    from ..scoring import CompiledInstrument
-    from ..store import AssessmentInfo, Store
+    from ..engine.result import Result
+    from ..engine.scoring import CompiledInstrument
+    from ..referral._evaluate import CompiledRuleSet
+    from ..store._store import AssessmentInfo, Store
 
 StoreOption = Annotated[
     Path | None,
@@ -96,9 +96,9 @@ def interview_cmd(
     Keys: the letters shown answer, ? = unknown, < previous, - skip, ! help,
     . save and quit, Ctrl-X or Esc hides the screen at once (everything is saved).
     """
-    from ..loader import find_instrument, load_instrument_file
+    from ..content.loader import find_instrument, load_instrument_file
     from ..settings import setting
-    from ..store import Store, check_case_ref
+    from ..store._store import Store, check_case_ref
     from ._cases import store_setting
     from ._report import report_format
 
@@ -113,7 +113,7 @@ def interview_cmd(
     with Store.open(store or store_setting(), actor=assessor, create=not resume) as st:
         if resume:
             info = _pick_draft(st, target or case)
-            from .._interview_session import load_pinned
+            from ..interview._session import load_pinned
 
             ci = _with_texts(load_pinned(info, home), texts)
             _check_rules(ci, ruleset)
@@ -141,7 +141,7 @@ def _with_texts(ci: CompiledInstrument, texts: Path | None) -> CompiledInstrumen
     """The instrument with the licensed wording laid over it (``--texts``), checked before anything is stored."""
     if texts is None:
         return ci
-    from ..texts import load_texts
+    from ..content.texts import load_texts
 
     return load_texts(ci, texts)
 
@@ -155,7 +155,7 @@ def _load_rules(ref: str | None, home: Path | None) -> CompiledRuleSet | None:
 def _check_rules(ci: CompiledInstrument, rules: CompiledRuleSet | None) -> None:
     """A rule set that cannot serve this instrument fails before the interview, not at its end."""
     if rules is not None:
-        from ..engine import assess
+        from ..engine._decide import assess
 
         assess(ci, {}, rules=rules)
 
@@ -190,10 +190,10 @@ def _run(
     fmt: str,
 ) -> int:
     """Run the interview in the terminal; return the exit code."""
-    from .._interview_terminal import TerminalClosed, TerminalPrompter, hangup_guard
-    from .._interview_texts import say
     from ..errors import InterviewInterrupted
-    from ..interview import run_interview
+    from ..interview._run import run_interview
+    from ..interview._terminal import TerminalClosed, TerminalPrompter, hangup_guard
+    from ..interview._texts import say
 
     closed: list[int] = []
     try:
@@ -227,11 +227,11 @@ def _write_report(
     st: Store, result: Result, ci: CompiledInstrument, info: AssessmentInfo, path: Path, fmt: str, lang: str
 ) -> None:
     """Render the report with ``screening.report`` if this version has it; write it 0600."""
-    from .._interview_texts import say
     from ..files import write_private
+    from ..interview._texts import say
 
     try:
-        from ..report import CaseInfo, render_report
+        from ..report._render import CaseInfo, render_report
     except ImportError:
         typer.echo(say("report_unavailable", lang), err=True)
         return
@@ -249,7 +249,7 @@ def _write_report(
 
 
 def _safe(text: str) -> str:
-    from ..present import safe_text
+    from ..report.present import safe_text
 
     return safe_text(text)
 
@@ -273,9 +273,9 @@ def cases_cmd(
     lang: Annotated[Lang | None, typer.Option("--lang", help="sv or en; default: the settings.")] = None,
 ) -> None:
     """List assessments: case reference, instrument, status and dates (never answers)."""
-    from .._report_context import display_time  # local time with the zone, as in reports
+    from ..report._context import display_time  # local time with the zone, as in reports
     from ..settings import setting
-    from ..store import Store
+    from ..store._store import Store
     from ._cases import store_setting, view_zone
 
     if ctx.invoked_subcommand is not None:

@@ -19,7 +19,7 @@ from ._core import HomeOption, Lang
 from ._interview import StoreOption
 
 if TYPE_CHECKING:
-    from ..result import Result
+    from ..engine.result import Result
 
 __all__ = ["load_result", "report_cmd", "report_format", "write_report_file"]
 
@@ -101,8 +101,8 @@ def report_cmd(
     stored result of the case's completed assessment, with the instrument version
     it was made with. Settings (`screening config`) give the defaults.
     """
-    from ..loader import load_instrument
-    from ..report import CaseInfo, render_report
+    from ..content.loader import load_instrument
+    from ..report._render import CaseInfo, render_report
     from ..settings import setting
 
     if fmt is None and output is not None and output.suffix and output.suffix.lower() not in SUFFIX_FORMATS:
@@ -157,8 +157,8 @@ def load_result(path: Path) -> Result:
     """
     from pydantic import ValidationError
 
-    from ..report import ReportError
-    from ..result import SCHEMA_VERSION, Result
+    from ..engine.result import SCHEMA_VERSION, Result
+    from ..report._render import ReportError
 
     try:
         data = path.read_bytes()
@@ -194,9 +194,9 @@ def write_report_file(
     Used by ``screening score --report FILE``. ``instrument`` is the reference the
     result was scored from (id, id@version or path), so the report uses the same file.
     """
+    from ..content.loader import load_instrument
     from ..files import write_private
-    from ..loader import load_instrument
-    from ..report import CaseInfo, ReportError, render_report
+    from ..report._render import CaseInfo, ReportError, render_report
 
     fmt = SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:

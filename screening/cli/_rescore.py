@@ -96,8 +96,8 @@ def rescore_cmd(
     Dry run by default: the diff is shown and nothing is stored. Bad records are
     listed in the diff, never stop the run, and make the exit code 1.
     """
-    from .._batch_report import render_diff
-    from .._batch_run import RunConfig, run_jsonl, run_store
+    from ..batch._report import render_diff
+    from ..batch._run import RunConfig, run_jsonl, run_store
     from ..files import write_private
 
     if to is not None and instrument is None:
@@ -120,7 +120,7 @@ def rescore_cmd(
             raise typer.BadParameter("no such file", param_hint="--input")
         summary = run_jsonl(input_file, config, jobs=jobs, output=output, limit=limit, chunk=chunk)
     else:
-        from ..store import default_store_path
+        from ..store._store import default_store_path
 
         path = (store or default_store_path()).expanduser()
         summary = run_store(path, config, apply=apply, jobs=jobs, output=output, limit=limit, chunk=chunk)
@@ -145,20 +145,20 @@ def diff_cmd(
     home: HomeOption = None,
 ) -> None:
     """Show what changed between two instrument versions or two rule sets."""
-    from ..diffspec import diff_instruments, diff_rulesets, render_changes
     from ..errors import Issue, SpecError
+    from ..referral.diffspec import diff_instruments, diff_rulesets, render_changes
 
     kinds = [_kind(old, home), _kind(new, home)]
     if kinds[0] != kinds[1]:
         raise SpecError([Issue(new, 0, 0, "", f"cannot compare an {kinds[0]} with a {kinds[1]}")])
     if kinds[0] == "instrument":
-        from ..loader import load_instrument
+        from ..content.loader import load_instrument
 
         a, b = load_instrument(old, home), load_instrument(new, home)
         title = f"{a.instrument.id} {a.instrument.version} → {b.instrument.id} {b.instrument.version}"
         changes = diff_instruments(a.instrument, b.instrument)
     else:
-        from ..rules_loader import load_rules
+        from ..content.rules_loader import load_rules
 
         x, y = load_rules(old, home), load_rules(new, home)
         title = f"{x.ruleset.id} {x.ruleset.version} → {y.ruleset.id} {y.ruleset.version}"
@@ -168,11 +168,11 @@ def diff_cmd(
 
 def _kind(ref: str, home: Path | None) -> str:
     """``instrument`` or ``rule set``: by the file's content for a path, else by name."""
-    from ..loader import content_root, list_instruments
+    from ..content.loader import content_root, list_instruments
 
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") and path.is_file():
-        from ..yamlsafe import load_yaml_file
+        from ..content.yamlsafe import load_yaml_file
 
         data = load_yaml_file(path).data
         return "rule set" if isinstance(data, dict) and "tables" in data else "instrument"

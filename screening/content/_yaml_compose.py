@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from .errors import Issue, SpecError
+from ..errors import Issue, SpecError
 
 __all__ = ["MAX_DEPTH", "Mark", "NodePath"]
 

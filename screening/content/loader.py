@@ -20,10 +20,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .checks import check_instrument
-from .errors import Issue, SpecError
-from .instrument import Instrument
-from .scoring import CompiledInstrument
+from ..engine.checks import check_instrument
+from ..engine.instrument import Instrument
+from ..engine.scoring import CompiledInstrument
+from ..errors import Issue, SpecError
 from .yamlsafe import Document, issues_from_validation, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -54,7 +54,7 @@ def content_root(home: str | os.PathLike[str] | None = None) -> Path:
     bundled = resources.files("screening") / "_content"
     if bundled.is_dir():
         return Path(str(bundled))
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def find_instrument(ref: str, home: str | os.PathLike[str] | None = None) -> Pat
     if version:
         files = [f for f in files if f.version == version]
     if not files:
-        from .expr import suggest
+        from ..engine.expr import suggest
 
         known = sorted({f.id for f in list_instruments(home)})
         hint = suggest(ident, known)

@@ -19,10 +19,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import Problem
-from .errors import Issue, ScreeningError
-from .instrument import Instrument, Item
-from .migration_spec import Migration
+from ..engine.checks import Problem
+from ..engine.instrument import Instrument, Item
+from ..engine.migration_spec import Migration
+from ..errors import Issue, ScreeningError
 
 __all__ = [
     "MigrationError",
@@ -59,7 +59,7 @@ def _ordered(version: str) -> tuple[int, ...]:
 def _exists(
     inst: Instrument, items: Mapping[str, Item], item_id: str, loc: tuple[str | int, ...], choice: bool
 ) -> Iterator[Problem]:
-    from .expr import suggest
+    from ..engine.expr import suggest
 
     item = items.get(item_id)
     if item is None:
@@ -271,7 +271,7 @@ def migration_issues(path: str | os.PathLike[str], inst: Instrument) -> list[Iss
     """
     if not inst.migrations:
         return []
-    from .errors import SpecError
+    from ..errors import SpecError
     from .loader import _located, load_instrument_file
     from .yamlsafe import load_yaml_file
 

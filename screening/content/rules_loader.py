@@ -22,14 +22,14 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from .checks import Problem
-from .errors import Issue, SpecError
-from .instrument import Text
+from ..engine.checks import Problem
+from ..engine.instrument import Text
+from ..engine.scoring import CompiledInstrument
+from ..errors import Issue, SpecError
+from ..referral._evaluate import CompiledRuleSet, CompiledTable
+from ..referral.rules import Catalogue, LegalTable, RuleSet
+from ..referral.rules_checks import check_catalogue, check_ruleset
 from .loader import _located, content_root, list_instruments, load_instrument_file, validate_model
-from .referral import CompiledRuleSet, CompiledTable
-from .rules import Catalogue, LegalTable, RuleSet
-from .rules_checks import check_catalogue, check_ruleset
-from .scoring import CompiledInstrument
 from .yamlsafe import Document, load_yaml, load_yaml_file, peek_top_level
 
 __all__ = ["find_rules", "legal_table_path", "load_catalogue_file", "load_legal_table", "load_rules", "load_rules_file"]
@@ -53,7 +53,7 @@ def _bundled_home() -> Path:
     bundled = resources.files("screening") / "_content"
     if bundled.is_dir():
         return Path(str(bundled))
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 @functools.lru_cache(maxsize=4)

@@ -15,12 +15,12 @@ import hashlib
 import os
 from pathlib import Path
 
-from .checks import Problem
-from .errors import SpecError
-from .expr import suggest
-from .instrument import Id, InstrumentId, Model, NonEmpty, SemVer, Text, Value
+from ..engine.checks import Problem
+from ..engine.expr import suggest
+from ..engine.instrument import Id, InstrumentId, Model, NonEmpty, SemVer, Text, Value
+from ..engine.scoring import CompiledInstrument
+from ..errors import SpecError
 from .loader import _located, validate_model
-from .scoring import CompiledInstrument
 from .yamlsafe import load_yaml
 
 __all__ = ["ItemTexts", "TextOverlay", "apply_texts", "load_texts"]

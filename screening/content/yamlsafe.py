@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..errors import Issue, SpecError
 from ._yaml_compose import MAX_DEPTH, Mark, NodePath, _Composer, _dotted, _issue, _PureOnly
-from .errors import Issue, SpecError
 
 if TYPE_CHECKING:
     import pydantic

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from .errors import ExpressionError
+from ..errors import ExpressionError
 from .expr import (
     BOOL,
     INT,

@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .._version import __version__ as ENGINE_VERSION
+from ..errors import AnswerError, JudgementError
+from ..referral._evaluate import CompiledRuleSet, Recommendation
 from ._explain import explain, judgement_discrepancy
 from ._fast import Summary
 from ._texts import phrase, unknowns
-from ._version import __version__ as ENGINE_VERSION
-from .errors import AnswerError, JudgementError
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
-from .referral import CompiledRuleSet, Recommendation
 from .result import (
     Completeness,
     InstrumentRef,

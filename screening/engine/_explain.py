@@ -18,7 +18,7 @@ from .result import OwnViewResult, TraceStep
 from .scoring import CompiledInstrument, Evaluation
 
 if TYPE_CHECKING:
-    from .engine import Decision
+    from ._decide import Decision
 
 __all__ = ["explain"]
 

@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from . import expr
+from ..engine import expr
+from ..errors import ExpressionError
 from ._compile import CRITICAL_SYMBOL
-from .errors import ExpressionError
 from .instrument import RESERVED, Instrument, Item, Score
 
 __all__ = ["Problem", "check_instrument", "item_type", "score_items", "symbols_for"]

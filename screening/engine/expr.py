@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from .errors import ExpressionError
+from ..errors import ExpressionError
 
 __all__ = [
     "BOOL",

@@ -16,11 +16,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import expr
+from ..engine import expr
+from ..errors import AnswerError
 from ._functions import date_interval
 from ._pnr import looks_like_personnummer
 from .checks import score_items, symbols_for
-from .errors import AnswerError
 from .expr import UNKNOWN, Interval
 from .instrument import Instrument, Item
 

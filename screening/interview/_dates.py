@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ._functions import date_interval
-from ._interview_texts import say
-from .instrument import Item
+from ..engine._functions import date_interval
+from ..engine.instrument import Item
+from ._texts import say
 
 __all__ = ["check_date", "date_hint", "today"]
 

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._interview_facts import ask_one_fact, describe_fact, facts_to_ask
-from ._interview_group import ROW_KEY, change_row, describe_row
-from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, in_language
-from ._store_values import now as utc_now
-from .engine import allowed_levels, assess
-from .errors import AssessmentLocked, JudgementError, StoreError
-from .instrument import MAX_RATIONALE, JudgementInput
-from .present import label, result_text
-from .result import Result
+from ..engine._decide import allowed_levels, assess
+from ..engine.instrument import MAX_RATIONALE, JudgementInput
+from ..engine.result import Result
+from ..errors import AssessmentLocked, JudgementError, StoreError
+from ..report.present import label, result_text
+from ..store._values import now as utc_now
+from ._facts import ask_one_fact, describe_fact, facts_to_ask
+from ._group import ROW_KEY, change_row, describe_row
+from ._texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, in_language
 
 if TYPE_CHECKING:
-    from .interview import _Flow
-    from .referral import CompiledRuleSet
+    from ..referral._evaluate import CompiledRuleSet
+    from ._run import _Flow
 
 __all__ = ["finish"]
 

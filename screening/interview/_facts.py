@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._interview_session import assign_keys
-from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, SKIP, UNKNOWN_KEY, in_language
-from .errors import AnswerError, AssessmentLocked, StoreError
-from .referral import fact_text
+from ..errors import AnswerError, AssessmentLocked, StoreError
+from ..referral._evaluate import fact_text
+from ._session import assign_keys
+from ._texts import BACK, COMMANDS, ENTER, HELP, HIDE, SKIP, UNKNOWN_KEY, in_language
 
 if TYPE_CHECKING:
-    from .interview import _Flow
-    from .referral import CompiledRuleSet
-    from .rules import FactSpec
-    from .scoring import CompiledInstrument
+    from ..engine.scoring import CompiledInstrument
+    from ..referral._evaluate import CompiledRuleSet
+    from ..referral.rules import FactSpec
+    from ._run import _Flow
 
 __all__ = ["DANGER_FACT", "ask_facts", "ask_one_fact", "describe_fact", "facts_to_ask"]
 

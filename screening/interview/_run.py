@@ -21,19 +21,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from ._interview_dates import check_date, date_hint
-from ._interview_session import Session, option_keys
-from ._interview_texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, UNKNOWN_KEY, in_language, say
-from ._pnr import looks_like_personnummer
-from .errors import AnswerError, AssessmentLocked, InterviewInterrupted, StoreError
-from .instrument import Item, Option
-from .present import safe_text
-from .result import Result
-from .scoring import MAX_TEXT, CompiledInstrument
-from .store import Store
+from ..engine._pnr import looks_like_personnummer
+from ..engine.instrument import Item, Option
+from ..engine.result import Result
+from ..engine.scoring import MAX_TEXT, CompiledInstrument
+from ..errors import AnswerError, AssessmentLocked, InterviewInterrupted, StoreError
+from ..report.present import safe_text
+from ..store._store import Store
+from ._dates import check_date, date_hint
+from ._session import Session, option_keys
+from ._texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, UNKNOWN_KEY, in_language, say
 
 if TYPE_CHECKING:
-    from .referral import CompiledRuleSet
+    from ..referral._evaluate import CompiledRuleSet
 
 __all__ = ["Outcome", "Prompter", "run_interview"]
 
@@ -129,13 +129,13 @@ def run_interview(
     last: str | None = None
     try:
         flow.intro(resumed=bool(session.answers or session.facts))
-        from ._interview_facts import ask_facts
+        from ._facts import ask_facts
 
         ask_facts(flow, rules)
         while True:
             item = session.current()
             if item is None:
-                from ._interview_end import finish
+                from ._end import finish
 
                 result = finish(flow, assessor=assessor, rules=rules)
                 if result is not None:
@@ -259,7 +259,7 @@ class _Flow:
         self.p.new_question()
         self.header(item)
         if item.type == "group":
-            from ._interview_group import ask_group
+            from ._group import ask_group
 
             ask_group(self, item)
             return

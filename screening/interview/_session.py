@@ -16,14 +16,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import StoreError
-from .instrument import Item, Option, Text
-from .loader import list_instruments, parse_instrument
-from .scoring import CompiledInstrument
-from .store import AssessmentInfo, Store
+from ..content.loader import list_instruments, parse_instrument
+from ..engine.instrument import Item, Option, Text
+from ..engine.scoring import CompiledInstrument
+from ..errors import StoreError
+from ..store._store import AssessmentInfo, Store
 
 if TYPE_CHECKING:
-    from .referral import CompiledRuleSet
+    from ..referral._evaluate import CompiledRuleSet
 
 __all__ = ["Session", "assign_keys", "load_pinned"]
 

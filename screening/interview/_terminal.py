@@ -27,9 +27,9 @@ from collections.abc import Iterator
 from types import FrameType, TracebackType
 from typing import Any, Self
 
-from ._interview_texts import ENTER, HIDE
-from .present import safe_text
-from .scoring import MAX_TEXT
+from ..engine.scoring import MAX_TEXT
+from ..report.present import safe_text
+from ._texts import ENTER, HIDE
 
 __all__ = ["CLEAR_SCREEN", "TerminalClosed", "TerminalPrompter", "hangup_guard"]
 

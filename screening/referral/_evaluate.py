@@ -17,19 +17,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from . import expr
+from ..engine import expr
+from ..engine._texts import phrase
+from ..engine.checks import symbols_for
+from ..engine.expr import UNKNOWN, Expression, Interval
+from ..engine.instrument import Text
+from ..engine.result import CaseFact, Fact, FollowUp, Message, Referral, TraceStep
+from ..engine.scoring import CompiledInstrument, Evaluation
+from ..errors import AnswerError
 from ._safety import apply_safety_rules
-from ._texts import phrase
-from .checks import symbols_for
-from .errors import AnswerError
-from .expr import UNKNOWN, Expression, Interval
-from .instrument import Text
-from .result import CaseFact, Fact, FollowUp, Message, Referral, TraceStep
 from .rules import URGENCIES, Catalogue, FactSpec, Rule, RuleSet, Table
-from .scoring import CompiledInstrument, Evaluation
 
 if TYPE_CHECKING:
-    from ._fast import Summary
+    from ..engine._fast import Summary
 
 __all__ = ["CompiledRuleSet", "Recommendation", "rule_symbols"]
 
@@ -429,7 +429,7 @@ class CompiledRuleSet:
 
 def _facts(ci: CompiledInstrument, ruleset: RuleSet, names: frozenset[str], env: Mapping[str, object]) -> list[Fact]:
     """The facts a rule read, in words: item answers by their labels, scores, level, case facts."""
-    from ._explain import _answer_words, _item_label, plain_words, symbol_label
+    from ..engine._explain import _answer_words, _item_label, plain_words, symbol_label
 
     facts: list[Fact] = []
     for name in sorted(names):

@@ -22,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ._texts import phrase
-from .expr import UNKNOWN
-from .result import FollowUp, Message, TraceStep
+from ..engine._texts import phrase
+from ..engine.expr import UNKNOWN
+from ..engine.result import FollowUp, Message, TraceStep
 
 if TYPE_CHECKING:
-    from .referral import CompiledRuleSet, CompiledTable, Recommendation
+    from ._evaluate import CompiledRuleSet, CompiledTable, Recommendation
     from .rules import Service
 
 __all__ = ["ADULT_AGE", "AGE_FACT", "CHILDREN_FACT", "HONOUR_FACT", "apply_safety_rules"]

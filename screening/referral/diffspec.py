@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .instrument import Instrument, Item, Text
+from ..engine.instrument import Instrument, Item, Text
 from .rules import RuleSet
 
 __all__ = ["SpecChange", "diff_instruments", "diff_rulesets", "render_changes"]

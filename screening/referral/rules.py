@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from .instrument import Id, InstrumentId, Model, NonEmpty, SemVer, Text
+from ..engine.instrument import Id, InstrumentId, Model, NonEmpty, SemVer, Text
 
 __all__ = [
     "GENDERS",

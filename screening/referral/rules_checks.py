@@ -18,14 +18,14 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from pydantic import BaseModel
 
-from . import expr
-from .checks import Problem, score_range
-from .errors import ExpressionError
-from .expr import UNKNOWN, Expression, Interval
-from .instrument import Text
-from .referral import GENDER_FACT, STATUSES, CompiledRuleSet, fact_type, rule_symbols
+from ..engine import expr
+from ..engine.checks import Problem, score_range
+from ..engine.expr import UNKNOWN, Expression, Interval
+from ..engine.instrument import Text
+from ..engine.scoring import CompiledInstrument
+from ..errors import ExpressionError
+from ._evaluate import GENDER_FACT, STATUSES, CompiledRuleSet, fact_type, rule_symbols
 from .rules import Catalogue, Rule, Service
-from .scoring import CompiledInstrument
 
 __all__ = ["CLAIM_PATTERNS", "check_catalogue", "check_ruleset", "claims_action"]
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .instrument import Item, Option
-from .result import AnswerValue, Result
-from .scoring import CompiledInstrument
+from ..engine.instrument import Item, Option
+from ..engine.result import AnswerValue, Result
+from ..engine.scoring import CompiledInstrument
 
 if TYPE_CHECKING:
-    from ._report_context import Words
+    from ._context import Words
 
 __all__ = ["option_label", "protected_ids", "sections"]
 

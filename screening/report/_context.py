@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._report_answers import option_label, protected_ids, sections
-from .instrument import Text
-from .result import Result
-from .scoring import CompiledInstrument
+from ..engine.instrument import Text
+from ..engine.result import Result
+from ..engine.scoring import CompiledInstrument
+from ._answers import option_label, protected_ids, sections
 
 __all__ = ["Labels", "ViewInput", "Words", "build_context", "css_string", "display_time", "summary_sentence"]
 

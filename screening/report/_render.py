@@ -35,15 +35,15 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import ConfigDict, RootModel
 
-from ._pnr import looks_like_personnummer
-from ._report_context import ViewInput, build_context
-from ._report_escape import Format, clean_tree, cleaner
-from ._version import __version__
-from .errors import ScreeningError
-from .instrument import Text
-from .result import Result
-from .rules import LegalBasis
-from .scoring import CompiledInstrument
+from .._version import __version__
+from ..engine._pnr import looks_like_personnummer
+from ..engine.instrument import Text
+from ..engine.result import Result
+from ..engine.scoring import CompiledInstrument
+from ..errors import ScreeningError
+from ..referral.rules import LegalBasis
+from ._context import ViewInput, build_context
+from ._escape import Format, clean_tree, cleaner
 
 __all__ = [
     "FORMATS",
@@ -148,14 +148,14 @@ def _package_reports() -> Path:
     bundled = resources.files("screening") / "_content" / "reports"
     if bundled.is_dir():
         return Path(str(bundled))
-    return Path(__file__).resolve().parent.parent / "reports"
+    return Path(__file__).resolve().parents[2] / "reports"
 
 
 @functools.lru_cache(maxsize=1)
 def labels() -> dict[str, Text]:
     """The translation table ``reports/labels.yaml`` (validated: both languages for every key)."""
-    from .loader import validate_model
-    from .yamlsafe import load_yaml_file
+    from ..content.loader import validate_model
+    from ..content.yamlsafe import load_yaml_file
 
     doc = load_yaml_file(_package_reports() / "labels.yaml")
     table = dict(validate_model(_LabelTable, doc).root)
@@ -169,7 +169,7 @@ def _legal_labels() -> dict[str, Text]:
     The wording is the table's own (label, provision in force, former provision):
     the reports never restate a legal reference.
     """
-    from .rules_loader import load_legal_table
+    from ..content.rules_loader import load_legal_table
 
     path = _package_reports().parent / "rules" / "legal.yaml"
     table = load_legal_table(path if path.is_file() else None)
@@ -296,7 +296,7 @@ def _instrument_for(
     """The instrument to label the report with, and a notice when its content changed."""
     ref = result.instrument
     if given is None:
-        from .loader import load_instrument
+        from ..content.loader import load_instrument
 
         given = load_instrument(f"{ref.id}@{ref.version}")
     inst = given.instrument

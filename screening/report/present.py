@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from .instrument import Item
-from .result import Result
-from .scoring import CompiledInstrument
+from ..engine.instrument import Item
+from ..engine.result import Result
+from ..engine.scoring import CompiledInstrument
 
 __all__ = ["LABELS", "label", "questionnaire_text", "result_text", "safe_text"]
 

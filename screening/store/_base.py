@@ -20,14 +20,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from . import audit as _audit
-from ._store_damage import damage_message, safe_reason
-from ._store_delete import delete_rows, scrub
-from ._store_keys import current_is_active, rekey, retire
-from ._store_lock import AssessmentLock, Identity, probe
-from ._store_values import reason
+from ..errors import StoreError
+from ..store import audit as _audit
+from ._damage import damage_message, safe_reason
+from ._delete import delete_rows, scrub
+from ._keys import current_is_active, rekey, retire
+from ._lock import AssessmentLock, Identity, probe
+from ._values import reason
 from .crypto import Keyring, default_keyring, reset_default_keyring
-from .errors import StoreError
 
 __all__ = ["StoreBase"]
 

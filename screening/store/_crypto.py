@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .errors import StoreError
+from ..errors import StoreError
 
 __all__ = ["FORMAT", "HEADER", "KEY_BYTES", "KID_BYTES", "NONCE_BYTES", "Keyring", "aad", "bind", "new_key"]
 

@@ -38,9 +38,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._store_values import ResultKey, binding, encode, now, open_legacy, open_text, seal_text
+from ..errors import StoreError
+from ._values import ResultKey, binding, encode, now, open_legacy, open_text, seal_text
 from .crypto import FORMAT, HEADER, Keyring, default_keyring, record_store, reset_default_keyring
-from .errors import StoreError
 
 __all__ = [
     "REKEY_BATCH",

@@ -37,7 +37,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import AssessmentLocked, StoreError
+from ..errors import AssessmentLocked, StoreError
 
 __all__ = [
     "ALLOW_NETWORK_ENV",
@@ -147,7 +147,7 @@ class AssessmentLock:
             AssessmentLocked: another process (or another ``Store``) has it.
             StoreError: the lock file cannot be created, or the store file was moved or replaced.
         """
-        from ._store_schema import ensure_private_dir
+        from ._schema import ensure_private_dir
 
         if self._fd is not None:
             return

@@ -56,11 +56,11 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ._store_damage import damage_message, safe_reason
-from ._store_ddl import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, sealed_trigger, statements, v3_statements
-from ._store_lock import Identity, check_local, check_single_name, store_path
+from ..errors import StoreError
+from ._damage import damage_message, safe_reason
+from ._ddl import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, sealed_trigger, statements, v3_statements
+from ._lock import Identity, check_local, check_single_name, store_path
 from .crypto import Keyring, default_keyring
-from .errors import StoreError
 
 __all__ = [
     "SCHEMA_VERSION", "connect", "default_store_path", "ensure_private_dir", "identity_of", "open_connection",
@@ -149,7 +149,7 @@ def open_connection(
     ``path`` is resolved first (``_store_lock.store_path``), so every name of the
     store opens the same file with the same ``-wal``, ``-shm`` and lock directory.
     """
-    from ._store_keys import attach_keyring
+    from ._keys import attach_keyring
 
     path = store_path(path)
     check_local(path.parent)
@@ -330,8 +330,8 @@ def _migrate(conn: sqlite3.Connection, path: Path, keyring: Keyring | None, *, u
 
 def _upgrade_v1(conn: sqlite3.Connection, keyring: Keyring | None) -> None:
     """Version 1 → 2: keys, audit trail, new triggers, and every plaintext value sealed."""
-    from . import audit
-    from ._store_keys import seal_plaintext
+    from ..store import audit
+    from ._keys import seal_plaintext
 
     for statement in statements(SCHEMA_V2):
         conn.execute(statement)
@@ -343,8 +343,8 @@ def _upgrade_v1(conn: sqlite3.Connection, keyring: Keyring | None) -> None:
 
 def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
     """Version 2 → 3: answers clustered by key; the compact outcome table, with a row for every stored result."""
-    from . import audit
-    from ._store_values import OutcomeKeys, insert_outcome, open_legacy
+    from ..store import audit
+    from ._values import OutcomeKeys, insert_outcome, open_legacy
 
     for statement in v3_statements():
         conn.execute(statement)
@@ -386,8 +386,8 @@ def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
 
 def _upgrade_v3(conn: sqlite3.Connection, ring: Keyring) -> None:
     """Version 3 → 4: every sealed value bound to its revision and result key (see ``_store_keys.reseal_bound``)."""
-    from . import audit
-    from ._store_keys import reseal_bound
+    from ..store import audit
+    from ._keys import reseal_bound
 
     for statement in statements(SCHEMA_V4):
         conn.execute(statement)

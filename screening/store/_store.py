@@ -37,11 +37,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from ..engine.instrument import JudgementInput
+from ..engine.result import Result
+from ..engine.scoring import CompiledInstrument
+from ..errors import StoreError
 from . import audit as _audit
-from ._store_base import StoreBase
-from ._store_lock import store_path
-from ._store_schema import default_store_path, identity_of, open_connection
-from ._store_values import (
+from ._base import StoreBase
+from ._lock import store_path
+from ._schema import default_store_path, identity_of, open_connection
+from ._values import (
     FACT_PREFIX,
     AssessmentInfo,
     SavedResult,
@@ -55,12 +59,8 @@ from ._store_values import (
     nonce_of,
     reseal_revision,
 )
-from ._store_values import now as _now
+from ._values import now as _now
 from .crypto import Keyring
-from .errors import StoreError
-from .instrument import JudgementInput
-from .result import Result
-from .scoring import CompiledInstrument
 
 _T = TypeVar("_T")
 

@@ -27,10 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from ._pnr import looks_like_personnummer
+from ..engine._pnr import looks_like_personnummer
+from ..engine.result import Result, compact_outcome
+from ..errors import StoreError
 from .crypto import HEADER, NONCE_BYTES, Keyring, aad, bind, codec_keyring
-from .errors import StoreError
-from .result import Result, compact_outcome
 
 __all__ = [
     "AssessmentInfo",
@@ -353,6 +353,6 @@ def insert_outcome(
 
 def reason(exc: sqlite3.Error) -> str:
     """SQLite's own words: they name the failure (disk full, I/O error), never the data (see ``_store_damage``)."""
-    from ._store_damage import safe_reason
+    from ._damage import safe_reason
 
     return safe_reason(exc)

@@ -46,9 +46,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ._pnr import looks_like_personnummer
+from ..engine._pnr import looks_like_personnummer
+from ..errors import StoreError
 from .crypto import Keyring, default_keyring
-from .errors import StoreError
 
 __all__ = [
     "ACTIONS",
@@ -219,7 +219,7 @@ def append(conn: sqlite3.Connection, keyring: Keyring, events: Sequence[Event], 
         StoreError: a malformed event (unknown action, content-like detail).
         sqlite3.Error: the insert failed; the caller's transaction must roll back.
     """
-    from ._store_values import now
+    from ._values import now
 
     if not conn.in_transaction:
         raise StoreError("audit records are appended inside the action's own transaction")
@@ -402,7 +402,7 @@ def verify(
                 written.see(rec)
         found = written.compare(conn) if values else None
     except sqlite3.Error as exc:  # a damaged store: say where, and how far the trail verified
-        from ._store_damage import describe_damage, safe_reason
+        from ._damage import describe_damage, safe_reason
 
         where = describe_damage(conn, exc)
         if where is None:
@@ -458,7 +458,7 @@ class _Written:
 
     def compare(self, conn: sqlite3.Connection) -> tuple[int, str] | None:
         """The first record whose value is no longer in the store, and why; ``None`` if all are."""
-        from ._store_values import nonce_of
+        from ._values import nonce_of
 
         slots = {k: v for k, v in self.slots.items() if k[0] not in self.deleted}
         if not slots:

@@ -56,9 +56,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..errors import StoreError
+from ..files import config_dir, make_private_dirs
 from ._crypto import FORMAT, HEADER, KEY_BYTES, KID_BYTES, NONCE_BYTES, Keyring, aad, bind, new_key
-from .errors import StoreError
-from .files import config_dir, make_private_dirs
 
 __all__ = [
     "FORMAT",
@@ -230,7 +230,7 @@ def write_key_file(keyring: Keyring, path: Path) -> None:
     Raises:
         StoreError: the file could not be written; the old one is unchanged.
     """
-    from .files import FileWriteError, write_private
+    from ..files import FileWriteError, write_private
 
     try:
         write_private(path, keyring.file_text().encode("ascii"))

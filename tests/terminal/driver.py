@@ -72,9 +72,9 @@ def finish(child: pexpect.spawn, timeout: float = 20) -> tuple[str, int | None]:
 
 def facts_asked(instrument: str | Path, rules: str = "default", home: Path | None = None) -> list[tuple[str, object]]:
     """(name, declaration) of the case facts the interview asks first, in the order it asks them."""
-    from screening._interview_facts import facts_to_ask
     from screening.api import resolve_rules
-    from screening.loader import find_instrument, load_instrument_file
+    from screening.content.loader import find_instrument, load_instrument_file
+    from screening.interview._facts import facts_to_ask
 
     ci = load_instrument_file(find_instrument(str(instrument), home))
     ruleset = resolve_rules(rules, home)

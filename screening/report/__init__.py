@@ -1,0 +1,63 @@
+"""Reports: the view context built from a result, answers as shown, escaping, rendering
+with the sandboxed Jinja templates, and the plain-text presentation used in the terminal.
+
+May import: ``screening.engine``, ``screening.referral``, ``screening.content``,
+``screening.errors`` / jinja2, pydantic and the stdlib.
+Must not import: store, interview, batch, cli. A new report format is a template plus
+an entry in ``_render``/``_escape``.
+
+Modules: ``_answers``, ``_context``, ``_escape``, ``_render``, ``present``.
+
+The names below are those the old ``screening.report`` module exported; they are
+loaded on first use (PEP 562) so importing one module of the package does not
+load the rest.
+"""
+
+import typing
+
+if typing.TYPE_CHECKING:
+    from ._render import (
+        FORMATS,
+        LANGS,
+        PROFILES,
+        CaseInfo,
+        ReportError,
+        environment,
+        labels,
+        local_zone,
+        print_time,
+        render_report,
+        render_template,
+        report_context,
+        template_name,
+    )
+
+__all__ = [
+    "FORMATS",
+    "LANGS",
+    "PROFILES",
+    "CaseInfo",
+    "ReportError",
+    "environment",
+    "labels",
+    "local_zone",
+    "print_time",
+    "render_report",
+    "render_template",
+    "report_context",
+    "template_name",
+]
+
+
+def __getattr__(name: str) -> object:
+    if name in __all__:
+        import importlib
+
+        value = getattr(importlib.import_module("._render", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
