@@ -128,9 +128,9 @@ def make_home(root: Path) -> Path:
 
 def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.3, p_unknown: float = 0.005) -> None:
     """``n`` completed 1.0.0 assessments, written with executemany straight into the store's schema."""
+    from screening.assessment import assess
     from screening.content.loader import load_instrument
     from screening.content.rules_loader import load_rules
-    from screening.engine._decide import assess
     from screening.engine.result import compact_outcome
     from screening.store._store import Store
     from screening.store._values import encode, outcome_key

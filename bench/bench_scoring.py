@@ -49,8 +49,9 @@ sys.path.insert(0, str(REPO))
 import yaml  # noqa: E402  (after the path set-up, like the other bench scripts)
 
 from screening import CompiledInstrument, assess, parse_instrument  # noqa: E402
+from screening.assessment import summarize_referrals  # noqa: E402
 from screening.content.rules_loader import load_rules_file  # noqa: E402
-from screening.engine._decide import decide, summarize, summarize_referrals  # noqa: E402
+from screening.engine import decide, summarize  # noqa: E402
 
 LEVELS = ["low", "moderate", "high", "severe"]
 ITEMS: list[tuple[str, int]] = [

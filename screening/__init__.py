@@ -26,10 +26,11 @@ from .errors import (
 
 if typing.TYPE_CHECKING:
     from .api import load_answers, score_file
+    from .assessment import assess
     from .content.loader import list_instruments, load_instrument, load_instrument_file, parse_instrument
     from .content.rules_loader import load_rules, load_rules_file
     from .content.texts import load_texts
-    from .engine import assess, summarize
+    from .engine import summarize
     from .engine.instrument import Instrument, Item, JudgementInput, Text
     from .engine.result import Referral, Result
     from .engine.scoring import CompiledInstrument
@@ -49,7 +50,7 @@ _LAZY = {
     "Referral": ("engine.result", "Referral"),
     "Result": ("engine.result", "Result"),
     "Text": ("engine.instrument", "Text"),
-    "assess": ("engine", "assess"),
+    "assess": ("assessment", "assess"),
     "list_instruments": ("content.loader", "list_instruments"),
     "load_answers": ("api", "load_answers"),
     "load_instrument": ("content.loader", "load_instrument"),

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+from .assessment import assess
 from .content.loader import load_instrument
 from .content.rules_loader import find_rules, load_rules_file
 from .content.yamlsafe import load_yaml_file
-from .engine._decide import assess
 from .engine.instrument import MAX_RATIONALE, JudgementInput
 from .engine.result import Result
 from .engine.scoring import CompiledInstrument

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .engine._decide import assess
+from .assessment import assess
 from .engine.scoring import CompiledInstrument
 from .errors import ScreeningError
 

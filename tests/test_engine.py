@@ -22,7 +22,7 @@ from helpers import DEMO, TESTS, build_instrument, compile_instrument, item, tex
 import screening
 from screening import AnswerError, CompiledInstrument, JudgementInput, Result, SpecError, assess
 from screening.content.yamlsafe import load_yaml_file
-from screening.engine._decide import decide
+from screening.engine import decide
 from screening.vectors import run_vectors
 
 CASES = TESTS / "cases" / "core"

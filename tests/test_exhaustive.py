@@ -25,7 +25,7 @@ import pytest
 from helpers import build_instrument, text, to_yaml
 
 from screening import CompiledInstrument, assess, parse_instrument
-from screening.engine._decide import decide
+from screening.engine import decide
 
 LEVELS = ["low", "moderate", "high", "severe"]
 

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from rules_helpers import demo_home
 
 from screening import assess, load_instrument
+from screening.assessment import summarize_referrals
 from screening.content.rules_loader import load_rules
-from screening.engine._decide import summarize, summarize_referrals
+from screening.engine import summarize
 
 VALUES = st.sampled_from(["yes", "no", "unknown", None])
 

@@ -15,7 +15,7 @@ from terminal.driver import ACK, answer_facts, finish, spawn_cli
 from terminal.scripted import ScriptedPrompter
 
 from screening import list_instruments, load_instrument_file
-from screening.engine._decide import allowed_levels
+from screening.engine import allowed_levels
 from screening.engine.instrument import JudgementInput
 from screening.interview._run import run_interview
 from screening.store._store import Store

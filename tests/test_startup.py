@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from screening.api import resolve_rules, score_file
+from screening.assessment import assess
 from screening.content.loader import list_instruments, load_instrument, load_instrument_file
 from screening.content.rules_loader import load_rules_file
-from screening.engine._decide import assess
 from screening.errors import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent

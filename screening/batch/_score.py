@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..engine._decide import Decision, assess, decide
+from ..assessment import assess
+from ..engine import Decision, decide
 from ..engine.instrument import JudgementInput, Text
 from ..engine.result import Result, compact_outcome
 from ..engine.scoring import CompiledInstrument, Evaluation

@@ -155,7 +155,7 @@ def _load_rules(ref: str | None, home: Path | None) -> CompiledRuleSet | None:
 def _check_rules(ci: CompiledInstrument, rules: CompiledRuleSet | None) -> None:
     """A rule set that cannot serve this instrument fails before the interview, not at its end."""
     if rules is not None:
-        from ..engine._decide import assess
+        from ..assessment import assess
 
         assess(ci, {}, rules=rules)
 

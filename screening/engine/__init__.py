@@ -6,44 +6,52 @@ Must not import: any other package of ``screening`` (referral, content, store, r
 interview, batch, cli), nor yaml, jinja2, sqlite3, typer or click, nor read the clock:
 the same answers always give the same result.
 
-Modules: ``_compile``, ``_decide``, ``_explain``, ``_fast``, ``_functions``, ``_pnr``, ``_texts``, ``checks``, ``expr``, ``instrument``, ``migration_spec``, ``result``, ``scoring``.
+Modules: ``_compile``, ``_decide``, ``_explain``, ``_fast``, ``_functions``, ``_pnr``,
+``_texts``, ``checks``, ``expr``, ``instrument``, ``migration_spec``, ``result``,
+``scoring``.
 
-The names below are those the old ``screening.engine`` module exported; they are
-loaded on first use (PEP 562) so importing one module of the package does not
-load the rest.
+The names below are the engine's face to the layers above (the old ``screening.engine``
+module's names, but ``assess``, ``summarize_referrals`` and ``near_misses``, which need a
+rule set and moved to ``screening.assessment``); they are loaded on first use (PEP 562)
+so importing one module of the package does not load the rest.
 """
 
 import typing
 
 if typing.TYPE_CHECKING:
-    from ._decide import (
-        Decision,
-        allowed_levels,
-        assess,
-        decide,
-        near_misses,
-        rule_level,
-        summarize,
-        summarize_referrals,
-    )
+    from ._decide import Decision, allowed_levels, decide, rule_level, summarize
+    from ._outcome import Recommendation, Scored, build_result, score
+
+_WHERE = {
+    "Decision": "_decide",
+    "allowed_levels": "_decide",
+    "decide": "_decide",
+    "rule_level": "_decide",
+    "summarize": "_decide",
+    "Recommendation": "_outcome",
+    "Scored": "_outcome",
+    "build_result": "_outcome",
+    "score": "_outcome",
+}
 
 __all__ = [
     "Decision",
+    "Recommendation",
+    "Scored",
     "allowed_levels",
-    "assess",
+    "build_result",
     "decide",
-    "near_misses",
     "rule_level",
+    "score",
     "summarize",
-    "summarize_referrals",
 ]
 
 
 def __getattr__(name: str) -> object:
-    if name in __all__:
+    if name in _WHERE:
         import importlib
 
-        value = getattr(importlib.import_module("._decide", __name__), name)
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

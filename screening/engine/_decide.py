@@ -1,6 +1,6 @@
-"""The single façade that turns answers into a ``Result``: used by CLI, API and batch.
+"""The decision: level indexes and status from an evaluation and the assessor's judgement.
 
-May import: errors, expr, instrument, scoring, result, _texts / stdlib.
+May import: errors and the engine's own modules / stdlib.
 
 Level provenance is kept in three layers — computed from bands, raised by
 critical rules, and the assessor's judgement — and combined by fixed safety
@@ -17,38 +17,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .._version import __version__ as ENGINE_VERSION
-from ..errors import AnswerError, JudgementError
-from ..referral._evaluate import CompiledRuleSet, Recommendation
-from ._explain import explain, judgement_discrepancy
+from ..errors import JudgementError
 from ._fast import Summary
 from ._texts import phrase, unknowns
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
 from .result import (
-    Completeness,
-    InstrumentRef,
-    JudgementRecord,
-    LevelRange,
-    Message,
-    OwnViewResult,
-    Result,
-    ScoreResult,
     Status,
-    TraceStep,
 )
 from .scoring import CompiledInstrument, Evaluation
 
-__all__ = [
-    "Decision",
-    "allowed_levels",
-    "assess",
-    "decide",
-    "near_misses",
-    "rule_level",
-    "summarize",
-    "summarize_referrals",
-]
+__all__ = ["Decision", "allowed_levels", "decide", "rule_level", "summarize"]
 
 
 @dataclass(frozen=True)
@@ -208,19 +187,6 @@ def _blocking_unmet(ci: CompiledInstrument, ev: Evaluation, final: int | None) -
     return tuple(req.id for req, check in ci.requirements if req.blocking and check.fn(env) is not True)
 
 
-def _check_inputs(ci: object, answers: object, judgement: object, rules: object, facts: object) -> None:
-    """Data of the wrong shape is a ``ScreeningError`` here, not an ``AttributeError`` deep inside."""
-    if not isinstance(ci, CompiledInstrument):
-        raise TypeError("ci must be a CompiledInstrument (see screening.load_instrument)")
-    if rules is not None and not isinstance(rules, CompiledRuleSet):
-        raise TypeError("rules must be a CompiledRuleSet (see screening.load_rules)")
-    if not isinstance(answers, Mapping):
-        raise AnswerError("answers", "must be a mapping of item id to answer")
-    if facts is not None and not isinstance(facts, Mapping):
-        raise AnswerError("facts", "must be a mapping of case fact name to value")
-    if judgement is not None and not isinstance(judgement, JudgementInput):
-        raise JudgementError("a judgement is a screening.JudgementInput(level=..., rationale=...)")
-
 
 def _undecided(ci: CompiledInstrument, lo: int | None, hi: int | None, floor: int | None, complete: bool) -> Decision:
     policy = ci.instrument.judgement.policy
@@ -259,148 +225,6 @@ def summarize(ci: CompiledInstrument, answers: Mapping[str, object]) -> Summary:
     return d.final, d.status, totals, d.floor
 
 
-def summarize_referrals(
-    ci: CompiledInstrument,
-    rules: CompiledRuleSet,
-    answers: Mapping[str, object],
-    facts: Mapping[str, object] | None = None,
-) -> tuple[Summary, tuple[str, ...]]:
-    """``summarize`` plus the recommended services (ids, most urgent first).
-
-    The referral outcome is a pure function of the level, status, the case facts
-    and the few answers the rules read, so it is memoised on exactly those; a miss
-    runs the full ``assess`` once for that key.
-    """
-    facts = facts or {}
-    hit = rules.fast_for(ci)(answers, facts)
-    if hit is not None:
-        return hit  # type: ignore[return-value]
-    summary = summarize(ci, answers)
-    result = assess(ci, answers, rules=rules, facts=facts)
-    services = tuple(r.service for r in result.referrals)
-    # Memoise only answer sets the fast path handles (complete, no skip logic): for
-    # those the status and completeness follow from the instrument, so the key
-    # needs no more than what make_key reads.
-    quick = ci.fast.summarize(answers)
-    memo = rules.memo_for(ci)
-    if quick is not None and memo is not None:
-        make_key, table = memo
-        if len(table) >= 65_536:
-            table.clear()
-        table[make_key(quick, answers, facts)] = services
-    return summary, services
-
-
-def assess(
-    ci: CompiledInstrument,
-    answers: Mapping[str, object],
-    *,
-    judgement: JudgementInput | None = None,
-    assessor: str | None = None,
-    assessed_at: str | None = None,
-    rules: CompiledRuleSet | None = None,
-    facts: Mapping[str, object] | None = None,
-) -> Result:
-    """Score ``answers`` on ``ci`` and explain the outcome.
-
-    Args:
-        ci: a compiled instrument (see ``load_instrument``).
-        answers: item id → answer value; ``None`` or a missing key is unknown.
-        judgement: the assessor's level and rationale, if any.
-        assessor: who assessed (a name or staff id; stored, never logged).
-        assessed_at: ISO timestamp supplied by the caller; the engine reads no clock.
-        rules: a referral rule set (see ``load_rules``); without one, no referrals.
-        facts: case facts the rule set declares (children in the household, age, …).
-
-    Raises:
-        AnswerError: an answer does not fit its item (names item and allowed values).
-        JudgementError: the judgement breaks the instrument's policy, or is not a ``JudgementInput``.
-        TypeError: ``ci`` or ``rules`` is not a compiled instrument or rule set.
-    """
-    _check_inputs(ci, answers, judgement, rules, facts)
-    clean = ci.check_answers(answers)
-    ev = ci.evaluate(clean)
-    d = decide(ci, ev, judgement)
-    levels = ci.levels
-    inst = ci.instrument
-    def name(i: int | None) -> str | None:
-        return None if i is None else levels[i]
-
-    own = _own_view(ci, ev, d)
-    unmet = _unmet_requirements(ci, ev, d)
-    rec = None
-    if rules is not None:
-        clean_facts = rules.check_facts(facts or {})
-        rec = rules.recommend(
-            ci, ev, rule_level(ci, d), d.status, d.complete, bool(own and own.discrepancy), clean_facts
-        )
-        rec.trace.extend(near_misses(ci, ev, d, rules, clean_facts, bool(own and own.discrepancy), rec))
-    elif facts:
-        raise JudgementError("case facts were given but no rule set to use them")
-    result = Result(
-        engine_version=ENGINE_VERSION,
-        instrument=InstrumentRef(
-            id=inst.id, version=inst.version, sha256=ci.sha256, title=inst.title, texts_sha256=ci.texts_sha256
-        ),
-        assessed_at=assessed_at,
-        answers=dict(sorted(clean.items())),
-        scores={
-            s.id: ScoreResult(
-                label=s.label,
-                value=lo if lo == hi else None,
-                min=lo,
-                max=hi,
-            )
-            for s in inst.scores
-            for lo, hi in [ev.scores[s.id]]
-        },
-        levels=list(levels),
-        level_labels={level.id: level.label for level in inst.levels},
-        computed_level=name(ev.computed[0]) if ev.computed and ev.computed[0] == ev.computed[1] else None,
-        computed_range=LevelRange(min=levels[ev.computed[0]], max=levels[ev.computed[1]]) if ev.computed else None,
-        critical=[ci.critical[i][0].id for i in ev.fired],
-        critical_possible=[ci.critical[i][0].id for i in ev.possible],
-        critical_level=name(d.floor),
-        judgement=None
-        if judgement is None or d.judged is None or d.direction is None
-        else JudgementRecord(
-            level=judgement.level,
-            rationale=judgement.rationale,
-            assessor=assessor,
-            direction=d.direction,
-            acknowledged={rid: judgement.acknowledged[rid] for rid in d.acknowledged},
-        ),
-        final_level=name(d.final),
-        level_range=None if d.lo is None or d.hi is None else LevelRange(min=levels[d.lo], max=levels[d.hi]),
-        status=d.status,
-        complete=d.complete,
-        completeness=Completeness(
-            unknown=len(ev.unknown_items),
-            unknown_items=list(ev.unknown_items),
-            unknown_answers=list(ev.unknown_answers),
-            skipped_items=list(ev.skipped_items),
-            max_unknown=inst.missing.max_unknown,
-            complete=d.complete,
-        ),
-        own_view=own,
-        requirements_unmet=[getattr(r, "id", "") for r, _ in unmet],
-        warnings=_warnings(ci, ev, d, own, unmet) + (rec.warnings if rec else []),
-        trace=explain(ci, ev, d, judgement, own, unmet) + (rec.trace if rec else []),
-        ruleset=None
-        if rules is None
-        else {
-            "id": rules.ruleset.id,
-            "version": rules.ruleset.version,
-            "sha256": rules.sha256,
-            "catalogue": rules.catalogue.id,
-        },
-        ruleset_title=None if rules is None else rules.ruleset.title,
-        case_facts=rec.case_facts if rec else [],
-        referrals=rec.referrals if rec else [],
-        follow_up=rec.follow_up if rec else [],
-        reassess_within_days=rec.reassess_within_days if rec else None,
-    )
-    return result
 
 
 def rule_level(ci: CompiledInstrument, d: Decision) -> object:
@@ -418,100 +242,3 @@ def rule_level(ci: CompiledInstrument, d: Decision) -> object:
     if d.status == "judgement_required" and ci.levels:
         return Interval.of(d.floor or 0, len(ci.levels) - 1)
     return None
-
-
-def near_misses(
-    ci: CompiledInstrument,
-    ev: Evaluation,
-    d: Decision,
-    rules: CompiledRuleSet,
-    facts: Mapping[str, object],
-    discrepancy: bool,
-    rec: Recommendation,
-) -> list[TraceStep]:
-    """What would change the outcome: points to the next band and what it would add."""
-    bands = ci.instrument.bands
-    if bands is None or d.final is None or d.judged is not None or d.final + 1 >= len(ci.levels):
-        return []
-    value = ev.scores[bands.score][0]
-    target = d.final + 1
-    band = next((b for b in bands.ranges if ci.levels.index(b.level) >= target and b.min > value), None)
-    if band is None:
-        return []
-    level = ci.levels.index(band.level)
-    other = rules.recommend(ci, ev, level, "concluded", True, discrepancy, facts)
-    have = {r.service for r in rec.referrals}
-    added = [r.name for r in other.referrals if r.service not in have]
-    label = ci.instrument.levels[level].label
-    if added:
-        services = Text(sv=", ".join(n.sv for n in added), en=", ".join(n.en for n in added))
-        text = phrase("near_miss_added", points=band.min - value, level=label, services=services)
-    else:
-        text = phrase("near_miss", points=band.min - value, level=label)
-    return [TraceStep(kind="near_miss", ref=band.level, text=text)]
-
-
-def _level(ci: CompiledInstrument, index: int) -> Text:
-    return ci.instrument.levels[index].label
-
-
-def _own_view(ci: CompiledInstrument, ev: Evaluation, d: Decision) -> OwnViewResult | None:
-    view = ci.instrument.own_view
-    if view is None:
-        return None
-    answer = ev.env.get(view.item)
-    if not isinstance(answer, str) or answer not in view.levels:
-        return OwnViewResult(answer=None, level=None, discrepancy=False, direction=None)
-    own = ci.levels.index(view.levels[answer])
-    ref = d.precautionary
-    if ref is None:
-        return OwnViewResult(answer=answer, level=ci.levels[own], discrepancy=False, direction=None)
-    direction = "person_lower" if own < ref else "person_higher" if own > ref else "same"
-    return OwnViewResult(
-        answer=answer,
-        level=ci.levels[own],
-        discrepancy=own != ref,
-        direction=direction,
-    )
-
-
-def _unmet_requirements(ci: CompiledInstrument, ev: Evaluation, d: Decision) -> list[tuple[object, Text]]:
-    if not ci.requirements:
-        return []
-    env = dict(ev.env, final_level=UNKNOWN if d.final is None else d.final)
-    return [(req, req.message) for req, check in ci.requirements if check.fn(env) is not True]
-
-
-def _warnings(
-    ci: CompiledInstrument,
-    ev: Evaluation,
-    d: Decision,
-    own: OwnViewResult | None,
-    unmet: list[tuple[object, Text]],
-) -> list[Message]:
-    out: list[Message] = []
-    limit = ci.instrument.missing.max_unknown
-    if d.blocked:
-        out.append(Message(code="incomplete", text=phrase("warn_incomplete_parts")))
-    elif not d.complete:
-        out.append(Message(code="incomplete", text=phrase("warn_incomplete", n=len(ev.unknown_items), limit=limit)))
-    if d.status == "indeterminate" and d.lo is not None and d.hi is not None:
-        out.append(
-            Message(
-                code="indeterminate", text=phrase("warn_indeterminate", low=_level(ci, d.lo), high=_level(ci, d.hi))
-            )
-        )
-    for i in ev.possible:
-        reason = ci.critical[i][0].reason
-        out.append(Message(code="critical_possible", text=phrase("warn_critical_possible", reason=reason)))
-    if d.status == "judgement_required":
-        out.append(Message(code="judgement_required", text=phrase("warn_judgement_required")))
-    if own is not None and own.discrepancy:
-        out.append(Message(code="own_view_discrepancy", text=phrase("warn_discrepancy")))
-    if judgement_discrepancy(ci, ev, d) is not None:
-        # Judged well below what the answers show (many "yes", judged low): the same
-        # prompt as the person's own view, to discuss and document the difference.
-        out.append(Message(code="judgement_discrepancy", text=phrase("warn_judgement_discrepancy")))
-    for _, message in unmet:
-        out.append(Message(code="requirement_unmet", text=phrase("warn_requirement", message=message)))
-    return out

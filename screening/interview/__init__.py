@@ -6,7 +6,8 @@ May import: ``screening.engine``, ``screening.referral``, ``screening.content``,
 / the stdlib.
 Must not import: batch, cli, typer.
 
-Modules: ``_dates``, ``_end``, ``_facts``, ``_group``, ``_run``, ``_session``, ``_terminal``, ``_texts``.
+Modules: ``_dates``, ``_end``, ``_facts``, ``_group``, ``_run``, ``_session``,
+``_terminal``, ``_texts``.
 
 The names below are those the old ``screening.interview`` module exported; they are
 loaded on first use (PEP 562) so importing one module of the package does not

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..engine._decide import allowed_levels, assess
+from ..assessment import assess
+from ..engine import allowed_levels
 from ..engine.instrument import MAX_RATIONALE, JudgementInput
 from ..engine.result import Result
 from ..errors import AssessmentLocked, JudgementError, StoreError

@@ -14,10 +14,10 @@ protection assessment. Nothing is ever sent.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ..engine import expr
+from ..engine import Recommendation, expr
 from ..engine._texts import phrase
 from ..engine.checks import symbols_for
 from ..engine.expr import UNKNOWN, Expression, Interval
@@ -109,18 +109,6 @@ class CompiledTable:
     violence: Expression | None
     honour: Expression | None
     derive: tuple[tuple[str, Expression], ...] = ()
-
-
-@dataclass
-class Recommendation:
-    """What the rules recommend for one result (before it is frozen into the Result)."""
-
-    referrals: list[Referral] = field(default_factory=list)
-    follow_up: list[FollowUp] = field(default_factory=list)
-    warnings: list[Message] = field(default_factory=list)
-    trace: list[TraceStep] = field(default_factory=list)
-    reassess_within_days: int | None = None
-    case_facts: list[CaseFact] = field(default_factory=list)
 
 
 class CompiledRuleSet:

@@ -1,0 +1,166 @@
+"""``assess``: the single façade that turns answers into a ``Result``, used by CLI, API and batch.
+
+May import: ``screening.engine``, ``screening.referral``, ``screening.errors`` / stdlib.
+
+It sits one layer above both: the engine scores and decides and builds the
+``Result`` (``screening.engine``), the referral package recommends services for
+the decided level; neither imports the other's evaluation. Level provenance is
+kept in three layers — computed from bands, raised by critical rules, and the
+assessor's judgement — and combined by fixed safety rules (``screening.engine``):
+critical rules only raise; unknown answers widen the range and never lower its
+top; too many unknowns make the result incomplete; a range that spans levels is
+indeterminate, never its lower end; a judgement below a critical rule an unknown
+answer could fire needs a recorded reason per rule; an unmet blocking requirement
+(PATRIARK without a perpetrator, a person at risk or a scenario) leaves the
+result incomplete, never concluded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .engine import Decision, Recommendation, build_result, rule_level, score, summarize
+from .engine._fast import Summary
+from .engine._texts import phrase
+from .engine.instrument import JudgementInput, Text
+from .engine.result import Result, TraceStep
+from .engine.scoring import CompiledInstrument, Evaluation
+from .errors import AnswerError, JudgementError
+from .referral import CompiledRuleSet
+
+__all__ = ["assess", "near_misses", "summarize_referrals"]
+
+
+def _check_inputs(ci: object, answers: object, judgement: object, rules: object, facts: object) -> None:
+    """Data of the wrong shape is a ``ScreeningError`` here, not an ``AttributeError`` deep inside."""
+    if not isinstance(ci, CompiledInstrument):
+        raise TypeError("ci must be a CompiledInstrument (see screening.load_instrument)")
+    if rules is not None and not isinstance(rules, CompiledRuleSet):
+        raise TypeError("rules must be a CompiledRuleSet (see screening.load_rules)")
+    if not isinstance(answers, Mapping):
+        raise AnswerError("answers", "must be a mapping of item id to answer")
+    if facts is not None and not isinstance(facts, Mapping):
+        raise AnswerError("facts", "must be a mapping of case fact name to value")
+    if judgement is not None and not isinstance(judgement, JudgementInput):
+        raise JudgementError("a judgement is a screening.JudgementInput(level=..., rationale=...)")
+
+
+def summarize_referrals(
+    ci: CompiledInstrument,
+    rules: CompiledRuleSet,
+    answers: Mapping[str, object],
+    facts: Mapping[str, object] | None = None,
+) -> tuple[Summary, tuple[str, ...]]:
+    """``summarize`` plus the recommended services (ids, most urgent first).
+
+    The referral outcome is a pure function of the level, status, the case facts
+    and the few answers the rules read, so it is memoised on exactly those; a miss
+    runs the full ``assess`` once for that key.
+    """
+    facts = facts or {}
+    hit = rules.fast_for(ci)(answers, facts)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    summary = summarize(ci, answers)
+    result = assess(ci, answers, rules=rules, facts=facts)
+    services = tuple(r.service for r in result.referrals)
+    # Memoise only answer sets the fast path handles (complete, no skip logic): for
+    # those the status and completeness follow from the instrument, so the key
+    # needs no more than what make_key reads.
+    quick = ci.fast.summarize(answers)
+    memo = rules.memo_for(ci)
+    if quick is not None and memo is not None:
+        make_key, table = memo
+        if len(table) >= 65_536:
+            table.clear()
+        table[make_key(quick, answers, facts)] = services
+    return summary, services
+
+
+def assess(
+    ci: CompiledInstrument,
+    answers: Mapping[str, object],
+    *,
+    judgement: JudgementInput | None = None,
+    assessor: str | None = None,
+    assessed_at: str | None = None,
+    rules: CompiledRuleSet | None = None,
+    facts: Mapping[str, object] | None = None,
+) -> Result:
+    """Score ``answers`` on ``ci`` and explain the outcome.
+
+    Args:
+        ci: a compiled instrument (see ``load_instrument``).
+        answers: item id → answer value; ``None`` or a missing key is unknown.
+        judgement: the assessor's level and rationale, if any.
+        assessor: who assessed (a name or staff id; stored, never logged).
+        assessed_at: ISO timestamp supplied by the caller; the engine reads no clock.
+        rules: a referral rule set (see ``load_rules``); without one, no referrals.
+        facts: case facts the rule set declares (children in the household, age, …).
+
+    Raises:
+        AnswerError: an answer does not fit its item (names item and allowed values).
+        JudgementError: the judgement breaks the instrument's policy, or is not a ``JudgementInput``.
+        TypeError: ``ci`` or ``rules`` is not a compiled instrument or rule set.
+    """
+    _check_inputs(ci, answers, judgement, rules, facts)
+    scored = score(ci, answers, judgement)
+    ev, d, own = scored.ev, scored.d, scored.own
+    rec = None
+    if rules is not None:
+        clean_facts = rules.check_facts(facts or {})
+        rec = rules.recommend(
+            ci, ev, rule_level(ci, d), d.status, d.complete, bool(own and own.discrepancy), clean_facts
+        )
+        rec.trace.extend(near_misses(ci, ev, d, rules, clean_facts, bool(own and own.discrepancy), rec))
+    elif facts:
+        raise JudgementError("case facts were given but no rule set to use them")
+    return build_result(
+        ci,
+        scored,
+        judgement=judgement,
+        assessor=assessor,
+        assessed_at=assessed_at,
+        rec=rec,
+        ruleset=None
+        if rules is None
+        else {
+            "id": rules.ruleset.id,
+            "version": rules.ruleset.version,
+            "sha256": rules.sha256,
+            "catalogue": rules.catalogue.id,
+        },
+        ruleset_title=None if rules is None else rules.ruleset.title,
+    )
+
+
+def near_misses(
+    ci: CompiledInstrument,
+    ev: Evaluation,
+    d: Decision,
+    rules: CompiledRuleSet,
+    facts: Mapping[str, object],
+    discrepancy: bool,
+    rec: Recommendation,
+) -> list[TraceStep]:
+    """What would change the outcome: points to the next band and what it would add."""
+    bands = ci.instrument.bands
+    if bands is None or d.final is None or d.judged is not None or d.final + 1 >= len(ci.levels):
+        return []
+    value = ev.scores[bands.score][0]
+    target = d.final + 1
+    band = next((b for b in bands.ranges if ci.levels.index(b.level) >= target and b.min > value), None)
+    if band is None:
+        return []
+    level = ci.levels.index(band.level)
+    other = rules.recommend(ci, ev, level, "concluded", True, discrepancy, facts)
+    have = {r.service for r in rec.referrals}
+    added = [r.name for r in other.referrals if r.service not in have]
+    label = ci.instrument.levels[level].label
+    if added:
+        services = Text(sv=", ".join(n.sv for n in added), en=", ".join(n.en for n in added))
+        text = phrase("near_miss_added", points=band.min - value, level=label, services=services)
+    else:
+        text = phrase("near_miss", points=band.min - value, level=label)
+    return [TraceStep(kind="near_miss", ref=band.level, text=text)]
+
