@@ -36,7 +36,7 @@ from screening import (
     write_private,
 )
 from screening.cli import EXIT_PIPE_CLOSED, run
-from screening.cli._report import report_format
+from screening.cli._shared import report_format
 from screening.engine.instrument import MAX_RATIONALE
 from screening.errors import printable
 from screening.interview._run import run_interview

@@ -10,7 +10,8 @@ import pytest
 from test_report_support import DEMO, FIXTURE
 
 from screening.cli import run
-from screening.cli._report import load_result, write_report_file
+from screening.cli._report import load_result
+from screening.cli._shared import write_report_file
 from screening.report._render import ReportError
 
 CANARY = "CANARY-FRITEXT-7f3a"

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from . import app
-from ._interview import Lang, StoreOption, cases_app
+from ._interview import Lang, cases_app
+from ._shared import StoreOption
 
 if TYPE_CHECKING:
     from ..store.crypto import Keyring

@@ -17,13 +17,13 @@ answer that contains one is masked.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._interview import Lang, StoreOption, cases_app
+from ._interview import Lang, cases_app
+from ._shared import StoreOption, store_setting, view_zone
 
 if TYPE_CHECKING:
     from ..engine.instrument import Item
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..engine.scoring import CompiledInstrument
     from ..store._store import AssessmentInfo, Store
 
-__all__ = ["Revision", "find_case", "revisions", "show_cmd", "store_setting", "stored_report", "view_zone"]
+__all__ = ["Revision", "find_case", "revisions", "show_cmd", "stored_report"]
 
 _W = {
     "case": ("Ärende", "Case"),
@@ -178,15 +178,6 @@ def _no_personnummer(line: str, lang: str) -> str:
     return _PERSONNUMMER.sub(_w("pnr", lang), line) if looks_like_personnummer(line) else line
 
 
-def store_setting() -> Path | None:
-    import os
-
-    from ..settings import load_settings
-
-    if os.environ.get("SCREENING_STORE"):
-        return None  # the environment wins over the file; Store.open reads it
-    value = load_settings().get("store")
-    return Path(value).expanduser() if value else None
 
 
 def _show_lines(
@@ -238,12 +229,6 @@ def _time(text: str | None) -> str:
     return display_time(text, view_zone()) if text else "—"
 
 
-def view_zone() -> tzinfo | None:
-    """The zone times are shown in: the settings' ``timezone``, else the system's (None)."""
-    from ..report._render import local_zone
-    from ..settings import setting
-
-    return local_zone(setting("timezone"))
 
 
 def _fact_lines(facts: dict[str, object], result: Result | None, lang: str, home: Path | None) -> list[str]:

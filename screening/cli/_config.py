@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from . import app
-from ._core import HomeOption
+from ._shared import HomeOption
 
 __all__ = ["config_app"]
 

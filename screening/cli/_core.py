@@ -13,22 +13,14 @@ from typing import Annotated
 import typer
 
 from . import app
+from ._shared import HomeOption, Lang, write_report_file
 
 TextsOption = Annotated[
     Path | None,
     typer.Option("--texts", help="Licensed official wording keyed by item id (overlays the paraphrased texts)."),
 ]
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home", help="Content directory (instruments/, rules/, reports/); default $SCREENING_HOME or bundled."
-    ),
-]
 
 
-class Lang(StrEnum):
-    sv = "sv"
-    en = "en"
 
 
 class Format(StrEnum):
@@ -165,7 +157,6 @@ def score_cmd(
         acknowledged=reasons,
     )
     if report is not None:
-        from ._report import write_report_file
 
         write_report_file(result, report, instrument=instrument, home=home, lang=lang.value, case=case)
     if fmt is Format.json:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from . import app
+from ._shared import StoreOption
 
 if TYPE_CHECKING:
     from ..engine.result import Result
@@ -26,12 +27,6 @@ if TYPE_CHECKING:
     from ..referral._evaluate import CompiledRuleSet
     from ..store._store import AssessmentInfo, Store
 
-StoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--store", help="Case store (SQLite); default $SCREENING_STORE or ~/.local/share/screening/screening.db."
-    ),
-]
 HomeOption = Annotated[
     Path | None,
     typer.Option("--home", help="Content directory (instruments/, rules/, reports/); default bundled."),
@@ -99,8 +94,7 @@ def interview_cmd(
     from ..content.loader import find_instrument, load_instrument_file
     from ..settings import setting
     from ..store._store import Store, check_case_ref
-    from ._cases import store_setting
-    from ._report import report_format
+    from ._shared import report_format, store_setting
 
     if not resume and target is None:
         raise typer.BadParameter("give an instrument, or --resume to continue a draft", param_hint="INSTRUMENT")
@@ -276,7 +270,7 @@ def cases_cmd(
     from ..report._context import display_time  # local time with the zone, as in reports
     from ..settings import setting
     from ..store._store import Store
-    from ._cases import store_setting, view_zone
+    from ._shared import store_setting, view_zone
 
     if ctx.invoked_subcommand is not None:
         return

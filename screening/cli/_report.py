@@ -15,28 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from . import app
-from ._core import HomeOption, Lang
-from ._interview import StoreOption
+from ._shared import SUFFIX_FORMATS, HomeOption, Lang, StoreOption, report_format
 
 if TYPE_CHECKING:
     from ..engine.result import Result
 
-__all__ = ["load_result", "report_cmd", "report_format", "write_report_file"]
-
-SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".txt": "txt"}
+__all__ = ["load_result", "report_cmd"]
 
 
-def report_format(path: Path | None, fmt: str | None, default: str = "txt") -> str:
-    """The format to write ``path`` in: the one asked for, else the file's extension, else ``default``.
 
-    Shared by ``interview --report`` and ``score --report`` so ``X.html`` is HTML
-    whichever command wrote it. ``fmt`` may be a ``StrEnum`` member.
-    """
-    if fmt is not None:
-        return str(fmt)
-    if path is None:
-        return default
-    return SUFFIX_FORMATS.get(path.suffix.lower(), default)
 
 
 class ReportFormat(StrEnum):
@@ -179,33 +166,3 @@ def load_result(path: Path) -> Result:
     return result
 
 
-def write_report_file(
-    result: Result,
-    path: Path,
-    *,
-    instrument: str | None = None,
-    home: Path | None = None,
-    lang: str = "sv",
-    profile: str = "case-file",
-    case: str | None = None,
-) -> Path:
-    """Render ``result`` to ``path`` (format from the suffix), atomically and owner-only.
-
-    Used by ``screening score --report FILE``. ``instrument`` is the reference the
-    result was scored from (id, id@version or path), so the report uses the same file.
-    """
-    from ..content.loader import load_instrument
-    from ..files import write_private
-    from ..report._render import CaseInfo, ReportError, render_report
-
-    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ReportError(f"{path}: the report file must end in .html, .md or .txt", "--report")
-    ref = instrument or f"{result.instrument.id}@{result.instrument.version}"
-    ci = load_instrument(ref, home)
-    info = None if case is None else CaseInfo(case)
-    from ..settings import setting
-
-    text = render_report(result, instrument=ci, fmt=fmt, lang=lang, profile=profile, case=info,
-                         timezone=setting("timezone"))
-    return write_private(path, text)

@@ -1,6 +1,6 @@
 """Type-check an expression tree and compile it into closures (three-valued).
 
-May import: errors, expr / stdlib.
+May import: errors, _syntax, _functions / stdlib.
 
 Kept apart from ``expr.py`` (syntax) so each stays small. Checking and compiling
 happen in one pass: a node is compiled only once its types are known to fit, and
@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import ExpressionError
-from .expr import (
+from ._functions import FUNCTIONS
+from ._syntax import (
     BOOL,
     INT,
     STR,
@@ -37,7 +38,6 @@ from .expr import (
     suggest,
 )
 
-CRITICAL_SYMBOL = "@critical"
 _ORDER_OPS = frozenset({"<", "<=", ">", ">="})
 
 
@@ -261,8 +261,6 @@ class Compiler:
 
     def _Call(self, node: Node) -> tuple[Type, Fn]:
         assert isinstance(node, Call)
-        from ._functions import FUNCTIONS
-
         spec = FUNCTIONS.get(node.func)
         if spec is None:
             raise self.fail(f"unknown function {node.func!r}", node, suggest(node.func, sorted(FUNCTIONS)))

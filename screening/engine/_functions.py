@@ -1,6 +1,6 @@
 """The fixed table of functions the expression language offers.
 
-May import: errors, expr, _compile / stdlib.
+May import: errors, _syntax / stdlib (``_compile`` for types only: it calls this module).
 
 Each entry checks its arguments at load time and returns a closure. Functions are
 the only way to reach over several items or over a repeating group, so the
@@ -13,13 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ._compile import CRITICAL_SYMBOL, Compiler
-from .expr import BOOL, INT, UNKNOWN, Call, Const, Env, Fn, GroupType, Interval, Type
+from ._syntax import BOOL, CRITICAL_SYMBOL, INT, UNKNOWN, Call, Const, Env, Fn, GroupType, Interval, Type
 
 __all__ = ["FUNCTIONS", "FUNCTION_DOCS", "date_interval"]
 
-Spec = Callable[[Compiler, Call], tuple[Type, Fn]]
+if TYPE_CHECKING:
+    from ._compile import Compiler
+
+Spec = Callable[["Compiler", Call], tuple[Type, Fn]]
 
 
 def _arity(c: Compiler, node: Call, least: int, most: int | None = None) -> None:
@@ -268,7 +271,7 @@ def _fired(c: Compiler, node: Call) -> tuple[Type, Fn]:
     if not isinstance(arg, Const) or not isinstance(arg.value, str):
         raise c.fail("fired() takes a critical rule id in quotes", arg)
     if arg.value not in ids:
-        from .expr import suggest
+        from ._syntax import suggest
 
         raise c.fail(f"no critical rule {arg.value!r}", arg, suggest(arg.value, ids))
     rule = arg.value

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..engine import expr
 from ..errors import ExpressionError
-from ._compile import CRITICAL_SYMBOL
+from .expr import CRITICAL_SYMBOL
 from .instrument import RESERVED, Instrument, Item, Score
 
 __all__ = ["Problem", "check_instrument", "item_type", "score_items", "symbols_for"]

@@ -1,6 +1,6 @@
 """Repeating groups in the interview: rows added, reviewed, changed and deleted, each change committed.
 
-May import: instrument, interview, _interview_texts / stdlib.
+May import: instrument, _signals, _texts / stdlib (``_run`` for types only).
 
 A group (incidents in a calendar, perpetrators, …) is committed after every
 complete row and every change to a row, and marked *partial* until the
@@ -17,6 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..engine.instrument import Item
+from ._signals import KEEP as _KEEP
+from ._signals import MOVED as _MOVED
+from ._signals import NONE as _NONE
 from ._texts import BACK, COMMANDS, ENTER, HIDE, QUIT
 
 if TYPE_CHECKING:
@@ -30,7 +33,6 @@ ROW_KEY = "#"
 
 def ask_group(flow: _Flow, item: Item) -> None:
     """Show the rows so far, add, change or delete rows, and finish the group; commands work at every field."""
-    from ._run import _MOVED, _NONE
 
     s = flow.s
     stored = s.answers.get(item.id)
@@ -118,7 +120,6 @@ def _read_row(flow: _Flow, group: Item, rows: list[dict[str, object]], *, allow_
     Also ``_Pick`` (``#N`` typed where the row starts), ``_DROPPED`` (the row was
     dropped after asking) or ``_MOVED`` (a command moved the cursor).
     """
-    from ._run import _KEEP, _MOVED, _NONE
 
     fields = group.fields or []
     row: dict[str, object] = {}
@@ -172,7 +173,6 @@ def _read_row(flow: _Flow, group: Item, rows: list[dict[str, object]], *, allow_
 
 def _read_when_full(flow: _Flow, item: Item, rows: list[dict[str, object]]) -> object:
     """At the most rows: Enter ends the group, ``#N`` opens a row, a command is obeyed."""
-    from ._run import _MOVED, _NONE
 
     while True:
         entry = flow.p.read_line(flow.say("full_prompt")).strip()
@@ -203,7 +203,6 @@ def _open_row(flow: _Flow, item: Item, rows: list[dict[str, object]], n: int, *,
 
     ``partial``: commit the group as still being answered (from the group question) or not (from the summary).
     """
-    from ._run import _MOVED
 
     if not 1 <= n <= len(rows):
         return None
@@ -241,7 +240,6 @@ def _edit_row(flow: _Flow, item: Item, row: dict[str, object]) -> object:
 
     Returns the changed row, ``None`` when the change was abandoned, or ``_MOVED``.
     """
-    from ._run import _KEEP, _MOVED, _NONE
 
     fields = item.fields or []
     values = dict(row)
@@ -277,7 +275,6 @@ def _edit_row(flow: _Flow, item: Item, row: dict[str, object]) -> object:
 
 def _edit_intercept(flow: _Flow, entry: str, *, changed: bool) -> object:
     """While a row is changed: ``<`` goes back a field; "save and quit" asks first if changes would be lost."""
-    from ._run import _NONE
 
     if entry == BACK:
         return _BACK_FIELD

@@ -30,6 +30,9 @@ from ..report.present import safe_text
 from ..store._store import Store
 from ._dates import check_date, date_hint
 from ._session import Session, option_keys
+from ._signals import KEEP as _KEEP
+from ._signals import MOVED as _MOVED
+from ._signals import NONE as _NONE
 from ._texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, UNKNOWN_KEY, in_language, say
 
 if TYPE_CHECKING:
@@ -67,19 +70,6 @@ class Outcome:
     status: Literal["completed", "saved", "hidden"]
     assessment_id: str
     result: Result | None = None
-
-
-class _Sentinel:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-_NONE = _Sentinel("NONE")
-_KEEP = _Sentinel("KEEP")
-_MOVED = _Sentinel("MOVED")
 
 
 class _Stop(Exception):

@@ -32,9 +32,11 @@ Linux: the file system type from ``/proc/self/mountinfo``) unless
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import AssessmentLocked, StoreError
@@ -46,10 +48,12 @@ __all__ = [
     "check_identity",
     "check_local",
     "check_single_name",
+    "ensure_private_dir",
     "filesystem_type",
     "is_network_fs",
     "lock_dir",
     "mount_of",
+    "private_umask",
     "probe",
     "store_path",
 ]
@@ -147,8 +151,6 @@ class AssessmentLock:
             AssessmentLocked: another process (or another ``Store``) has it.
             StoreError: the lock file cannot be created, or the store file was moved or replaced.
         """
-        from ._schema import ensure_private_dir
-
         if self._fd is not None:
             return
         check_identity(self._db, self._identity)
@@ -274,3 +276,24 @@ def check_local(directory: Path) -> None:
         f"store on a local disk; to accept the risk anyway (one user on one computer at a time), set "
         f"{ALLOW_NETWORK_ENV}=1"
     )
+
+
+@contextlib.contextmanager
+def private_umask() -> Iterator[None]:
+    """Owner-only for anything created inside (process-wide, so keep the block short)."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) as 0700; existing directories are left alone."""
+    if path.is_dir():
+        return
+    with private_umask():
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store directory {path} ({exc.strerror})") from None

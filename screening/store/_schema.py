@@ -47,23 +47,22 @@ the file is opened, and those rules are easy to lose in a bigger class.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import StoreError
 from ._damage import damage_message, safe_reason
 from ._ddl import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, sealed_trigger, statements, v3_statements
-from ._lock import Identity, check_local, check_single_name, store_path
+from ._lock import Identity, check_local, check_single_name, ensure_private_dir, private_umask, store_path
 from .crypto import Keyring, default_keyring
 
 __all__ = [
-    "SCHEMA_VERSION", "connect", "default_store_path", "ensure_private_dir", "identity_of", "open_connection",
+    "SCHEMA_VERSION", "connect", "default_store_path", "identity_of", "open_connection",
     "sealed_trigger",
 ]
 
@@ -103,27 +102,6 @@ def default_store_path() -> Path:
     return base / "screening" / "screening.db"
 
 
-@contextlib.contextmanager
-def _private_umask() -> Iterator[None]:
-    """Owner-only for anything created inside (process-wide, so keep the block short)."""
-    old = os.umask(0o077)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def ensure_private_dir(path: Path) -> None:
-    """Create ``path`` (and missing parents) as 0700; existing directories are left alone."""
-    if path.is_dir():
-        return
-    with _private_umask():
-        try:
-            path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the store directory {path} ({exc.strerror})") from None
-
-
 def connect(path: Path, *, keyring: Keyring | None = None, create: bool = False) -> sqlite3.Connection:
     """Open the store at ``path`` (with ``create``, make it if missing) with the durable, private settings.
 
@@ -155,7 +133,7 @@ def open_connection(
     check_local(path.parent)
     before = _check_files(path, create=create)
     ensure_private_dir(path.parent)
-    with _private_umask():
+    with private_umask():
         if before is None:
             _precreate(path)
         try:
