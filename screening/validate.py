@@ -41,7 +41,7 @@ def validate_paths(paths: Iterable[Path], home: str | os.PathLike[str] | None, e
                 if failures:
                     failed += 1
                     continue
-                from .content.migration import migration_issues
+                from .content.migration_checks import migration_issues
 
                 problems = migration_issues(path, ci.instrument)
                 for problem in problems:

@@ -10,7 +10,8 @@ from test_rescore_support import compile_yaml
 
 from screening import list_instruments, load_instrument
 from screening.cli import run
-from screening.content.migration import MigrationError, check_migrations, plan_migration
+from screening.content.migration import MigrationError, plan_migration
+from screening.content.migration_checks import check_migrations
 
 SCALES = {
     "yn": {

@@ -99,7 +99,7 @@ class Rescorer:
         versions = self.versions_of(instrument_id)
         if not versions:
             raise _Fail("instrument", f"no instrument {instrument_id!r}")
-        from ..content.migration import _ordered
+        from ..content.migration import version_order as _ordered
 
         return versions[max(versions, key=_ordered)]
 

@@ -224,7 +224,7 @@ def _show_lines(
 
 
 def _time(text: str | None) -> str:
-    from ..report._context import display_time
+    from ..report._time import display_time
 
     return display_time(text, view_zone()) if text else "—"
 

@@ -267,7 +267,7 @@ def cases_cmd(
     lang: Annotated[Lang | None, typer.Option("--lang", help="sv or en; default: the settings.")] = None,
 ) -> None:
     """List assessments: case reference, instrument, status and dates (never answers)."""
-    from ..report._context import display_time  # local time with the zone, as in reports
+    from ..report._time import display_time  # local time with the zone, as in reports
     from ..settings import setting
     from ..store._store import Store
     from ._shared import store_setting, view_zone

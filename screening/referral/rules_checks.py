@@ -1,6 +1,7 @@
 """Static checks of rule sets and catalogues (``screening validate``).
 
-May import: errors, expr, instrument, checks, scoring, rules, referral, _safety / stdlib.
+May import: errors, the engine (expr, instrument, checks, scoring), this package's rules,
+_evaluate and _combinations / pydantic, stdlib.
 
 Besides references (services, instruments, levels, legal bases), three checks
 reason about conditions by evaluating them over every combination of the small
@@ -14,22 +15,21 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 
 from pydantic import BaseModel
 
 from ..engine import expr
-from ..engine.checks import Problem, score_range
+from ..engine.checks import Problem
 from ..engine.expr import UNKNOWN, Expression, Interval
 from ..engine.instrument import Text
 from ..engine.scoring import CompiledInstrument
 from ..errors import ExpressionError
-from ._evaluate import GENDER_FACT, STATUSES, CompiledRuleSet, fact_type, rule_symbols
+from ._combinations import outcomes, pairs
+from ._evaluate import GENDER_FACT, CompiledRuleSet, fact_type, rule_symbols
 from .rules import Catalogue, Rule, Service
 
 __all__ = ["CLAIM_PATTERNS", "check_catalogue", "check_ruleset", "claims_action"]
-
-MAX_COMBINATIONS = 20_000
 
 # Wording that would claim a referral was made. Output must only ever recommend.
 CLAIM_PATTERNS = re.compile(
@@ -197,13 +197,13 @@ def _check_table(
         if cond is None:
             continue
         compiled.append((ri, cond))
-        if not any(v is not False for v in _outcomes([cond], ci, rs, symbols)):
+        if not any(v is not False for v in outcomes([cond], ci, rs, symbols)):
             yield Problem((*rloc, "when"), "this rule can never fire")
         else:
             yield from _check_target_groups(crs, rule, cond, rloc, ci, symbols)
     if table.hit_policy == "unique":
         for (ra, ca), (rb, cb) in itertools.combinations(compiled, 2):
-            if any(a is True and b is True for a, b in _pairs(ca, cb, ci, rs, symbols)):
+            if any(a is True and b is True for a, b in pairs(ca, cb, ci, rs, symbols)):
                 yield Problem(
                     (*tloc, "rules", rb, "when"), f"overlaps rule {table.rules[ra].id!r} under hit policy 'unique'"
                 )
@@ -270,7 +270,7 @@ def _reachable_inside(
         return True
     for gender in genders:
         env_fixed = dict(fixed) if gender is None else {**fixed, GENDER_FACT: gender}
-        if any(v is not False for v in _outcomes([cond], ci, rs, symbols, env_fixed)):
+        if any(v is not False for v in outcomes([cond], ci, rs, symbols, env_fixed)):
             return True
     return False
 
@@ -354,77 +354,8 @@ def _check_coverage(crs: CompiledRuleSet, instruments: Mapping[str, CompiledInst
                         continue
         for index, level in enumerate(ci.levels):
             fixed = {"level": index}
-            if not any(v is not False for c in conds for v in _outcomes([c], ci, rs, symbols, fixed)):
+            if not any(v is not False for c in conds for v in outcomes([c], ci, rs, symbols, fixed)):
                 first = next(n for n, t in enumerate(rs.tables) if t.instrument == iid)
                 yield Problem(
                     ("tables", first, "instrument"), f"no rule recommends any service at level {level!r} of {iid}"
                 )
-
-
-def _domain(name: str, ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type]) -> Sequence[object]:
-    typ = symbols.get(name)
-    facts = getattr(rs, "facts", {})
-    if name == "level" and ci is not None:
-        return list(range(len(ci.levels)))
-    if name == "status":
-        return list(STATUSES)
-    if typ is not None and typ.kind == "bool":
-        return [True, False, UNKNOWN] if name in facts else [True, False]
-    if isinstance(typ, expr.AnswerType):
-        return [*typ.values, UNKNOWN] + ([None] if ci is not None and name in ci.items else [])
-    if name in facts and facts[name].type == "int":
-        return [Interval(facts[name].min, facts[name].max)]
-    if ci is not None and name in ci.items and ci.items[name].type == "number":
-        item = ci.items[name]
-        return [Interval(item.min or 0, item.max or 0)]
-    if ci is not None and any(s.id == name for s in ci.instrument.scores):
-        lo, hi = score_range(ci.instrument, name)
-        return [Interval.of(lo, hi)]
-    return [UNKNOWN]
-
-
-def _envs(
-    names: set[str],
-    ci: CompiledInstrument | None,
-    rs: object,
-    symbols: Mapping[str, expr.Type],
-    fixed: Mapping[str, object],
-) -> Iterator[dict[str, object]]:
-    free = sorted(n for n in names if n not in fixed)
-    domains = [_domain(n, ci, rs, symbols) for n in free]
-    while domains and _size(domains) > MAX_COMBINATIONS:  # collapse the widest to unknown: still sound
-        widest = max(range(len(domains)), key=lambda i: len(domains[i]))
-        domains[widest] = [UNKNOWN]
-    critical = {c.id: UNKNOWN for c in ci.instrument.critical} if ci is not None else {}
-    for combo in itertools.product(*domains):
-        env: dict[str, object] = dict(zip(free, combo, strict=True))
-        env.update(fixed)
-        env["@critical"] = critical
-        yield env
-
-
-def _size(domains: list[Sequence[object]]) -> int:
-    total = 1
-    for d in domains:
-        total *= len(d)
-    return total
-
-
-def _outcomes(
-    conds: list[Expression],
-    ci: CompiledInstrument | None,
-    rs: object,
-    symbols: Mapping[str, expr.Type],
-    fixed: Mapping[str, object] | None = None,
-) -> Iterator[object]:
-    names: set[str] = set().union(*(c.names for c in conds))
-    for env in _envs(names, ci, rs, symbols, fixed or {}):
-        for c in conds:
-            yield c.fn(env)
-
-
-def _pairs(
-    a: Expression, b: Expression, ci: CompiledInstrument | None, rs: object, symbols: Mapping[str, expr.Type]
-) -> Iterator[tuple[object, object]]:
-    for env in _envs(set(a.names | b.names), ci, rs, symbols, {}):
-        yield a.fn(env), b.fn(env)

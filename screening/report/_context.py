@@ -1,6 +1,7 @@
 """The report's view model: a Result and its instrument turned into plain words.
 
-May import: instrument, scoring, result, _report_answers / stdlib.
+May import: the engine's instrument, scoring and result, this package's _answers and
+_time / stdlib.
 
 Templates only lay out what this module gives them; every decision about what
 a reader sees happens here, where it can be tested: which level words, which
@@ -21,8 +22,9 @@ from ..engine.instrument import Text
 from ..engine.result import Result
 from ..engine.scoring import CompiledInstrument
 from ._answers import option_label, protected_ids, sections
+from ._time import date_of, display_time
 
-__all__ = ["Labels", "ViewInput", "Words", "build_context", "css_string", "display_time", "summary_sentence"]
+__all__ = ["Labels", "ViewInput", "Words", "build_context", "css_string", "summary_sentence"]
 
 Labels = Mapping[str, Text]
 # A repeating group with more fields than this prints with its fields as rows and its
@@ -311,7 +313,7 @@ def _legal_basis(key: str, w: Words) -> str:
 def _reassess(days: int | None, assessed_at: str | None, w: Words, zone: dt.tzinfo | None) -> dict[str, Any]:
     if days is None:
         return {"days": "", "text": w("reassess_none")}
-    start = _date_of(assessed_at, zone)
+    start = date_of(assessed_at, zone)
     if start is None:
         return {"days": str(days), "text": w("reassess_days", days=days)}
     due = (start + dt.timedelta(days=days)).isoformat()
@@ -364,41 +366,3 @@ def css_string(text: str) -> str:
     """``text`` for the inside of a CSS string in a ``<style>`` element: letters, digits and spaces
     stay, everything else becomes a six-digit CSS escape, so no quote, ``<`` or ``&`` appears."""
     return "".join(ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"\\{ord(ch):06x}" for ch in text)
-
-
-# ---------------------------------------------------------------- time
-
-
-def display_time(text: str, zone: dt.tzinfo | None = None) -> str:
-    """An ISO time in the reader's local time with its zone: ``2026-12-06T08:41:00+00:00`` → ``2026-12-06 09:41 CET``.
-
-    The engine and the store keep UTC; only the report converts. ``zone`` is the
-    settings' time zone, else the system's (which knows summer time: CEST in July).
-    A date stays a date; a time without offset is shown as given; anything else unchanged.
-    """
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if len(text) == 10:
-        return moment.date().isoformat()
-    if moment.tzinfo is None:
-        return moment.strftime("%Y-%m-%d %H:%M")
-    local = moment.astimezone(zone) if zone is not None else moment.astimezone()
-    name = local.tzname() or ""
-    if not name or name[0] in "+-" or (name.startswith("UTC") and name != "UTC"):
-        offset = local.strftime("%z")
-        name = f"UTC{offset[:3]}:{offset[3:]}" if offset else ""
-    return f"{local.strftime('%Y-%m-%d %H:%M')} {name}".rstrip()
-
-
-def _date_of(text: str | None, zone: dt.tzinfo | None = None) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is not None and len(text) > 10:
-        moment = moment.astimezone(zone) if zone is not None else moment.astimezone()
-    return moment.date()

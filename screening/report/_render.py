@@ -1,7 +1,7 @@
 """Reports: a Result rendered as HTML, Markdown or plain text, for the case file or a partner.
 
-May import: errors, instrument, loader, result, scoring, yamlsafe, _report_context,
-_report_escape, _version / jinja2, markupsafe, pydantic, stdlib.
+May import: errors, _version, the engine's models, this package's _context, _escape,
+_labels and _time / jinja2, markupsafe, pydantic, stdlib.
 
 The report is what survives the interview: it goes into the case file and parts
 of it may go to a referral partner, so it must say exactly what the engine
@@ -33,17 +33,16 @@ from typing import Any, Literal, cast
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pydantic import ConfigDict, RootModel
 
 from .._version import __version__
 from ..engine._pnr import looks_like_personnummer
-from ..engine.instrument import Text
 from ..engine.result import Result
 from ..engine.scoring import CompiledInstrument
 from ..errors import ScreeningError
-from ..referral.rules import LegalBasis
 from ._context import ViewInput, build_context
 from ._escape import Format, clean_tree, cleaner
+from ._labels import labels, package_reports
+from ._time import print_time
 
 __all__ = [
     "FORMATS",
@@ -136,55 +135,6 @@ def _is_iso_time(text: str) -> bool:
 
 
 
-class _LabelTable(RootModel[dict[str, Text]]):
-    model_config = ConfigDict(hide_input_in_errors=True)
-
-
-
-def _package_reports() -> Path:
-    """The templates shipped with the package: trusted, unlike ``$SCREENING_HOME`` or an override directory."""
-    from importlib import resources
-
-    bundled = resources.files("screening") / "_content" / "reports"
-    if bundled.is_dir():
-        return Path(str(bundled))
-    return Path(__file__).resolve().parents[2] / "reports"
-
-
-@functools.lru_cache(maxsize=1)
-def labels() -> dict[str, Text]:
-    """The translation table ``reports/labels.yaml`` (validated: both languages for every key)."""
-    from ..content.loader import validate_model
-    from ..content.yamlsafe import load_yaml_file
-
-    doc = load_yaml_file(_package_reports() / "labels.yaml")
-    table = dict(validate_model(_LabelTable, doc).root)
-    table.update(_legal_labels())
-    return table
-
-
-def _legal_labels() -> dict[str, Text]:
-    """``legal_basis_<id>`` labels from ``rules/legal.yaml``, the one table of legal grounds.
-
-    The wording is the table's own (label, provision in force, former provision):
-    the reports never restate a legal reference.
-    """
-    from ..content.rules_loader import load_legal_table
-
-    path = _package_reports().parent / "rules" / "legal.yaml"
-    table = load_legal_table(path if path.is_file() else None)
-
-    def words(basis: LegalBasis, lang: str) -> str:
-        label = basis.label.get(lang)
-        refs = [basis.reference.get(lang)] + ([basis.former.get(lang)] if basis.former else [])
-        return f"{label[:1].lower()}{label[1:]} ({'; '.join(refs)})"
-
-    return {
-        f"legal_basis_{key}": Text(sv=words(basis, "sv"), en=words(basis, "en"))
-        for key, basis in table.legal_bases.items()
-    }
-
-
 def _autoescape(name: str | None) -> bool:
     # On for every template that is not one of our plain formats, whatever its name.
     return not (name or "").endswith(_PLAIN_SUFFIXES)
@@ -205,7 +155,7 @@ def environment(override: str | None = None) -> jinja2.Environment:
             Its templates take precedence, may extend ``default:<name>``, and the
             whole environment is then sandboxed (``ImmutableSandboxedEnvironment``).
     """
-    default = jinja2.FileSystemLoader(str(_package_reports()))
+    default = jinja2.FileSystemLoader(str(package_reports()))
     options: dict[str, Any] = {
         "undefined": jinja2.StrictUndefined,
         "autoescape": _autoescape,
@@ -325,14 +275,6 @@ def local_zone(name: str | None) -> dt.tzinfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ReportError(f"unknown time zone {name!r} (for example Europe/Stockholm)", "timezone") from None
-
-
-def print_time() -> dt.datetime:
-    """When the report is made (UTC): now, or ``$SOURCE_DATE_EPOCH`` for reproducible reports and tests."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-    return dt.datetime.now(dt.UTC)
 
 
 def render_template(name: str, context: dict[str, Any], *, templates: str | os.PathLike[str] | None = None) -> str:
