@@ -31,18 +31,8 @@ from ._jsonl import MAX_LINE, PrivateLines, line_ranges, output_line, read_range
 from ._pool import Pool, Progress
 from ._rescorer import Failed, Rescorer, Unchanged
 from ._score import Outcome
-from ._store import (
-    CHUNK,
-    Filters,
-    Row,
-    chunks,
-    make_row,
-    open_reader,
-    open_writer,
-    read_chunk,
-    record_run,
-    write_rows,
-)
+from ._store import CHUNK, Filters, Row, chunks, open_reader, open_writer, read_chunk
+from ._write import make_row, record_run, write_rows
 
 __all__ = ["Context", "RunConfig", "RunSummary", "build_rescorer", "quiet_gc", "run_jsonl", "run_store"]
 

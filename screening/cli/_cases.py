@@ -246,7 +246,7 @@ def _fact_lines(facts: dict[str, object], result: Result | None, lang: str, home
         except ScreeningError:
             rules = None
         specs = dict(rules.ruleset.facts) if rules is not None else {}
-    from ..referral._evaluate import fact_text
+    from ..referral._words import fact_text
 
     lines = []
     for name, value in facts.items():

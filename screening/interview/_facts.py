@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import AnswerError, AssessmentLocked, StoreError
-from ..referral._evaluate import fact_text
+from ..referral._words import fact_text
 from ._session import assign_keys
 from ._texts import BACK, COMMANDS, ENTER, HELP, HIDE, SKIP, UNKNOWN_KEY, in_language
 

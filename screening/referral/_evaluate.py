@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ..engine import Recommendation, expr
 from ..engine._texts import phrase
@@ -25,51 +25,12 @@ from ..engine.instrument import Text
 from ..engine.result import CaseFact, Fact, FollowUp, Message, Referral, TraceStep
 from ..engine.scoring import CompiledInstrument, Evaluation
 from ..errors import AnswerError
+from ._memo import KeyMaker, key_maker, no_hit
 from ._safety import apply_safety_rules
+from ._words import fact_text, facts_read
 from .rules import URGENCIES, Catalogue, FactSpec, Rule, RuleSet, Table
 
-if TYPE_CHECKING:
-    from ..engine._fast import Summary
-
 __all__ = ["CompiledRuleSet", "Recommendation", "rule_symbols"]
-
-KeyMaker = Callable[["Summary", Mapping[str, object], Mapping[str, object]], tuple[object, ...]]
-
-
-def _no_hit(answers: Mapping[str, object], facts: Mapping[str, object]) -> None:
-    return None
-
-
-def _key_maker(names: tuple[str, ...], scores: tuple[int, ...], facts: tuple[str, ...]) -> KeyMaker:
-    """The memo key of a complete answer set: everything the referral outcome reads.
-
-    For a complete answer set the status follows from the instrument's policy, and
-    the level the rules see from the final level and the critical floor; add the
-    score totals, answers and case facts the rules read. Specialised for the
-    common shapes because this runs once per assessment in batch re-scoring.
-    """
-    if not names and len(scores) <= 1 and len(facts) <= 1:
-        score = scores[0] if scores else None
-        fact = facts[0] if facts else None
-        return lambda summary, answers, given: (
-            summary[0],
-            summary[3],
-            None if score is None else summary[2][score],
-            None if fact is None else given.get(fact),
-        )
-
-    def make_key(summary: Summary, answers: Mapping[str, object], given: Mapping[str, object]) -> tuple[object, ...]:
-        totals = summary[2]
-        # Concatenating tuples built by map is faster here than star-unpacking.
-        return (
-            (summary[0], summary[3])  # noqa: RUF005
-            + tuple(map(totals.__getitem__, scores))
-            + tuple(map(answers.get, names))
-            + tuple(map(given.get, facts))
-        )
-
-    return make_key
-
 
 GENDER_FACT = "gender"  # the case fact a service's ``genders`` is checked against
 
@@ -177,7 +138,7 @@ class CompiledRuleSet:
             if any(n in ci.items and ci.items[n].type in ("group", "date", "text") for n in reads):
                 self._memos[key] = None
             else:
-                self._memos[key] = (_key_maker(tuple(sorted(reads)), scores, tuple(self.ruleset.facts)), {})
+                self._memos[key] = (key_maker(tuple(sorted(reads)), scores, tuple(self.ruleset.facts)), {})
         return self._memos[key]
 
     def fast_for(self, ci: CompiledInstrument) -> Callable[[Mapping[str, object], Mapping[str, object]], object]:
@@ -191,7 +152,7 @@ class CompiledRuleSet:
             memo = self.memo_for(ci)
             summarize = ci.fast.summarize
             if memo is None:
-                fast = _no_hit
+                fast = no_hit
             else:
                 make_key, table = memo
 
@@ -285,7 +246,7 @@ class CompiledRuleSet:
     def _apply(
         self, rule: Rule, cond: Expression, ci: CompiledInstrument, env: Mapping[str, object], rec: Recommendation
     ) -> None:
-        facts = _facts(ci, self.ruleset, cond.names, env)
+        facts = facts_read(ci, self.ruleset, cond.names, env)
         for service_id in rule.refer:
             rec.referrals.append(self.referral(service_id, rule.id, rule.urgency, rule.reason, facts))
         for spec in rule.follow_up:
@@ -413,48 +374,6 @@ class CompiledRuleSet:
             if ci.levels[index] in t.table.reassess_after_days
         ]
         return min(days) if days else None
-
-
-def _facts(ci: CompiledInstrument, ruleset: RuleSet, names: frozenset[str], env: Mapping[str, object]) -> list[Fact]:
-    """The facts a rule read, in words: item answers by their labels, scores, level, case facts."""
-    from ..engine._explain import _answer_words, _item_label, plain_words, symbol_label
-
-    facts: list[Fact] = []
-    for name in sorted(names):
-        value = env.get(name, UNKNOWN)
-        if name in ci.items:
-            answer = _answer_words(ci, name, value)
-            item = _item_label(ci, name)
-            facts.append(Fact(ref=name, text=Text(sv=f"{item.sv}: {answer.sv}", en=f"{item.en}: {answer.en}")))
-        elif name == "level" and ci.levels:
-            facts.append(Fact(ref=name, text=_level_text(ci, value)))
-        else:
-            # A case fact by its label, a score by its label: never the bare name, never "ja/yes".
-            label = ruleset.facts[name].label if name in ruleset.facts else symbol_label(ci, name)
-            shown = plain_words(value)
-            facts.append(Fact(ref=name, text=Text(sv=f"{label.sv}: {shown.sv}", en=f"{label.en}: {shown.en}")))
-    return facts
-
-
-def fact_text(spec: FactSpec, value: object) -> Text:
-    """A case fact's value in words in both languages (an unknown one says so)."""
-    if value is None:
-        return Text(sv="vet inte", en="not known")
-    if isinstance(value, bool):
-        return Text(sv="ja", en="yes") if value else Text(sv="nej", en="no")
-    if spec.value_labels is not None and isinstance(value, str) and value in spec.value_labels:
-        return spec.value_labels[value]
-    return Text(sv=str(value), en=str(value))
-
-
-def _level_text(ci: CompiledInstrument, value: object) -> Text:
-    levels = ci.instrument.levels
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Text(sv=f"nivå: {levels[value].label.sv}", en=f"level: {levels[value].label.en}")
-    if isinstance(value, Interval):
-        lo, hi = levels[value.lo].label, levels[value.hi].label
-        return Text(sv=f"nivå: {lo.sv}–{hi.sv}", en=f"level: {lo.en}–{hi.en}")
-    return Text(sv="nivå: ej fastställd", en="level: not set")
 
 
 def _dedupe(referrals: list[Referral]) -> list[Referral]:

@@ -21,7 +21,7 @@ action and its record commit or vanish together; a refused write leaves a
 The one unaudited path is ``_session_*``: the interview session reads the draft
 it resumes through it, after ``interview.run_interview`` logged the case's
 "view"; the batch re-scorer reads with its own queries and logs one record per
-run (``_batch_store.record_run``). Case
+run (``screening.batch._write.record_run``). Case
 references, instrument ids, dates and the assessor (staff, not the client; the
 audit trail names staff anyway) stay in clear so cases can be listed and
 audited without the key.
