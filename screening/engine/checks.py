@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ..engine import expr
 from ..errors import ExpressionError
+from . import expr
 from .expr import CRITICAL_SYMBOL
 from .instrument import RESERVED, Instrument, Item, Score
 

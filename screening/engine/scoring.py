@@ -16,8 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..engine import expr
 from ..errors import AnswerError
+from . import expr
 from ._functions import date_interval
 from ._pnr import looks_like_personnummer
 from .checks import score_items, symbols_for

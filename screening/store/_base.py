@@ -21,11 +21,12 @@ from types import TracebackType
 from typing import Self
 
 from ..errors import StoreError
-from ..store import audit as _audit
+from . import audit as _audit
 from ._damage import damage_message, safe_reason
 from ._delete import delete_rows, scrub
 from ._keys import current_is_active, rekey, retire
 from ._lock import AssessmentLock, Identity, probe
+from ._trail import clean_actor
 from ._values import reason
 from .crypto import Keyring, default_keyring, reset_default_keyring
 
@@ -43,7 +44,7 @@ class StoreBase:
         self._locks: dict[str, AssessmentLock] = {}
         self._keyring = keyring or default_keyring()
         self._given_key = keyring is not None
-        self._actor = _audit.clean_actor(actor) if actor else _audit.default_actor()
+        self._actor = clean_actor(actor) if actor else _audit.default_actor()
         self._pending: list[_audit.Event] = []
         # (st_dev, st_ino) of the database when it was opened: a draft lock is taken only
         # while ``path`` still names this database (see ``_store_lock``); ``None``: unchecked.

@@ -308,7 +308,7 @@ def _migrate(conn: sqlite3.Connection, path: Path, keyring: Keyring | None, *, u
 
 def _upgrade_v1(conn: sqlite3.Connection, keyring: Keyring | None) -> None:
     """Version 1 → 2: keys, audit trail, new triggers, and every plaintext value sealed."""
-    from ..store import audit
+    from . import audit
     from ._keys import seal_plaintext
 
     for statement in statements(SCHEMA_V2):
@@ -321,7 +321,7 @@ def _upgrade_v1(conn: sqlite3.Connection, keyring: Keyring | None) -> None:
 
 def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
     """Version 2 → 3: answers clustered by key; the compact outcome table, with a row for every stored result."""
-    from ..store import audit
+    from . import audit
     from ._values import OutcomeKeys, insert_outcome, open_legacy
 
     for statement in v3_statements():
@@ -364,7 +364,7 @@ def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
 
 def _upgrade_v3(conn: sqlite3.Connection, ring: Keyring) -> None:
     """Version 3 → 4: every sealed value bound to its revision and result key (see ``_store_keys.reseal_bound``)."""
-    from ..store import audit
+    from . import audit
     from ._keys import reseal_bound
 
     for statement in statements(SCHEMA_V4):
