@@ -6,7 +6,7 @@ May import: ``screening.engine``, ``screening.referral``, ``screening.content``,
 Must not import: interview, cli, typer.
 
 Modules: ``_diff``, ``_jsonl``, ``_pool``, ``_reasons``, ``_records``, ``_report``,
-``_rescorer``, ``_run``, ``_score``, ``_store``, ``_texts``, ``_worker``.
+``_rescorer``, ``_run``, ``_score``, ``_store``, ``_texts``, ``_worker``, ``_write``.
 
 The names below are those the old ``screening.batch`` module exported; they are
 loaded on first use (PEP 562) so importing one module of the package does not

@@ -1,6 +1,6 @@
 """The re-score diff: counts, the old × new level matrix, who changed and why, who failed.
 
-May import: instrument, scoring, batch, _batch_texts / stdlib.
+May import: instrument, scoring, batch, _texts / stdlib.
 
 Built from one small JSON-able *entry* per assessment (``entry``), so the same
 builder serves an in-process run and one whose workers are other processes.

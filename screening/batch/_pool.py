@@ -2,8 +2,8 @@
 
 May import: errors / stdlib (subprocess, select), rich (the progress display, imported only when shown).
 
-The pool starts ``python -m screening._batch_worker`` processes and hands them
-chunks as JSON lines; see ``_batch_run`` for what a chunk is and who writes it.
+The pool starts ``python -m screening.batch._worker`` processes and hands them
+chunks as JSON lines; see ``_run`` for what a chunk is and who writes it.
 """
 
 from __future__ import annotations

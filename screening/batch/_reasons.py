@@ -1,6 +1,6 @@
 """Why an assessment's outcome changed, in words, from the compact outcomes and the migration.
 
-May import: instrument, scoring, referral, migration, _texts, _batch_score, _batch_texts / stdlib.
+May import: instrument, scoring, referral, migration, _texts, _score / stdlib.
 
 The diff goes to a team lead, so its reasons may name items, rules, levels and
 services but never an answer: they are the instrument's and the rule set's own

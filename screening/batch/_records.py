@@ -1,6 +1,6 @@
 """The records a re-score reads and returns: stored assessments, re-scored ones, failures.
 
-May import: errors, instrument, result, scoring, migration, _batch_score, _store_values / stdlib.
+May import: errors, instrument, result, scoring, migration, _score, store._values / stdlib.
 
 Plain data, apart from ``Rescorer`` (``batch``) that makes them: what a caller
 passes in (``StoredAssessment``, also read from JSON Lines) and gets back

@@ -1,11 +1,11 @@
 """Render the re-score diff as JSON, or as Markdown or HTML through the report templates.
 
-May import: instrument, scoring, report, _report_escape, _batch_texts / stdlib.
+May import: instrument, scoring, report, report._escape, _texts / stdlib.
 
 The templates (``reports/rescore.md.j2``, ``rescore.html.j2``) are rendered by the
 report module's one environment (autoescape on for HTML, ``StrictUndefined``, a
 ``finalize`` that refuses a missing value), and every string is cleaned for the
-format first (``_report_escape``), so a case pseudonym or an authored text can
+format first (``report._escape``), so a case pseudonym or an authored text can
 never become markup. The diff holds pseudonyms, levels, rule and service names:
 never an answer.
 """

@@ -1,7 +1,7 @@
 """Re-score stored assessments after an instrument or rule change, and say who changed.
 
-May import: errors, instrument, result, scoring, engine, referral, loader, migration, _batch_records,
-_batch_score, _batch_texts / stdlib.
+May import: errors, instrument, result, scoring, engine, referral, loader, migration, _records,
+_score, _texts / stdlib.
 
 Stored answers are the source of truth; levels and referrals are derived and can
 always be recomputed (the QRISK2/SystmOne lesson: re-score the stored inputs and
@@ -10,7 +10,7 @@ the case store, a JSON Lines file, or another system's database — migrates eac
 one's answers to the target version, scores them and compares with the outcome
 stored before. It never stops on a bad record: that record comes out as
 ``Failed`` with a reason that names items, never answers. Nothing here writes
-anything; the store and file adapters (``_batch_store``, ``_batch_jsonl``) do.
+anything; the store and file adapters (``_store``, ``_jsonl``) do.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Run a re-score over a store or a JSON Lines file: chunks, worker processes, writes, progress.
 
-May import: errors, loader, rules_loader, engine, batch, _batch_* , _store_schema / stdlib.
+May import: errors, loader, rules_loader, engine, batch, _* (this package), store._schema / stdlib.
 
 One unit of work is a *chunk*: a range of assessment ids or of file bytes. A
 chunk is read, migrated, scored and (with ``--apply``) written by one process —
 the parent itself with ``jobs=1``, else a worker (``python -m
-screening._batch_worker``) that loads the instruments and rules once and opens
+screening.batch._worker``) that loads the instruments and rules once and opens
 the store itself — in one transaction per chunk; what comes back as JSON is
 only what the diff needs: diff entries, counts, output lines. Writing in the
 worker keeps the rows off the pipes (serialising them for the parent cost more

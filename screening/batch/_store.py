@@ -112,7 +112,7 @@ class Filters:
 class Row(NamedTuple):
     """One derived row to write, as JSON data; ``write_rows`` encodes it (the store's codec seam).
 
-    ``outcome`` is the outcome's JSON text as ``_store_values.canonical`` writes it;
+    ``outcome`` is the outcome's JSON text as ``store._values.canonical`` writes it;
     ``result`` is the full ``Result`` (``model_dump(mode="json")``) or ``None``;
     ``result_sha256`` the hash of its canonical ``Result.to_json()`` text.
     """

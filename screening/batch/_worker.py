@@ -1,6 +1,6 @@
-"""A re-score worker process: ``python -m screening._batch_worker`` (started by ``_batch_run``).
+"""A re-score worker process: ``python -m screening.batch._worker`` (started by ``_run``).
 
-May import: _batch_run, _batch_store / stdlib.
+May import: _run, _store / stdlib.
 
 Protocol, one JSON object per line: the first request is ``{"config", "store"}``
 and is answered ``{"ready": true}``; then each ``{"range": [lo, hi]}`` (store

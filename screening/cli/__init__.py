@@ -1,6 +1,10 @@
 """The ``screening`` command: a thin typer layer over the library.
 
-May import: everything / typer.
+May import: everything / typer. Must not be imported by any other part of ``screening``
+(the top of the layers; an HTTP server would sit beside it, not below it).
+
+Modules: ``_audit``, ``_cases``, ``_config``, ``_core``, ``_help``, ``_help_texts``,
+``_interview``, ``_report``, ``_rescore``, ``_shared``.
 
 This is the only place where exceptions become messages and exit codes:
 ``ScreeningError`` → its located message on stderr and exit 1; usage errors →

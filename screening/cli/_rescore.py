@@ -88,7 +88,7 @@ def rescore_cmd(
     jobs: Annotated[int, typer.Option("--jobs", min=1, max=64, help="Processes (the parent and jobs-1 workers).")] = 1,
     limit: LimitOption = 10_000,
     full_results: FullOption = False,
-    chunk: ChunkOption = 5000,  # _batch_store.CHUNK (not imported: it would slow down `--help`)
+    chunk: ChunkOption = 5000,  # batch._store.CHUNK (not imported: it would slow down `--help`)
     home: HomeOption = None,
 ) -> int:
     """Re-score stored assessments against a new instrument version or rule set and list who changed.

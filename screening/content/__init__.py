@@ -5,5 +5,6 @@ May import: ``screening.engine``, ``screening.referral``, ``screening.errors`` /
 pydantic and the stdlib.
 Must not import: store, report, interview, batch, cli.
 
-Modules: ``_yaml_compose``, ``loader``, ``migration``, ``rules_loader``, ``texts``, ``yamlsafe``.
+Modules: ``_yaml_compose``, ``loader``, ``migration``, ``migration_checks``,
+``rules_loader``, ``texts``, ``yamlsafe``.
 """

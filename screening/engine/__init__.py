@@ -6,9 +6,9 @@ Must not import: any other package of ``screening`` (referral, content, store, r
 interview, batch, cli), nor yaml, jinja2, sqlite3, typer or click, nor read the clock:
 the same answers always give the same result.
 
-Modules: ``_compile``, ``_decide``, ``_explain``, ``_fast``, ``_functions``, ``_pnr``,
-``_texts``, ``checks``, ``expr``, ``instrument``, ``migration_spec``, ``result``,
-``scoring``.
+Modules: ``_compile``, ``_decide``, ``_explain``, ``_fast``, ``_functions``, ``_outcome``,
+``_pnr``, ``_syntax``, ``_texts``, ``checks``, ``expr``, ``instrument``, ``migration_spec``,
+``result``, ``scoring``.
 
 The names below are the engine's face to the layers above (the old ``screening.engine``
 module's names, but ``assess``, ``summarize_referrals`` and ``near_misses``, which need a

@@ -6,7 +6,7 @@ May import: ``screening.engine``, ``screening.referral``, ``screening.content``,
 / the stdlib.
 Must not import: batch, cli, typer.
 
-Modules: ``_dates``, ``_end``, ``_facts``, ``_group``, ``_run``, ``_session``,
+Modules: ``_dates``, ``_end``, ``_facts``, ``_group``, ``_run``, ``_session``, ``_signals``,
 ``_terminal``, ``_texts``.
 
 The names below are those the old ``screening.interview`` module exported; they are

@@ -1,6 +1,6 @@
 """Dates as they are typed in the interview: exact or approximate, never in the future, inside the item's window.
 
-May import: instrument, _functions, _interview_texts / stdlib.
+May import: instrument, _functions, _texts / stdlib.
 
 The engine reads no clock, so a stored date is re-scored the same on any day; the
 window ("the past year") and "not in the future" are relative to the day of the

@@ -1,6 +1,6 @@
 """Case facts in the interview: asked first, immediate danger first, each committed before it is confirmed.
 
-May import: instrument, referral, rules, _interview_session, _interview_texts / stdlib.
+May import: instrument, referral, rules, _session, _texts / stdlib.
 
 The referral rules read case facts (children in the household, the person's age,
 an honour context, immediate danger, …) that no instrument item asks. Without

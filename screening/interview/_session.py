@@ -1,6 +1,6 @@
 """The state of one interview: committed answers, where we are, and what is shown next.
 
-May import: errors, instrument, scoring, loader, store, _interview_texts / stdlib.
+May import: errors, instrument, scoring, loader, store, _texts / stdlib.
 
 The session holds no answer the store does not hold: ``record`` writes first and
 updates memory only after COMMIT returned, so what the screen acknowledges, the

@@ -1,6 +1,6 @@
 """The interview's terminal: single keys, a small line editor, quick-hide, and hang-ups.
 
-May import: _interview_texts, present / stdlib (termios, select, signal).
+May import: _texts, present / stdlib (termios, select, signal).
 
 Keys are read one at a time (no Enter needed for a choice) with the terminal
 in non-canonical mode, so the hide key works at every prompt, even half-way

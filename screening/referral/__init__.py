@@ -5,7 +5,8 @@ also the diff of two instruments or rule sets.
 May import: ``screening.engine``, ``screening.errors`` / pydantic and the stdlib.
 Must not import: content, store, report, interview, batch, cli; no I/O library, no clock.
 
-Modules: ``_evaluate``, ``_safety``, ``diffspec``, ``rules``, ``rules_checks``.
+Modules: ``_combinations``, ``_evaluate``, ``_memo``, ``_safety``, ``_words``, ``diffspec``,
+``rules``, ``rules_checks``.
 
 The names below are those the old ``screening.referral`` module exported; they are
 loaded on first use (PEP 562) so importing one module of the package does not

@@ -6,7 +6,8 @@ May import: ``screening.engine``, ``screening.referral``, ``screening.content``,
 Must not import: store, interview, batch, cli. A new report format is a template plus
 an entry in ``_render``/``_escape``.
 
-Modules: ``_answers``, ``_context``, ``_escape``, ``_render``, ``present``.
+Modules: ``_answers``, ``_context``, ``_escape``, ``_labels``, ``_render``, ``_time``,
+``present``.
 
 The names below are those the old ``screening.report`` module exported; they are
 loaded on first use (PEP 562) so importing one module of the package does not

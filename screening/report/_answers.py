@@ -1,10 +1,10 @@
 """The case file's answers, grouped by section: what each answer shows, or why it does not.
 
-May import: instrument, scoring, result, _report_context (types) / stdlib.
+May import: instrument, scoring, result, _context (types) / stdlib.
 
 Unknown answers say "unknown, not counted as no"; skipped items say they did not
 apply; protected items (addresses, contact details) are masked when the person
-has protected personal data, in group rows too. Split from ``_report_context``
+has protected personal data, in group rows too. Split from ``_context``
 to keep each module small.
 """
 

@@ -15,8 +15,8 @@ found and never leak what the reader should not see. Hence:
 * templates a user supplies (``templates=DIR``) run in an
   ``ImmutableSandboxedEnvironment``;
 * all text is cleaned for the format before it reaches a template
-  (``_report_escape``), and the referral profile's context never contains free
-  text or protected answers at all (``_report_context``).
+  (``_escape``), and the referral profile's context never contains free
+  text or protected answers at all (``_context``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The store's connection and transactions: locks, ``BEGIN IMMEDIATE … COMMIT`` with audit records, keys.
 
-May import: errors, crypto, audit, _store_damage, _store_keys, _store_lock, _store_values, _store_delete / stdlib.
+May import: errors, crypto, audit, _damage, _keys, _lock, _values, _delete / stdlib.
 
 Split from ``store.py`` so the assessment methods read as the domain they are,
 and every durability and accountability rule of a write lives in one place
@@ -47,7 +47,7 @@ class StoreBase:
         self._actor = clean_actor(actor) if actor else _audit.default_actor()
         self._pending: list[_audit.Event] = []
         # (st_dev, st_ino) of the database when it was opened: a draft lock is taken only
-        # while ``path`` still names this database (see ``_store_lock``); ``None``: unchecked.
+        # while ``path`` still names this database (see ``_lock``); ``None``: unchecked.
         self._identity: Identity | None = None
 
     @property
@@ -82,7 +82,7 @@ class StoreBase:
         """Claim the draft for this process until ``unlock`` or ``close``.
 
         The lock hangs on the store's resolved path, and is taken only while that
-        path still names the database this ``Store`` opened (see ``_store_lock``).
+        path still names the database this ``Store`` opened (see ``_lock``).
 
         Raises:
             AssessmentLocked: another process or ``Store`` has it open.
@@ -216,11 +216,11 @@ class StoreBase:
         return self.scrub() if compact else False
 
     def scrub(self) -> bool:
-        """Compact the file and empty the WAL so deleted data leaves no readable trace (see ``_store_delete``)."""
+        """Compact the file and empty the WAL so deleted data leaves no readable trace (see ``_delete``)."""
         return scrub(self._conn, self.path)
 
     def rekey(self) -> int:
-        """Re-encrypt every value not under the current key, in short transactions (see ``_store_keys``)."""
+        """Re-encrypt every value not under the current key, in short transactions (see ``_keys``)."""
         try:
             return rekey(self._conn, self._keyring)
         except sqlite3.Error as exc:

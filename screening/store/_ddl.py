@@ -2,7 +2,7 @@
 
 May import: stdlib (sqlite3).
 
-Kept apart from ``_store_schema`` (which opens, checks and upgrades a store) so
+Kept apart from ``_schema`` (which opens, checks and upgrades a store) so
 that each stays readable: this module is data, in SQL, with the reasons for
 each version's choices next to it.
 """
@@ -16,10 +16,10 @@ __all__ = ["SCHEMA_V1", "SCHEMA_V2", "SCHEMA_V3", "SCHEMA_V4", "sealed_trigger",
 
 
 # Answer, judgement and result values sit in one column per row, written through
-# _store_values.encode: AES-GCM ciphertext bound to (assessment, field), and from
+# _values.encode: AES-GCM ciphertext bound to (assessment, field), and from
 # version 4 on to (assessment, revision, field, result key). Version 1
 # created these tables with plaintext JSON; SCHEMA_V2 adds keys, the audit trail and
-# the triggers, and the upgrade seals the old values (see _store_keys.seal_plaintext).
+# the triggers, and the upgrade seals the old values (see _keys.seal_plaintext).
 SCHEMA_V1 = """
 CREATE TABLE schema_version (
     version     INTEGER PRIMARY KEY,
@@ -226,7 +226,7 @@ BEGIN SELECT RAISE(ABORT, 'results are never deleted, except with their assessme
 
 
 # Version 4: every sealed value is bound to its revision and result key (the upgrade seals
-# each again: _store_keys.reseal_bound), and the audit record of each answer or judgement
+# each again: _keys.reseal_bound), and the audit record of each answer or judgement
 # names the nonce of the value it wrote (`seal`; empty for a judgement cleared). A nonce
 # says which value was written, never what it says, and stays with the value through key
 # rotations, so `audit verify` finds a value rolled back to an older ciphertext of its own

@@ -1,6 +1,6 @@
 """Which keys a store is sealed with: attaching a keyring, the v1 upgrade, re-encryption, retirement.
 
-May import: errors, crypto, _store_values / stdlib (sqlite3).
+May import: errors, crypto, _values / stdlib (sqlite3).
 
 A store lists the key ids it is sealed with in ``store_keys``; the schema's
 triggers accept a value only under an *active* one. That list is what lets us

@@ -1,6 +1,6 @@
 """Open the case store's SQLite file safely: owner-only files, pinned pragmas, schema.
 
-May import: errors, crypto, audit, _store_ddl, _store_damage, _store_keys, _store_lock, _store_values /
+May import: errors, crypto, audit, _ddl, _damage, _keys, _lock, _values /
 stdlib (sqlite3, os).
 
 Why this is its own module: every durability promise of the store rests on how
@@ -18,8 +18,8 @@ the file is opened, and those rules are easy to lose in a bigger class.
   key file's is; a store made elsewhere (``cp`` under umask 022, the ``sqlite3``
   shell) is not used as it is, and its sidecars do not inherit the wide mode.
 * The path is resolved and its directory must be on a local file system (see
-  ``_store_lock``): one name per store is what its draft locks hang on.
-* A damaged file gets a message that names what is damaged (``_store_damage``).
+  ``_lock``): one name per store is what its draft locks hang on.
+* A damaged file gets a message that names what is damaged (``_damage``).
 * WAL with ``synchronous=FULL`` makes every commit durable once it returns, so
   the interview can acknowledge an answer right after COMMIT.
 * The pragmas are read back and a drift is an error: a silently ignored
@@ -41,7 +41,7 @@ the file is opened, and those rules are easy to lose in a bigger class.
   its key) as well as to its assessment and field: before it, revision 1's
   ciphertext copied over revision 2's opened, so a correction could be rolled
   back without the key. The upgrade seals every value again in one transaction,
-  after the key was checked (``_store_keys.reseal_bound``), and the audit records
+  after the key was checked (``_keys.reseal_bound``), and the audit records
   of answers and judgements name the value they wrote (``audit``).
 """
 
@@ -124,7 +124,7 @@ def open_connection(
 ) -> tuple[sqlite3.Connection, Keyring]:
     """``connect``, also returning the keyring that was checked against the store.
 
-    ``path`` is resolved first (``_store_lock.store_path``), so every name of the
+    ``path`` is resolved first (``_lock.store_path``), so every name of the
     store opens the same file with the same ``-wal``, ``-shm`` and lock directory.
     """
     from ._keys import attach_keyring
@@ -363,7 +363,7 @@ def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
 
 
 def _upgrade_v3(conn: sqlite3.Connection, ring: Keyring) -> None:
-    """Version 3 → 4: every sealed value bound to its revision and result key (see ``_store_keys.reseal_bound``)."""
+    """Version 3 → 4: every sealed value bound to its revision and result key (see ``_keys.reseal_bound``)."""
     from . import audit
     from ._keys import reseal_bound
 

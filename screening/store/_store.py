@@ -12,7 +12,7 @@ is a new revision that keeps the old one. Results are derived rows keyed by
 everything that produced them and are never written over the answers.
 
 Privacy: every answer, judgement and result value passes through
-``_store_values.encode``/``decode`` — AES-GCM bound to (assessment, revision,
+``_values.encode``/``decode`` — AES-GCM bound to (assessment, revision,
 field, result key) under a key kept outside the database (``crypto``). Every
 write also appends its audit record (``audit``) in the same transaction, so an
 action and its record commit or vanish together; a refused write leaves a

@@ -352,7 +352,7 @@ def insert_outcome(
 
 
 def reason(exc: sqlite3.Error) -> str:
-    """SQLite's own words: they name the failure (disk full, I/O error), never the data (see ``_store_damage``)."""
+    """SQLite's own words: they name the failure (disk full, I/O error), never the data (see ``_damage``)."""
     from ._damage import safe_reason
 
     return safe_reason(exc)

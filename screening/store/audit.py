@@ -191,7 +191,7 @@ def record(
     """Append one audit record (see ``record_many``); returns the new checkpoint.
 
     Args:
-        target: a ``Store`` or a store connection (``_store_schema.connect``).
+        target: a ``Store`` or a store connection (``_schema.connect``).
         action: one of ``ACTIONS``.
         assessment: the assessment id; its pseudonym is looked up.
         outcome: a short word (``ok``, ``refused``, ``unchanged`` …).
