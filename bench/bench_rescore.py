@@ -133,8 +133,8 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
     from screening.content.rules_loader import load_rules
     from screening.engine.result import compact_outcome
     from screening.store._store import Store
-    from screening.store._values import encode, outcome_key
     from screening.store.crypto import default_keyring
+    from screening.store.values import encode, outcome_key
 
     ci = load_instrument("bench-count@1.0.0", home)
     rules = load_rules("bench", home)
@@ -208,8 +208,8 @@ def floor(path: Path) -> float:
     Decrypting each answer (the store's ``decode``) is what any correct reader of the
     store must do; the result value is sealed like every stored result.
     """
-    from screening.store._values import decode, encode
     from screening.store.crypto import default_keyring
+    from screening.store.values import decode, encode
 
     ring = default_keyring()
     band = [(0, 4, "low"), (5, 9, "medium"), (10, 20, "high")]

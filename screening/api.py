@@ -22,7 +22,7 @@ from .engine.instrument import MAX_RATIONALE, JudgementInput
 from .engine.result import Result
 from .engine.scoring import CompiledInstrument
 from .errors import AnswerError, Issue, JudgementError, SpecError
-from .referral._evaluate import CompiledRuleSet
+from .referral import CompiledRuleSet
 
 __all__ = [
     "DEFAULT_RULES",

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 
 from .engine import Decision, Recommendation, build_result, rule_level, score, summarize
 from .engine._fast import Summary
-from .engine._texts import phrase
 from .engine.instrument import JudgementInput, Text
+from .engine.phrases import phrase
 from .engine.result import Result, TraceStep
 from .engine.scoring import CompiledInstrument, Evaluation
 from .errors import AnswerError, JudgementError

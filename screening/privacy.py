@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from .engine._pnr import looks_like_personnummer
+from .engine.pnr import looks_like_personnummer
 from .files import make_private_dirs
 
 __all__ = [

@@ -327,7 +327,7 @@ def test_one_legal_table_used_by_both_catalogues_and_the_reports(rulesets):
 
 def test_the_repealed_social_services_act_is_never_cited_as_in_force():
     """SoL 2001:453 appears only as the former provision (SoL 2025:400 replaced it on 1 July 2025)."""
-    from screening.engine._texts import PHRASES
+    from screening.engine.phrases import PHRASES
 
     texts = [t for pair in PHRASES.values() for t in pair]
     paths = [*sorted((ROOT / "rules").rglob("*.yaml")), *sorted((ROOT / "instruments").rglob("*.yaml"))]

@@ -17,7 +17,6 @@ from screening.engine.instrument import JudgementInput
 from screening.store._ddl import SCHEMA_V1 as _SCHEMA_V1
 from screening.store._ddl import statements as _statements
 from screening.store._store import Store
-from screening.store._values import decode, encode
 from screening.store.crypto import (
     KEY_BYTES,
     Keyring,
@@ -28,6 +27,7 @@ from screening.store.crypto import (
     reset_default_keyring,
     write_key_file,
 )
+from screening.store.values import decode, encode
 
 CANARY = "CANARY-FRITEXT-7f3a"
 

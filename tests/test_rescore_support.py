@@ -20,7 +20,7 @@ from helpers import REPO, build_instrument, item, text, to_yaml
 from screening import parse_instrument
 from screening.engine.instrument import JudgementInput
 from screening.store._store import Store
-from screening.store._values import encode
+from screening.store.values import encode
 
 STAMP = "2025-03-01T09:00:00.000Z"
 # A fixed test key: the store seals every value, and no test may create or read a real key file.
@@ -135,7 +135,7 @@ def plain(path: Path, table: str) -> list[tuple[Any, ...]]:
     """``dump`` with the sealed column opened (ciphertexts differ between runs, contents must not)."""
     import json
 
-    from screening.store._values import decode
+    from screening.store.values import decode
 
     conn = sqlite3.connect(path)
     try:

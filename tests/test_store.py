@@ -126,7 +126,7 @@ def as_version_2(path: Path) -> None:
 def test_every_stored_result_has_its_compact_outcome(store, demo):
     """What a re-score compares with: written with the result, in the same transaction, under the same key."""
     from screening.engine.result import compact_outcome
-    from screening.store._values import decode
+    from screening.store.values import decode
 
     info = store.create_assessment(demo)
     store.record_answer(info.id, "q1", "yes")
@@ -146,9 +146,9 @@ def test_every_stored_result_has_its_compact_outcome(store, demo):
 
 
 def test_a_version_2_store_gets_the_compact_outcome_of_every_result_when_opened(tmp_path, demo):
-    from screening.store._values import canonical, decode
     from screening.store.audit import verify
     from screening.store.crypto import aad, default_keyring
+    from screening.store.values import canonical, decode
 
     path = tmp_path / "v2.db"
     with Store.open(path, create=True) as st:

@@ -33,7 +33,7 @@ from helpers import REPO
 
 from screening import JudgementError, JudgementInput, assess, list_instruments, load_instrument, load_rules
 from screening.content.yamlsafe import load_yaml_file
-from screening.engine._texts import PHRASES
+from screening.engine.phrases import PHRASES
 from screening.engine.result import Result
 from screening.engine.scoring import CompiledInstrument
 from screening.interview._texts import UI

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from ..content.migration import MigrationPlan, Note
 from ..engine.instrument import JudgementInput, Text
 from ..engine.scoring import CompiledInstrument
-from ..referral._evaluate import CompiledRuleSet
+from ..referral import CompiledRuleSet
 from ._score import Outcome
 from ._texts import label, phrase
 
@@ -76,7 +76,7 @@ def reasons_for(
 
 def _band(ci: CompiledInstrument, new: Outcome) -> Iterator[Text]:
     """The band the score fell in (the engine's own sentence), when the score is exact."""
-    from ..engine._texts import phrase as engine_phrase
+    from ..engine.phrases import phrase as engine_phrase
 
     bands = ci.instrument.bands
     index = next((n for n, s in enumerate(ci.instrument.scores) if bands and s.id == bands.score), None)

@@ -1,6 +1,6 @@
 """The records a re-score reads and returns: stored assessments, re-scored ones, failures.
 
-May import: errors, instrument, result, scoring, migration, _score, store._values / stdlib.
+May import: errors, instrument, result, scoring, migration, _score, store.values / stdlib.
 
 Plain data, apart from ``Rescorer`` (``batch``) that makes them: what a caller
 passes in (``StoredAssessment``, also read from JSON Lines) and gets back
@@ -181,7 +181,7 @@ def _nests(value: object) -> bool:
 def pseudonym_ok(case: str) -> bool:
     """A case reference the store would accept: never something shaped like a personnummer."""
     from ..errors import StoreError
-    from ..store._values import check_case_ref
+    from ..store.values import check_case_ref
 
     try:
         check_case_ref(case)

@@ -38,7 +38,7 @@ def render_diff(
     """The diff as text in ``fmt`` (``md``, ``html`` or ``json``) and ``lang`` (``sv`` or ``en``)."""
     if fmt == "json":
         return json.dumps(diff, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    from ..report._render import ReportError, render_template
+    from ..report import ReportError, render_template
 
     if fmt not in ("md", "html"):
         raise ReportError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})", "format")

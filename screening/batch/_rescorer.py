@@ -23,7 +23,7 @@ from ..content.migration import MigrationPlan, Note, plan_migration
 from ..engine.instrument import JudgementInput, Text
 from ..engine.scoring import CompiledInstrument
 from ..errors import JudgementError, ScreeningError
-from ..referral._evaluate import CompiledRuleSet
+from ..referral import CompiledRuleSet
 from ._records import CHANGES, Change, Failed, Rescored, StoredAssessment, Unchanged, pseudonym_ok
 from ._score import Outcome, Scorer
 

@@ -29,7 +29,7 @@ from ..engine.instrument import JudgementInput, Text
 from ..engine.result import Result, compact_outcome
 from ..engine.scoring import CompiledInstrument, Evaluation
 from ..errors import AnswerError, JudgementError
-from ..referral._evaluate import CompiledRuleSet
+from ..referral import CompiledRuleSet
 
 __all__ = ["Outcome", "Scorer"]
 

@@ -44,13 +44,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..engine.instrument import JudgementInput
 from ..errors import StoreError
-from ..store._values import (
+from ..store.crypto import Keyring, default_keyring
+from ..store.values import (
     FACT_PREFIX,
     decode,
     open_text,
     reason,
 )
-from ..store.crypto import Keyring, default_keyring
 from ._score import Outcome
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ class Filters:
 class Row(NamedTuple):
     """One derived row to write, as JSON data; ``write_rows`` encodes it (the store's codec seam).
 
-    ``outcome`` is the outcome's JSON text as ``store._values.canonical`` writes it;
+    ``outcome`` is the outcome's JSON text as ``store.values.canonical`` writes it;
     ``result`` is the full ``Result`` (``model_dump(mode="json")``) or ``None``;
     ``result_sha256`` the hash of its canonical ``Result.to_json()`` text.
     """

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
-from ..store._values import OutcomeKeys, canonical, encode, now, outcome_key, reason, seal_text
 from ..store.crypto import Keyring, default_keyring
+from ..store.values import OutcomeKeys, canonical, encode, now, outcome_key, reason, seal_text
 from ._score import Outcome
 from ._store import Row
 

@@ -74,7 +74,7 @@ def verify_cmd(
 ) -> None:
     """Check the audit trail's HMAC chain; name the first record that was edited, deleted or reordered."""
     from ..errors import StoreError
-    from ..store._store import Store
+    from ..store import Store
     from ..store.audit import Checkpoint, verify
 
     against = Checkpoint.parse(checkpoint) if checkpoint is not None else None
@@ -101,8 +101,8 @@ def show_cmd(
 
     from ..errors import StoreError
     from ..report.present import safe_text
+    from ..store import Store, check_case_ref
     from ..store._damage import damage_message, safe_reason
-    from ..store._store import Store, check_case_ref
     from ..store.audit import Event, extract, record_many
 
     check_case_ref(case)
@@ -138,7 +138,7 @@ def delete_cmd(
 ) -> None:
     """Delete every assessment of a case, its answers and results; the audit trail keeps only the pseudonym."""
     from ..errors import StoreError
-    from ..store._store import Store, check_case_ref
+    from ..store import Store, check_case_ref
 
     check_case_ref(case)
     with Store.open(store) as st:
@@ -209,7 +209,7 @@ def key_rotate_cmd(
     a time: a second one while the first runs refuses (the key file's lock).
     """
     from ..errors import StoreError
-    from ..store._store import Store, default_store_path
+    from ..store import Store, default_store_path
     from ..store.crypto import key_file_lock, key_source, load_key_file, reset_default_keyring, write_key_file
 
     kind, path = key_source()

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..engine.instrument import Item
     from ..engine.result import Result
     from ..engine.scoring import CompiledInstrument
-    from ..store._store import AssessmentInfo, Store
+    from ..store import AssessmentInfo, Store
 
 __all__ = ["Revision", "find_case", "revisions", "show_cmd", "stored_report"]
 
@@ -92,7 +92,7 @@ def find_case(st: Store, ref: str, instrument: str | None) -> AssessmentInfo:
         StoreError: none, or several and no ``instrument`` to choose by.
     """
     from ..errors import StoreError
-    from ..store._store import check_case_ref
+    from ..store import check_case_ref
 
     check_case_ref(ref)
     found = [a for a in st.find(ref) if instrument is None or a.instrument_id == instrument]
@@ -153,7 +153,7 @@ def show_cmd(
 ) -> None:
     """Visa en bedömning: svar, uppgifter, resultat och historik. / Show one assessment in words."""
     from ..settings import setting
-    from ..store._store import Store, check_case_ref
+    from ..store import Store, check_case_ref
 
     words = lang.value if lang is not None else setting("lang") or "sv"
     check_case_ref(ref)  # a personnummer is refused before anything is opened
@@ -173,7 +173,7 @@ def show_cmd(
 
 def _no_personnummer(line: str, lang: str) -> str:
     """Every personnummer-shaped run in a line (a free-text answer, a rationale) masked, the rest kept."""
-    from ..engine._pnr import _PERSONNUMMER, looks_like_personnummer
+    from ..engine.pnr import _PERSONNUMMER, looks_like_personnummer
 
     return _PERSONNUMMER.sub(_w("pnr", lang), line) if looks_like_personnummer(line) else line
 
@@ -314,8 +314,8 @@ def stored_report(
 ) -> str:
     """The report of a completed revision's stored result, rendered with its pinned instrument; audited."""
     from ..errors import StoreError
-    from ..report._render import CaseInfo, render_report
-    from ..store._store import Store, check_case_ref
+    from ..report import CaseInfo, render_report
+    from ..store import Store, check_case_ref
 
     check_case_ref(ref)
     with Store.open(store or store_setting()) as st:

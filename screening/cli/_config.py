@@ -54,7 +54,7 @@ def config_cmd(
     if ctx.invoked_subcommand is not None:
         return
     from ..settings import KEYS, effective, settings_path
-    from ..store._store import default_store_path
+    from ..store import default_store_path
 
     words = _lang(lang)
     sv = words == "sv"

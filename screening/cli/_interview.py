@@ -24,8 +24,8 @@ from ._shared import StoreOption
 if TYPE_CHECKING:
     from ..engine.result import Result
     from ..engine.scoring import CompiledInstrument
-    from ..referral._evaluate import CompiledRuleSet
-    from ..store._store import AssessmentInfo, Store
+    from ..referral import CompiledRuleSet
+    from ..store import AssessmentInfo, Store
 
 HomeOption = Annotated[
     Path | None,
@@ -93,7 +93,7 @@ def interview_cmd(
     """
     from ..content.loader import find_instrument, load_instrument_file
     from ..settings import setting
-    from ..store._store import Store, check_case_ref
+    from ..store import Store, check_case_ref
     from ._shared import report_format, store_setting
 
     if not resume and target is None:
@@ -185,7 +185,7 @@ def _run(
 ) -> int:
     """Run the interview in the terminal; return the exit code."""
     from ..errors import InterviewInterrupted
-    from ..interview._run import run_interview
+    from ..interview import run_interview
     from ..interview._terminal import TerminalClosed, TerminalPrompter, hangup_guard
     from ..interview._texts import say
 
@@ -225,7 +225,7 @@ def _write_report(
     from ..interview._texts import say
 
     try:
-        from ..report._render import CaseInfo, render_report
+        from ..report import CaseInfo, render_report
     except ImportError:
         typer.echo(say("report_unavailable", lang), err=True)
         return
@@ -269,7 +269,7 @@ def cases_cmd(
     """List assessments: case reference, instrument, status and dates (never answers)."""
     from ..report._time import display_time  # local time with the zone, as in reports
     from ..settings import setting
-    from ..store._store import Store
+    from ..store import Store
     from ._shared import store_setting, view_zone
 
     if ctx.invoked_subcommand is not None:

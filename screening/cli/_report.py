@@ -89,7 +89,7 @@ def report_cmd(
     it was made with. Settings (`screening config`) give the defaults.
     """
     from ..content.loader import load_instrument
-    from ..report._render import CaseInfo, render_report
+    from ..report import CaseInfo, render_report
     from ..settings import setting
 
     if fmt is None and output is not None and output.suffix and output.suffix.lower() not in SUFFIX_FORMATS:
@@ -145,7 +145,7 @@ def load_result(path: Path) -> Result:
     from pydantic import ValidationError
 
     from ..engine.result import SCHEMA_VERSION, Result
-    from ..report._render import ReportError
+    from ..report import ReportError
 
     try:
         data = path.read_bytes()

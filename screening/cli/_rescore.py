@@ -120,7 +120,7 @@ def rescore_cmd(
             raise typer.BadParameter("no such file", param_hint="--input")
         summary = run_jsonl(input_file, config, jobs=jobs, output=output, limit=limit, chunk=chunk)
     else:
-        from ..store._store import default_store_path
+        from ..store import default_store_path
 
         path = (store or default_store_path()).expanduser()
         summary = run_store(path, config, apply=apply, jobs=jobs, output=output, limit=limit, chunk=chunk)

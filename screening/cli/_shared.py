@@ -63,7 +63,7 @@ def store_setting() -> Path | None:
 
 def view_zone() -> tzinfo | None:
     """The zone times are shown in: the settings' ``timezone``, else the system's (None)."""
-    from ..report._render import local_zone
+    from ..report import local_zone
     from ..settings import setting
 
     return local_zone(setting("timezone"))
@@ -102,7 +102,7 @@ def write_report_file(
     """
     from ..content.loader import load_instrument
     from ..files import write_private
-    from ..report._render import CaseInfo, ReportError, render_report
+    from ..report import CaseInfo, ReportError, render_report
 
     fmt = SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from ..errors import JudgementError
 from ._fast import Summary
-from ._texts import phrase, unknowns
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
+from .phrases import phrase, unknowns
 from .result import (
     Status,
 )

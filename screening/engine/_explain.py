@@ -1,6 +1,6 @@
 """The explanation trace: every step from answers to the final level, in words.
 
-May import: expr, instrument, scoring, result, _texts, engine (types) / stdlib.
+May import: expr, instrument, scoring, result, phrases, engine (types) / stdlib.
 
 Built only for a full ``assess`` (the batch fast path skips it). Each step names
 the item, score, band or rule it is about, in both languages, so a colleague
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._texts import phrase, points, unknowns
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
+from .phrases import phrase, points, unknowns
 from .result import OwnViewResult, TraceStep
 from .scoring import CompiledInstrument, Evaluation
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from .._version import __version__ as ENGINE_VERSION
 from ._decide import Decision, decide
 from ._explain import explain, judgement_discrepancy
-from ._texts import phrase
 from .expr import UNKNOWN
 from .instrument import JudgementInput, Text
+from .phrases import phrase
 from .result import (
     CaseFact,
     Completeness,

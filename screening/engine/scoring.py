@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from ..errors import AnswerError
 from . import expr
 from ._functions import date_interval
-from ._pnr import looks_like_personnummer
 from .checks import score_items, symbols_for
 from .expr import UNKNOWN, Interval
 from .instrument import Instrument, Item
+from .pnr import looks_like_personnummer
 
 __all__ = ["CompiledInstrument", "Evaluation"]
 

@@ -17,13 +17,13 @@ from ..engine.instrument import MAX_RATIONALE, JudgementInput
 from ..engine.result import Result
 from ..errors import AssessmentLocked, JudgementError, StoreError
 from ..report.present import label, result_text
-from ..store._values import now as utc_now
+from ..store.values import now as utc_now
 from ._facts import ask_one_fact, describe_fact, facts_to_ask
 from ._group import ROW_KEY, change_row, describe_row
 from ._texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, in_language
 
 if TYPE_CHECKING:
-    from ..referral._evaluate import CompiledRuleSet
+    from ..referral import CompiledRuleSet
     from ._run import _Flow
 
 __all__ = ["finish"]

@@ -22,7 +22,7 @@ from ._texts import BACK, COMMANDS, ENTER, HELP, HIDE, SKIP, UNKNOWN_KEY, in_lan
 
 if TYPE_CHECKING:
     from ..engine.scoring import CompiledInstrument
-    from ..referral._evaluate import CompiledRuleSet
+    from ..referral import CompiledRuleSet
     from ..referral.rules import FactSpec
     from ._run import _Flow
 

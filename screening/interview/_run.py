@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from ..engine._pnr import looks_like_personnummer
 from ..engine.instrument import Item, Option
+from ..engine.pnr import looks_like_personnummer
 from ..engine.result import Result
 from ..engine.scoring import MAX_TEXT, CompiledInstrument
 from ..errors import AnswerError, AssessmentLocked, InterviewInterrupted, StoreError
 from ..report.present import safe_text
-from ..store._store import Store
+from ..store import Store
 from ._dates import check_date, date_hint
 from ._session import Session, option_keys
 from ._signals import KEEP as _KEEP
@@ -36,7 +36,7 @@ from ._signals import NONE as _NONE
 from ._texts import BACK, COMMANDS, ENTER, HELP, HIDE, QUIT, SKIP, UNKNOWN_KEY, in_language, say
 
 if TYPE_CHECKING:
-    from ..referral._evaluate import CompiledRuleSet
+    from ..referral import CompiledRuleSet
 
 __all__ = ["Outcome", "Prompter", "run_interview"]
 

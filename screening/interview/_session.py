@@ -20,10 +20,10 @@ from ..content.loader import list_instruments, parse_instrument
 from ..engine.instrument import Item, Option, Text
 from ..engine.scoring import CompiledInstrument
 from ..errors import StoreError
-from ..store._store import AssessmentInfo, Store
+from ..store import AssessmentInfo, Store
 
 if TYPE_CHECKING:
-    from ..referral._evaluate import CompiledRuleSet
+    from ..referral import CompiledRuleSet
 
 __all__ = ["Session", "assign_keys", "load_pinned"]
 

@@ -1,6 +1,6 @@
 """Pure referral evaluation: a scored result → recommended services, follow-ups, dates.
 
-May import: errors, expr, instrument, checks, scoring, rules, result, _texts / stdlib.
+May import: errors, expr, instrument, checks, scoring, rules, result, the engine's phrases / stdlib.
 
 Rules are compiled once per instrument version and evaluated on the same
 three-valued environment as the instrument. The safety rules of ``_safety`` are
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..engine import Recommendation, expr
-from ..engine._texts import phrase
 from ..engine.checks import symbols_for
 from ..engine.expr import UNKNOWN, Expression, Interval
 from ..engine.instrument import Text
+from ..engine.phrases import phrase
 from ..engine.result import CaseFact, Fact, FollowUp, Message, Referral, TraceStep
 from ..engine.scoring import CompiledInstrument, Evaluation
 from ..errors import AnswerError

@@ -1,6 +1,6 @@
 """The safety rules every rule set obeys, enforced in code after the tables ran.
 
-May import: expr, result, rules, referral, _texts / stdlib.
+May import: expr, result, rules, referral, the engine's phrases / stdlib.
 
 They live in code, not YAML, because they must hold for every municipality's rule
 set, including one written tomorrow by someone who never read this file. Each adds
@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..engine._texts import phrase
 from ..engine.expr import UNKNOWN
+from ..engine.phrases import phrase
 from ..engine.result import FollowUp, Message, TraceStep
 
 if TYPE_CHECKING:

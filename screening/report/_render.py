@@ -35,7 +35,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .._version import __version__
-from ..engine._pnr import looks_like_personnummer
+from ..engine.pnr import looks_like_personnummer
 from ..engine.result import Result
 from ..engine.scoring import CompiledInstrument
 from ..errors import ScreeningError

@@ -7,7 +7,7 @@ Must not import: content, report, interview, batch, cli. A second backend (Postg
 goes here, beside ``_store``, behind the same ``Store`` methods.
 
 Modules: ``_base``, ``_crypto``, ``_damage``, ``_ddl``, ``_delete``, ``_keys``, ``_lock``,
-``_reads``, ``_schema``, ``_store``, ``_trail``, ``_values``, ``audit``, ``crypto``.
+``_reads``, ``_schema``, ``_store``, ``_trail``, ``audit``, ``crypto``, ``values``.
 
 The names below are those the old ``screening.store`` module exported; they are
 loaded on first use (PEP 562) so importing one module of the package does not

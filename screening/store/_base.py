@@ -1,6 +1,6 @@
 """The store's connection and transactions: locks, ``BEGIN IMMEDIATE … COMMIT`` with audit records, keys.
 
-May import: errors, crypto, audit, _damage, _keys, _lock, _values, _delete / stdlib.
+May import: errors, crypto, audit, _damage, _keys, _lock, values, _delete / stdlib.
 
 Split from ``store.py`` so the assessment methods read as the domain they are,
 and every durability and accountability rule of a write lives in one place
@@ -27,8 +27,8 @@ from ._delete import delete_rows, scrub
 from ._keys import current_is_active, rekey, retire
 from ._lock import AssessmentLock, Identity, probe
 from ._trail import clean_actor
-from ._values import reason
 from .crypto import Keyring, default_keyring, reset_default_keyring
+from .values import reason
 
 __all__ = ["StoreBase"]
 

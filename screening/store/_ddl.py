@@ -16,7 +16,7 @@ __all__ = ["SCHEMA_V1", "SCHEMA_V2", "SCHEMA_V3", "SCHEMA_V4", "sealed_trigger",
 
 
 # Answer, judgement and result values sit in one column per row, written through
-# _values.encode: AES-GCM ciphertext bound to (assessment, field), and from
+# values.encode: AES-GCM ciphertext bound to (assessment, field), and from
 # version 4 on to (assessment, revision, field, result key). Version 1
 # created these tables with plaintext JSON; SCHEMA_V2 adds keys, the audit trail and
 # the triggers, and the upgrade seals the old values (see _keys.seal_plaintext).

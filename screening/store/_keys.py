@@ -1,6 +1,6 @@
 """Which keys a store is sealed with: attaching a keyring, the v1 upgrade, re-encryption, retirement.
 
-May import: errors, crypto, _values / stdlib (sqlite3).
+May import: errors, crypto, values / stdlib (sqlite3).
 
 A store lists the key ids it is sealed with in ``store_keys``; the schema's
 triggers accept a value only under an *active* one. That list is what lets us
@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import StoreError
-from ._values import ResultKey, binding, encode, now, open_legacy, open_text, seal_text
 from .crypto import FORMAT, HEADER, Keyring, default_keyring, record_store, reset_default_keyring
+from .values import ResultKey, binding, encode, now, open_legacy, open_text, seal_text
 
 __all__ = [
     "REKEY_BATCH",

@@ -2,7 +2,7 @@
 audited "view" (see ``_store``'s docstring for why and for the ``_session_*`` path).
 
 May import: errors, the engine's instrument and result, this package's audit, _base
-and _values / stdlib.
+and values / stdlib.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ..engine.result import Result
 from ..errors import StoreError
 from . import audit as _audit
 from ._base import StoreBase
-from ._values import FACT_PREFIX, AssessmentInfo, Status, decode, info_from_row
+from .values import FACT_PREFIX, AssessmentInfo, Status, decode, info_from_row
 
 _T = TypeVar("_T")
 

@@ -1,6 +1,6 @@
 """Open the case store's SQLite file safely: owner-only files, pinned pragmas, schema.
 
-May import: errors, crypto, audit, _ddl, _damage, _keys, _lock, _values /
+May import: errors, crypto, audit, _ddl, _damage, _keys, _lock, values /
 stdlib (sqlite3, os).
 
 Why this is its own module: every durability promise of the store rests on how
@@ -322,7 +322,7 @@ def _upgrade_v1(conn: sqlite3.Connection, keyring: Keyring | None) -> None:
 def _upgrade_v2(conn: sqlite3.Connection, ring: Keyring) -> None:
     """Version 2 → 3: answers clustered by key; the compact outcome table, with a row for every stored result."""
     from . import audit
-    from ._values import OutcomeKeys, insert_outcome, open_legacy
+    from .values import OutcomeKeys, insert_outcome, open_legacy
 
     for statement in v3_statements():
         conn.execute(statement)

@@ -12,7 +12,7 @@ is a new revision that keeps the old one. Results are derived rows keyed by
 everything that produced them and are never written over the answers.
 
 Privacy: every answer, judgement and result value passes through
-``_values.encode``/``decode`` — AES-GCM bound to (assessment, revision,
+``values.encode``/``decode`` — AES-GCM bound to (assessment, revision,
 field, result key) under a key kept outside the database (``crypto``). Every
 write also appends its audit record (``audit``) in the same transaction, so an
 action and its record commit or vanish together; a refused write leaves a
@@ -44,7 +44,8 @@ from . import audit as _audit
 from ._lock import store_path
 from ._reads import StoreReads
 from ._schema import default_store_path, identity_of, open_connection
-from ._values import (
+from .crypto import Keyring
+from .values import (
     FACT_PREFIX,
     AssessmentInfo,
     SavedResult,
@@ -56,8 +57,7 @@ from ._values import (
     nonce_of,
     reseal_revision,
 )
-from ._values import now as _now
-from .crypto import Keyring
+from .values import now as _now
 
 __all__ = [
     "AssessmentInfo",

@@ -1,7 +1,7 @@
 """The audit trail's records and the chain's arithmetic: what an event may say, how a
 record is written down canonically and chained with HMAC-SHA256.
 
-May import: errors, the engine's ``_pnr`` (no personal identity number in a record) /
+May import: errors, the engine's ``pnr`` (no personal identity number in a record) /
 stdlib. ``audit`` writes, reads and verifies the trail with these.
 """
 
@@ -16,7 +16,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
-from ..engine._pnr import looks_like_personnummer
+from ..engine.pnr import looks_like_personnummer
 from ..errors import StoreError
 
 __all__ = ["ACTIONS", "Checkpoint", "Event", "Record", "Verification", "clean_actor", "default_actor"]

@@ -99,7 +99,7 @@ def append(conn: sqlite3.Connection, keyring: Keyring, events: Sequence[Event], 
         StoreError: a malformed event (unknown action, content-like detail).
         sqlite3.Error: the insert failed; the caller's transaction must roll back.
     """
-    from ._values import now
+    from .values import now
 
     if not conn.in_transaction:
         raise StoreError("audit records are appended inside the action's own transaction")
@@ -338,7 +338,7 @@ class _Written:
 
     def compare(self, conn: sqlite3.Connection) -> tuple[int, str] | None:
         """The first record whose value is no longer in the store, and why; ``None`` if all are."""
-        from ._values import nonce_of
+        from .values import nonce_of
 
         slots = {k: v for k, v in self.slots.items() if k[0] not in self.deleted}
         if not slots:

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from ..engine._pnr import looks_like_personnummer
+from ..engine.pnr import looks_like_personnummer
 from ..engine.result import Result, compact_outcome
 from ..errors import StoreError
 from .crypto import HEADER, NONCE_BYTES, Keyring, aad, bind, codec_keyring
