@@ -125,3 +125,20 @@ def test_the_terminal_says_why_the_total_changed_and_counts_the_unknown_own_view
     child.expect_exact("Okända svar: 1 (0 av dem räknas mot instrumentets gräns på 1)")
     _, status = finish(child)
     assert status == 0
+
+
+def test_the_report_counts_every_unknown_answer_shown_as_the_summary_does():
+    """Issue 13, seen 11: 'Okända svar: 0' beside a 'Vet inte' in the printed report as well."""
+    from screening import load_instrument
+    from screening.report import render_report
+
+    ci = load_instrument("freda-farlighet")
+    answers = {key: "no" for key, item in ci.items.items() if item.type == "choice"}
+    answers["calendar"] = []
+    answers["own_view"] = "unknown"  # shown as "Vet inte", but it feeds no score: not counted
+    result = assess(ci, answers)
+    assert result.completeness.unknown == 0 and result.completeness.unknown_answers == ["own_view"]
+    sv = render_report(result, instrument=ci, fmt="txt", lang="sv")
+    en = render_report(result, instrument=ci, fmt="txt", lang="en")
+    assert "Okända svar: 1 (0 av dem räknas mot instrumentets gräns på 3)" in sv
+    assert "Unknown answers: 1 (0 of them count against the instrument's limit of 3)" in en

@@ -208,13 +208,19 @@ def _completeness(r: Result, ci: CompiledInstrument, w: Words, full: bool) -> di
         statement = w.count("completeness_some", c.unknown, limit=c.max_unknown)
     else:
         statement = w("completeness_all")
+    # Every answer shown as unknown is counted, as the interview's summary counts them; the
+    # ones that count against the instrument's limit (they feed a score or a critical rule)
+    # are said apart when they are fewer.
+    shown = [key for key in ci.order if key in set(c.unknown_answers) | set(c.unknown_items)]
+    total = max(len(shown), c.unknown)
     return {
-        "unknown": c.unknown,
+        "unknown": total,
+        "counted": w("unknown_counted", n=c.unknown, limit=c.max_unknown) if total != c.unknown else "",
         "max_unknown": c.max_unknown,
         "complete": c.complete,
         "complete_label": w("yes") if c.complete else w("no"),
         "statement": statement,
-        "unknown_items": [_question(ci, key, w) for key in c.unknown_items] if full else [],
+        "unknown_items": [_question(ci, key, w) for key in shown] if full else [],
         "skipped_items": [_question(ci, key, w) for key in c.skipped_items] if full else [],
     }
 
