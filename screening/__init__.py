@@ -11,6 +11,7 @@ pydantic, the engine, Jinja nor SQLite until a command needs them.
 
 import typing
 
+from ._lazy import exports as _exports
 from ._version import __version__
 from .errors import (
     AnswerError,
@@ -119,17 +120,4 @@ __all__ = [
     "write_private",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(f".{module}", __name__), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'screening' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _exports(__name__, {name: (f".{module}", attr) for name, (module, attr) in _LAZY.items()})

@@ -18,6 +18,8 @@ so importing one module of the package does not load the rest.
 
 import typing
 
+from .._lazy import exports as _exports
+
 if typing.TYPE_CHECKING:
     from ._decide import Decision, allowed_levels, decide, rule_level, summarize
     from ._outcome import Recommendation, Scored, build_result, score
@@ -46,16 +48,4 @@ __all__ = [
     "summarize",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name in _WHERE:
-        import importlib
-
-        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _exports(__name__, {name: (f".{module}", name) for name, module in _WHERE.items()})

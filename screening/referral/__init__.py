@@ -15,6 +15,9 @@ load the rest.
 
 import typing
 
+from .._lazy import exports as _exports
+from .._lazy import from_module as _from_module
+
 if typing.TYPE_CHECKING:
     from ._evaluate import (
         CompiledRuleSet,
@@ -28,16 +31,4 @@ __all__ = [
     "rule_symbols",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name in __all__:
-        import importlib
-
-        value = getattr(importlib.import_module("._evaluate", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _exports(__name__, _from_module("._evaluate", __all__))

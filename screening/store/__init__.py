@@ -16,6 +16,9 @@ load the rest.
 
 import typing
 
+from .._lazy import exports as _exports
+from .._lazy import from_module as _from_module
+
 if typing.TYPE_CHECKING:
     from ._store import (
         AssessmentInfo,
@@ -37,16 +40,4 @@ __all__ = [
     "new_case_ref",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name in __all__:
-        import importlib
-
-        value = getattr(importlib.import_module("._store", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _exports(__name__, _from_module("._store", __all__))
