@@ -6,7 +6,7 @@ cryptography and the stdlib.
 Must not import: content, report, interview, batch, cli. A second backend (PostgreSQL)
 goes here, beside ``_store``, behind the same ``Store`` methods.
 
-Modules: ``_base``, ``_crypto``, ``_damage``, ``_ddl``, ``_delete``, ``_keys``, ``_lock``,
+Modules: ``_accounts``, ``_base``, ``_crypto``, ``_damage``, ``_ddl``, ``_delete``, ``_keys``, ``_lock``,
 ``_reads``, ``_schema``, ``_store``, ``_trail``, ``audit``, ``crypto``, ``values``.
 
 The names below are those the old ``screening.store`` module exported; they are
@@ -20,6 +20,7 @@ from .._lazy import exports as _exports
 from .._lazy import from_module as _from_module
 
 if typing.TYPE_CHECKING:
+    from ._accounts import ROLES, Account, Token
     from ._store import (
         AssessmentInfo,
         SavedResult,
@@ -31,13 +32,20 @@ if typing.TYPE_CHECKING:
     )
 
 __all__ = [
+    "ROLES",
+    "Account",
     "AssessmentInfo",
     "SavedResult",
     "Status",
     "Store",
+    "Token",
     "check_case_ref",
     "default_store_path",
     "new_case_ref",
 ]
 
-__getattr__, __dir__ = _exports(__name__, _from_module("._store", __all__))
+_ACCOUNTS = ["ROLES", "Account", "Token"]
+__getattr__, __dir__ = _exports(
+    __name__,
+    {**_from_module("._store", [n for n in __all__ if n not in _ACCOUNTS]), **_from_module("._accounts", _ACCOUNTS)},
+)

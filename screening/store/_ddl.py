@@ -12,7 +12,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-__all__ = ["SCHEMA_V1", "SCHEMA_V2", "SCHEMA_V3", "SCHEMA_V4", "sealed_trigger", "statements", "v3_statements"]
+__all__ = [
+    "SCHEMA_V1", "SCHEMA_V2", "SCHEMA_V3", "SCHEMA_V4", "SCHEMA_V5", "sealed_trigger", "statements", "v3_statements",
+]
 
 
 # Answer, judgement and result values sit in one column per row, written through
@@ -235,6 +237,47 @@ BEGIN SELECT RAISE(ABORT, 'results are never deleted, except with their assessme
 # as before.
 SCHEMA_V4 = """
 ALTER TABLE audit ADD COLUMN seal BLOB;
+"""
+
+# Version 5: who may use the store through ``screening serve``. Accounts are staff
+# (never clients), so their names are in clear like the assessor; a password is kept
+# only as its Argon2 hash, an API token and a session only as the SHA-256 of the
+# random secret (a copy of the file opens no account). ``case_teams`` says which team
+# an assessment belongs to; it has an ``assessment_id`` column, so deleting the case
+# deletes it too (``_delete``). An assessment without a row (made by the CLI on a
+# laptop) belongs to no team and no server account sees it. ``IF NOT EXISTS``: a store
+# that tests (or a restore) set back to an older version number upgrades again cleanly.
+SCHEMA_V5 = """
+CREATE TABLE IF NOT EXISTS accounts (
+    name           TEXT PRIMARY KEY,
+    role           TEXT NOT NULL CHECK (role IN ('caseworker', 'team_lead', 'auditor', 'admin', 'system')),
+    team           TEXT,
+    password_hash  TEXT,
+    scopes         TEXT NOT NULL DEFAULT '',
+    disabled       INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id             TEXT PRIMARY KEY,
+    account        TEXT NOT NULL REFERENCES accounts (name),
+    token_sha256   BLOB NOT NULL UNIQUE,
+    scopes         TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    revoked_at     TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS sessions (
+    id_sha256      BLOB PRIMARY KEY,
+    account        TEXT NOT NULL REFERENCES accounts (name),
+    csrf           TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    expires_at     TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS case_teams (
+    assessment_id  TEXT PRIMARY KEY REFERENCES assessments (id),
+    team           TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS case_teams_by_team ON case_teams (team);
 """
 
 

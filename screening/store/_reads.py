@@ -58,6 +58,7 @@ class StoreReads(StoreBase):
         status: Status | None = None,
         since: str | None = None,
         until: str | None = None,
+        team: str | None = None,
         batch: int = 500,
     ) -> Iterator[AssessmentInfo]:
         """Stream assessments in creation order, filtered; nothing is loaded all at once.
@@ -74,6 +75,7 @@ class StoreReads(StoreBase):
             ("r.status = ?", status),
             ("a.created_at >= ?", since),
             ("a.created_at < ?", until),
+            ("a.id IN (SELECT assessment_id FROM case_teams WHERE team = ?)", team),
         ):
             if value is not None:
                 where.append(clause)

@@ -57,7 +57,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ._damage import damage_message, safe_reason
-from ._ddl import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, sealed_trigger, statements, v3_statements
+from ._ddl import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, SCHEMA_V5, sealed_trigger, statements, v3_statements
 from ._lock import Identity, check_local, check_single_name, ensure_private_dir, private_umask, store_path
 from .crypto import Keyring, default_keyring
 
@@ -66,7 +66,7 @@ __all__ = [
     "sealed_trigger",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 5000
 
 # Expected value of each pragma after it was set; read back at every connect.
@@ -260,7 +260,8 @@ def _migrate(conn: sqlite3.Connection, path: Path, keyring: Keyring | None, *, u
     Each upgrade runs in one transaction with its data changes, so a store is never
     half upgraded: version 1 → 2 seals every plaintext value under the current key;
     2 → 3 adds the compact outcome of every stored result; 3 → 4 seals every value
-    again bound to its revision and result key. ``open_connection`` runs
+    again bound to its revision and result key; 4 → 5 adds the server's accounts, tokens,
+    sessions and case teams (no data to change). ``open_connection`` runs
     the upgrades that read sealed values only after the key was checked (``upto``).
     """
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -279,7 +280,7 @@ def _migrate(conn: sqlite3.Connection, path: Path, keyring: Keyring | None, *, u
             if conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
                 raise StoreError(f"{path} is an SQLite database but not a screening store")
             for statement in (*statements(SCHEMA_V1), *statements(SCHEMA_V2), *v3_statements(),
-                              *statements(SCHEMA_V4)):
+                              *statements(SCHEMA_V4), *statements(SCHEMA_V5)):
                 conn.execute(statement)
             target = SCHEMA_VERSION
         if target == 1 and upto >= 2:
@@ -293,6 +294,10 @@ def _migrate(conn: sqlite3.Connection, path: Path, keyring: Keyring | None, *, u
             assert keyring is not None, "the 3 → 4 upgrade opens every sealed value: check the key first"
             _upgrade_v3(conn, keyring)
             target = 4
+        if target == 4 and upto >= 5:
+            for statement in statements(SCHEMA_V5):
+                conn.execute(statement)
+            target = 5
         if target > version:
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",

@@ -41,6 +41,7 @@ from ..engine.result import Result
 from ..engine.scoring import CompiledInstrument
 from ..errors import StoreError
 from . import audit as _audit
+from ._accounts import StoreAccounts
 from ._lock import store_path
 from ._reads import StoreReads
 from ._schema import default_store_path, identity_of, open_connection
@@ -71,7 +72,7 @@ __all__ = [
 
 
 
-class Store(StoreReads):
+class Store(StoreReads, StoreAccounts):
     """A case store: open one with ``Store.open(path)`` and use it as a context manager.
 
     One ``Store`` is one SQLite connection; use it from one thread. Several
@@ -129,6 +130,7 @@ class Store(StoreReads):
         assessor: str | None = None,
         lang: str = "sv",
         instrument_path: str | os.PathLike[str] | None = None,
+        team: str | None = None,
     ) -> AssessmentInfo:
         """Start a draft pinned to ``ci`` (by its SHA-256) and return it.
 
@@ -138,6 +140,7 @@ class Store(StoreReads):
             assessor: who interviews (name or staff id).
             lang: ``sv`` or ``en``.
             instrument_path: where the instrument file was read, to find it again on resume.
+            team: the team the case belongs to (the server's; recorded in the same transaction).
 
         Raises:
             StoreError: a bad case reference or language, or the store cannot be written.
@@ -162,6 +165,8 @@ class Store(StoreReads):
                 " created_at) VALUES (?, 1, 'draft', ?, ?, ?)",
                 (aid, inst.version, ci.sha256, now),
             )
+            if team is not None:
+                conn.execute("INSERT INTO case_teams (assessment_id, team) VALUES (?, ?)", (aid, team))
         return self.get(aid)
 
     # ------------------------------------------------------------------ answers

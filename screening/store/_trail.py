@@ -23,7 +23,7 @@ __all__ = ["ACTIONS", "Checkpoint", "Event", "Record", "Verification", "clean_ac
 
 ACTIONS = frozenset({
     "create", "answer", "judge", "complete", "score", "rescore", "correct", "view", "report", "export",
-    "delete", "list", "extract", "rekey", "migrate",
+    "delete", "list", "extract", "rekey", "migrate", "access", "account",
 })
 _WORD = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
