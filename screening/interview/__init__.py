@@ -25,11 +25,17 @@ if typing.TYPE_CHECKING:
         Prompter,
         run_interview,
     )
+    from ._session import Session, load_pinned
 
 __all__ = [
     "Outcome",
     "Prompter",
+    "Session",
+    "load_pinned",
     "run_interview",
 ]
 
-__getattr__, __dir__ = _exports(__name__, _from_module("._run", __all__))
+__getattr__, __dir__ = _exports(__name__, {
+    **_from_module("._run", ["Outcome", "Prompter", "run_interview"]),
+    **_from_module("._session", ["Session", "load_pinned"]),
+})

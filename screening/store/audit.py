@@ -64,6 +64,7 @@ __all__ = [
     "Event",
     "Record",
     "Verification",
+    "accesses",
     "append",
     "checkpoint",
     "default_actor",
@@ -225,6 +226,26 @@ def _rows(conn: sqlite3.Connection, where: str = "", params: tuple[object, ...] 
 def extract(target: _Target | sqlite3.Connection, case_ref: str) -> list[Record]:
     """Every record about one case pseudonym, in order (a log extract; nothing to decrypt)."""
     return list(_rows(_conn_of(target), " WHERE case_ref = ?", (case_ref,)))
+
+
+def accesses(target: _Target | sqlite3.Connection, *, case_ref: str | None = None,
+             actor: str | None = None, limit: int = 10_000) -> list[Record]:
+    """The access log: the server's "access" records (allowed and refused), by case pseudonym and/or actor.
+
+    Newest last, at most ``limit`` (the newest ones). Either filter may be left out;
+    an auditor follows up one case or one person.
+    """
+    where, params = ["action = 'access'"], []
+    if case_ref is not None:
+        where.append("case_ref = ?")
+        params.append(case_ref)
+    if actor is not None:
+        where.append("actor = ?")
+        params.append(actor)
+    conn = _conn_of(target)
+    start = conn.execute("SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM audit WHERE " + " AND ".join(where)
+                         + " ORDER BY seq DESC LIMIT ?)", (*params, limit)).fetchone()[0]
+    return list(_rows(conn, " WHERE " + " AND ".join([*where, "seq >= ?"]), (*params, start)))
 
 
 def checkpoint(target: _Target | sqlite3.Connection) -> Checkpoint:

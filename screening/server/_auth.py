@@ -1,0 +1,115 @@
+"""Who is asking: a session cookie, an API token, or the trusted sign-on header; CSRF and the login limit.
+
+May import: accounts, store, _problems, _stores, _config / fastapi, starlette, stdlib.
+
+Three ways in, tried in this order:
+
+1. ``Authorization: Bearer scr_…`` — a system account's API token (its scopes narrow
+   the role's permissions). No cookie, so no CSRF risk.
+2. The trusted identity header (``ServerConfig.trust_header``, off by default), only
+   from ``trusted_proxies``: an authenticating reverse proxy (the municipality's
+   single sign-on) names the account; the account must exist and be enabled here,
+   so sign-on decides *who*, this store decides *what they may do*. The proxy must
+   strip the header from clients' requests (docs/server.md shows how).
+3. The session cookie from ``POST /api/session`` (built-in accounts): ``Secure``,
+   ``HttpOnly``, ``SameSite=Strict``; every state-changing request must also carry
+   the session's CSRF token (``X-CSRF-Token`` header or a ``csrf`` form field).
+
+Failed sign-ins are limited per (name, address): after ``login_attempts`` failures
+within ``login_window`` seconds further attempts get 429 with ``Retry-After``,
+whether or not the password is right, so a guesser learns nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import secrets
+import threading
+import time
+
+from fastapi import Request
+
+from ..accounts import Principal, principal_for_account, principal_for_session, principal_for_token
+from ._config import ServerConfig
+from ._problems import Problem
+from ._stores import StorePool
+
+__all__ = ["COOKIE", "Authenticator", "LoginLimiter", "client_address"]
+
+COOKIE = "screening_session"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class LoginLimiter:
+    """Failed sign-ins per (name, address) in a sliding window; thread-safe, per process."""
+
+    def __init__(self, attempts: int, window: float) -> None:
+        self.attempts, self.window = attempts, window
+        self._failures: dict[tuple[str, str], collections.deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> collections.deque[float]:
+        failures = self._failures.setdefault(key, collections.deque())
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        return failures
+
+    def check(self, name: str, address: str) -> None:
+        """Raise 429 while (name, address) is over the limit."""
+        now = time.monotonic()
+        with self._lock:
+            failures = self._recent((name.casefold(), address), now)
+            if len(failures) >= self.attempts:
+                wait = int(failures[0] + self.window - now) + 1
+                raise Problem("too-many-attempts", headers={"Retry-After": str(wait)})
+
+    def failed(self, name: str, address: str) -> None:
+        with self._lock:
+            self._recent((name.casefold(), address), time.monotonic()).append(time.monotonic())
+            if len(self._failures) > 10_000:  # forget the oldest keys rather than grow without bound
+                for key in list(self._failures)[:5_000]:
+                    del self._failures[key]
+
+    def succeeded(self, name: str, address: str) -> None:
+        with self._lock:
+            self._failures.pop((name.casefold(), address), None)
+
+
+class Authenticator:
+    """Finds the ``Principal`` of a request, or refuses it (401, or 403 for a failed CSRF check)."""
+
+    def __init__(self, config: ServerConfig, stores: StorePool) -> None:
+        self.config, self.stores = config, stores
+
+    def __call__(self, request: Request) -> Principal:
+        store = self.stores.get()
+        auth = request.headers.get("authorization")
+        if auth is not None:
+            scheme, _, secret = auth.partition(" ")
+            found = principal_for_token(store, secret.strip()) if scheme.lower() == "bearer" else None
+            if found is None:
+                raise Problem("unauthenticated", "the API token is not valid (revoked, or its account disabled)",
+                              headers={"WWW-Authenticate": 'Bearer realm="screening"'})
+            return found
+        header = self.config.trust_header
+        if header and client_address(request) in self.config.trusted_proxies:
+            name = request.headers.get(header)
+            if name is not None:
+                account = store.account(name.strip())
+                if account is None or account.disabled:
+                    raise Problem("unauthenticated", "the signed-on account has no enabled account here")
+                return principal_for_account(account, "header")
+        sid = request.cookies.get(COOKIE)
+        found = principal_for_session(store, sid) if sid else None
+        if found is None:
+            raise Problem("unauthenticated", "sign in first (POST /api/session), or send an API token",
+                          headers={"WWW-Authenticate": 'Bearer realm="screening"'})
+        if request.method not in _SAFE:
+            sent = request.headers.get("x-csrf-token") or getattr(request.state, "csrf_form", None) or ""
+            if not (found.csrf and secrets.compare_digest(sent.encode(), found.csrf.encode())):
+                raise Problem("csrf-failed", "send the session's CSRF token in the X-CSRF-Token header")
+        return found

@@ -1,0 +1,1 @@
+"""Tests of ``screening serve``: the app through httpx's ASGI transport, and a real uvicorn for end-to-end."""

@@ -1,0 +1,38 @@
+"""The server's first promises, end to end through the ASGI transport (the matrix is in test_authz.py)."""
+
+from __future__ import annotations
+
+from .conftest import Site
+
+
+def test_a_caseworker_starts_a_case_and_an_answer_is_stored_before_the_reply(site: Site) -> None:
+    anna = site.client("anna")
+    created = anna.post("/api/cases", json={"instrument": "freda-kortfragor", "case_ref": "K-1"})
+    assert created.status_code == 201, created.text
+    aid, first = created.json()["id"], created.json()["progress"]["next"]
+    answered = anna.put(f"/api/cases/{aid}/answers/{first}", json={"value": "yes"})
+    assert answered.status_code == 200, answered.text
+    from screening.store import Store
+
+    with Store.open(site.store) as st:  # another connection: the answer is committed
+        assert st.answers(aid) == {first: "yes"}
+
+
+def test_a_wrong_answer_is_a_problem_naming_the_item_and_allowed_values_not_the_value(site: Site) -> None:
+    anna = site.client("anna")
+    aid = anna.post("/api/cases", json={"instrument": "freda-kortfragor"}).json()["id"]
+    response = anna.put(f"/api/cases/{aid}/answers/physical_past_year", json={"value": "Anna Svensson 19800101"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "urn:screening:problem:answer-invalid"
+    assert body["item_id"] == "physical_past_year" and "yes" in body["allowed"]
+    assert "Anna" not in response.text and "19800101" not in response.text
+
+
+def test_another_teams_case_is_not_found_and_the_refusal_is_logged(site: Site) -> None:
+    anna = site.client("anna")
+    aid = anna.post("/api/cases", json={"instrument": "freda-kortfragor", "case_ref": "K-2"}).json()["id"]
+    assert site.client("bo").get(f"/api/cases/{aid}").status_code == 404
+    records = site.client("greta").get("/api/audit/access", params={"case": "K-2"}).json()
+    assert [(r["actor"], r["outcome"]) for r in records][-1] == ("bo", "refused")
