@@ -19,7 +19,7 @@ CSRF, the login rate limit), ``_access`` (authorisation and the access log),
 ``_stores`` (one store connection per worker thread), ``_content`` (instruments
 and rule sets, loaded once), ``_models`` (request bodies), ``_stateless``
 (instruments, scoring, validation, reports), ``_cases`` (the case endpoints),
-``_audit_routes`` (the auditor's access log).
+``_audit_routes`` (the auditor's access log), ``_rescore_routes`` (a team lead's dry-run re-score).
 """
 
 import typing

@@ -94,6 +94,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     """
     from ._audit_routes import audit_router
     from ._cases import cases_router
+    from ._rescore_routes import rescore_router
     from ._stateless import stateless_router
 
     config = config or ServerConfig()
@@ -114,6 +115,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(stateless_router(srv))
     app.include_router(cases_router(srv))
     app.include_router(audit_router(srv))
+    app.include_router(rescore_router(srv))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=config.max_body)
     return app
