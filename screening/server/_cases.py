@@ -83,7 +83,6 @@ def cases_router(srv: "Server") -> APIRouter:  # noqa: C901 - one closure per en
         with store.acting_as(who.name):
             found = list(store.list_assessments(team=who.team, status=status))
             _access.log(store, request, who, f"list {len(found)} cases", None, allowed=True)
-        found.sort(key=lambda i: (i.status != "draft", i.created_at), reverse=False)
         drafts = sorted((i for i in found if i.status == "draft"), key=lambda i: i.created_at, reverse=True)
         done = sorted((i for i in found if i.status != "draft"), key=lambda i: i.created_at, reverse=True)
         return [_info(i) for i in (*drafts, *done)]
