@@ -1,10 +1,12 @@
 """The ``screening`` command: a thin typer layer over the library.
 
 May import: everything / typer. Must not be imported by any other part of ``screening``
-(the top of the layers; an HTTP server would sit beside it, not below it).
+(the top of the layers). It may import ``server``, only inside ``screening serve``;
+``server`` never imports it.
 
 Modules: ``_audit``, ``_cases``, ``_config``, ``_core``, ``_help``, ``_help_texts``,
-``_interview``, ``_report``, ``_rescore``, ``_shared``.
+``_interview``, ``_report``, ``_rescore``, ``_serve`` (``screening serve``), ``_shared``,
+``_users`` (``users …`` and ``cases assign``).
 
 This is the only place where exceptions become messages and exit codes:
 ``ScreeningError`` → its located message on stderr and exit 1; usage errors →
@@ -70,6 +72,8 @@ from . import _report  # noqa: E402,F401
 from . import _interview  # noqa: E402,F401
 from . import _cases  # noqa: E402,F401
 from . import _config  # noqa: E402,F401
+from . import _serve  # noqa: E402,F401
+from . import _users  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

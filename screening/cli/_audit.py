@@ -1,4 +1,4 @@
-"""Accountability commands: ``audit verify``/``audit show``, ``cases delete``, ``key show``/``key rotate``.
+"""Accountability: ``audit verify``/``show``/``access``, ``cases delete``, ``key show``/``key rotate``.
 
 May import: the library / typer.
 
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from ..store.crypto import Keyring
 
 audit_app = typer.Typer(
-    name="audit", help="The audit trail: verify it, or show one case's log extract.", no_args_is_help=True,
-    add_completion=False, rich_markup_mode=None,
+    name="audit", help="The audit trail: verify it, show one case's log extract, or the server's access log.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode=None,
 )
 key_app = typer.Typer(
     name="key", help="The encryption key: where it is, and rotation.", no_args_is_help=True,
@@ -124,6 +124,45 @@ def show_cmd(
     header = _t(lang, "Nr|Tid (UTC)|Vem|Åtgärd|Detalj|Utfall", "No|Time (UTC)|Who|Action|Detail|Outcome").split("|")
     rows_text = [(str(r.seq), r.at[:19].replace("T", " "), safe_text(r.actor), r.action, safe_text(r.detail),
                   r.outcome) for r in records]
+    widths = [max(len(row[i]) for row in [header, *rows_text]) for i in range(len(header))]
+    for row in [header, *rows_text]:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@audit_app.command("access")
+def access_cmd(
+    case: Annotated[str | None, typer.Option("--case", metavar="REF", help="Case reference (pseudonym).")] = None,
+    user: Annotated[str | None, typer.Option("--user", metavar="NAME", help="An account's name.")] = None,
+    store: StoreOption = None,
+    fmt: Annotated[ShowFormat, typer.Option("--format", help="text, or json for other systems.")] = ShowFormat.text,
+    lang: LangOption = Lang.sv,
+) -> None:
+    """The server's access log: who opened or was refused a case, when and from where (no answers)."""
+    from ..report.present import safe_text
+    from ..store import Store, check_case_ref
+    from ..store.audit import Event, accesses, record_many
+
+    if case is None and user is None:
+        raise typer.BadParameter(_t(lang, "ange --case REF eller --user NAMN (eller båda)",
+                                    "give --case REF or --user NAME (or both)"), param_hint="--case/--user")
+    if case is not None:
+        check_case_ref(case)
+    with Store.open(store) as st:
+        records = accesses(st, case_ref=case, actor=user)
+        what = f"access log{' of a case' if case else ''}{' of ' + user if user else ''}"
+        record_many(st, [Event("extract", None, what[:200], "ok", case_ref=case)])  # the auditor is audited too
+    if fmt is ShowFormat.json:
+        rows = [{"seq": r.seq, "at": r.at, "actor": r.actor, "assessment": r.assessment, "case": r.case_ref,
+                 "detail": r.detail, "outcome": r.outcome} for r in records]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not records:
+        typer.echo(_t(lang, "Inga åtkomstposter.", "No access records."))
+        return
+    header = _t(lang, "Nr|Tid (UTC)|Vem|Ärende|Detalj|Utfall", "No|Time (UTC)|Who|Case|Detail|Outcome").split("|")
+    outcome = {"allowed": _t(lang, "tillåten", "allowed"), "refused": _t(lang, "nekad", "refused")}
+    rows_text = [(str(r.seq), r.at[:19].replace("T", " "), safe_text(r.actor), safe_text(r.case_ref or "-"),
+                  safe_text(r.detail), outcome.get(r.outcome, r.outcome)) for r in records]
     widths = [max(len(row[i]) for row in [header, *rows_text]) for i in range(len(header))]
     for row in [header, *rows_text]:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

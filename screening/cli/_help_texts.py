@@ -282,10 +282,15 @@ TEXTS: dict[str, tuple[str, str | None]] = {
     "sv eller/or en.": ("sv eller en.", "sv or en."),
     "Content directory; default bundled.": ("Innehållskatalog; standard det medföljande.", None),
     # audit, key
-    "The audit trail: verify it, or show one case's log extract.": (
-        "Granskningsloggen: kontrollera den, eller visa ett ärendes loggutdrag.",
+    "The audit trail: verify it, show one case's log extract, or the server's access log.": (
+        "Granskningsloggen: kontrollera den, visa ett ärendes loggutdrag eller serverns åtkomstlogg.",
         None,
     ),
+    "The server's access log: who opened or was refused a case, when and from where (no answers).": (
+        "Serverns åtkomstlogg: vem som öppnade eller nekades ett ärende, när och varifrån (inga svar).",
+        None,
+    ),
+    "An account's name.": ("Ett kontos namn.", None),
     "Check the audit trail's HMAC chain; name the first record that was edited, deleted or reordered.": (
         "Kontrollera granskningsloggens HMAC-kedja; namnge den första posten som ändrats, raderats eller flyttats.",
         None,
@@ -334,6 +339,84 @@ TEXTS: dict[str, tuple[str, str | None]] = {
         "Säg vad som skulle krypteras om (värden per tabell); ändra ingenting.",
         None,
     ),
+    # serve, users, cases assign
+    "Serve the HTTP API (JSON, OpenAPI at /openapi.json) over the case store; see docs/server.md.": (
+        "Kör HTTP-gränssnittet (JSON, OpenAPI på /openapi.json) över ärendelagret; se docs/server.md.",
+        None,
+    ),
+    "Address to listen on; default this machine only.": ("Adress att lyssna på; standard bara den här datorn.", None),
+    "Port to listen on (0: any free one).": ("Port att lyssna på (0: valfri ledig).", None),
+    "Referral rule set: default, none, or a rule set id or path.": (
+        "Regeluppsättning för insatser: default, none, eller en regeluppsättnings id eller sökväg.",
+        None,
+    ),
+    "Accept the signed-in account's name in this header (e.g. X-Remote-User) from a trusted proxy; off by default.": (
+        ("Godta den inloggades kontonamn i den här rubriken (t.ex. X-Remote-User) från en betrodd proxy; "
+        "av som standard."),
+        None,
+    ),
+    "Address of the reverse proxy the header is accepted from (repeatable); default 127.0.0.1 and ::1.": (
+        "Adressen till den omvända proxy som rubriken godtas från (kan upprepas); standard 127.0.0.1 och ::1.",
+        None,
+    ),
+    "Largest request body in bytes (413 above).": ("Största tillåtna anropskropp i byte (413 över det).", None),
+    "Session cookies without Secure, for plain HTTP on this machine only (tests).": (
+        "Inloggningskakor utan Secure, för okrypterad HTTP på den här datorn (tester).",
+        None,
+    ),
+    "The server's accounts and API tokens (screening serve).": (
+        "Serverns konton och API-nycklar (screening serve).",
+        None,
+    ),
+    "Add an account; a person gets a password (asked twice), a system account a token later (users token).": (
+        ("Lägg till ett konto; en person får ett lösenord (frågas två gånger), ett systemkonto en API-nyckel "
+        "sedan (users token)."),
+        None,
+    ),
+    "The account's sign-in name.": ("Kontots inloggningsnamn.", None),
+    "caseworker, team_lead, auditor, admin or system.": ("caseworker, team_lead, auditor, admin eller system.", None),
+    "The team whose cases the account works on.": ("Teamet vars ärenden kontot arbetar med.", None),
+    "What a system account's token may do (repeatable): instruments:read, score, validate, report, cases:read, "
+    "cases:write.": (
+        ("Vad ett systemkontos API-nyckel får göra (kan upprepas): instruments:read, score, validate, report, "
+        "cases:read, cases:write."),
+        None,
+    ),
+    "Read the password from the first line of standard input (scripts).": (
+        "Läs lösenordet från första raden på standard in (skript).",
+        None,
+    ),
+    "No password: the person signs in only through the sign-on header.": (
+        "Inget lösenord: personen loggar bara in via inloggningsrubriken.",
+        None,
+    ),
+    "List the accounts: name, role, team, disabled, active tokens (never a password hash).": (
+        "Lista kontona: namn, roll, team, avstängt, aktiva API-nycklar (aldrig ett lösenords hash).",
+        None,
+    ),
+    "Disable an account: it cannot sign in, its sessions end and its tokens stop working.": (
+        "Stäng av ett konto: det kan inte logga in, dess inloggningar avslutas och dess API-nycklar slutar gälla.",
+        None,
+    ),
+    "Enable a disabled account again.": ("Aktivera ett avstängt konto igen.", None),
+    "Set a person's password (asked twice); the account's open sessions end.": (
+        "Sätt en persons lösenord (frågas två gånger); kontots öppna inloggningar avslutas.",
+        None,
+    ),
+    "Make an API token for a system account and print it once (the store keeps only its hash).": (
+        "Skapa en API-nyckel för ett systemkonto och skriv ut den en gång (lagret sparar bara dess hash).",
+        None,
+    ),
+    "Revoke an API token at once; requests with it get 401 from then on.": (
+        "Återkalla en API-nyckel direkt; anrop med den får 401 från och med nu.",
+        None,
+    ),
+    "The token's id (users token printed it).": ("Nyckelns id (users token skrev ut det).", None),
+    "Give a case made at a terminal to a team, so the team can open it through the server.": (
+        "Ge ett ärende som gjorts i terminalen till ett team, så att teamet kan öppna det via servern.",
+        None,
+    ),
+    "The team that takes the case over.": ("Teamet som tar över ärendet.", None),
     # config
     "Visa inställningarna och var de kommer ifrån; `config set NYCKEL VÄRDE` ändrar. / Show the settings and "
     "where each comes from; `config set KEY VALUE` changes one.": (

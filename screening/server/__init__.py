@@ -4,7 +4,7 @@ May import: the library façades (``api``, ``accounts``, ``assessment``, ``fhir`
 ``validate``), ``interview`` (the session, not the terminal), ``store``,
 ``report``, ``batch``, ``content``, ``engine``, ``errors`` / fastapi, starlette,
 uvicorn (only to serve), the stdlib.
-Must not import: ``cli`` (and ``cli`` must not import this package).
+Must not import: ``cli`` (``cli`` imports this package in ``screening serve`` only, the layer above).
 
 It parses, authorises, calls the same functions the CLI calls and renders; no
 domain logic of its own. Every request is authorised against ``accounts.PERMISSIONS``
