@@ -96,6 +96,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     from ._cases import cases_router
     from ._rescore_routes import rescore_router
     from ._stateless import stateless_router
+    from ._web import web_router
 
     config = config or ServerConfig()
     Store.open(config.store).close()  # fail now, with the store's own message, not on the first request
@@ -115,6 +116,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(stateless_router(srv))
     app.include_router(cases_router(srv))
     app.include_router(audit_router(srv))
+    app.include_router(web_router(srv))  # the web interview's pages and their /web/static files
     app.include_router(rescore_router(srv))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=config.max_body)
