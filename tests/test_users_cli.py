@@ -294,3 +294,19 @@ def test_audit_access_shows_who_opened_a_case_and_is_itself_logged(
     with Store.open(db) as st:
         extracts = st.connection.execute("SELECT count(*) FROM audit WHERE action = 'extract'").fetchone()[0]
     assert extracts == 4  # each read of the access log is itself a record
+
+
+def test_help_of_the_new_commands_loads_no_server_library() -> None:
+    """``screening --help`` stays light: fastapi, uvicorn and argon2 load only inside the commands that use them."""
+    import subprocess
+    import sys
+
+    from helpers import REPO
+
+    code = ("import sys; from screening.cli import run; [run(a) for a in (['--help'], ['serve', '--help'], "
+            "['users', 'add', '--help'], ['audit', 'access', '--help'])]; print(sorted(sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                          env={**child_env(), "PYTHONPATH": str(REPO)}, timeout=120)
+    loaded = proc.stdout.strip().splitlines()[-1]
+    for heavy in ("'fastapi'", "'uvicorn'", "'argon2'", "'starlette'", "'screening.server'"):
+        assert heavy not in loaded, heavy
