@@ -42,13 +42,30 @@ class Site:
         return api
 
 
+_HASHES: list[str] = []
+
+
+def password_hash() -> str:
+    """The fixture password's Argon2id hash, made once per run with small cost parameters.
+
+    Signing in still runs argon2's real ``verify`` (it reads the parameters from the
+    hash); at the library's default cost one hash or check takes ~0.5 s on a loaded
+    machine, and every site and every sign-in of the server tests paid it.
+    """
+    if not _HASHES:
+        from argon2 import PasswordHasher
+
+        _HASHES.append(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD))
+    return _HASHES[0]
+
+
 def make_store(path: Path) -> dict[str, str]:
     from screening.accounts import SYSTEM_SCOPES, add_user, issue_token
     from screening.store import Store
 
     with Store.open(path, create=True) as st:
         for name, (role, team) in PEOPLE.items():
-            add_user(st, name, role, team=team, password=PASSWORD)
+            st.add_account(name, role, team=team, password_hash=password_hash())
         add_user(st, "sys", "system", team="a", scopes=SYSTEM_SCOPES)
         add_user(st, "sysread", "system", team="a", scopes=frozenset({"cases:read"}))
         return {"sys": issue_token(st, "sys"), "sysread": issue_token(st, "sysread")}
