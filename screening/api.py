@@ -126,14 +126,15 @@ def judgement_input(
 
 
 def _acknowledgements(ci: CompiledInstrument, given: Mapping[str, str]) -> dict[str, str]:
-    """Reasons per critical rule, checked: a known rule, a reason of bounded length (never echoed)."""
+    """Reasons per critical rule, checked: a known rule, a reason of bounded length (neither echoed)."""
     rules = {critical.id for critical in ci.instrument.critical}
     out: dict[str, str] = {}
     for rule, reason in given.items():
         if rule not in rules:
             known = ", ".join(sorted(rules)) or "–"
-            raise JudgementError(f"Ingen kritisk regel {rule[:64]!r} (finns: {known}). / "
-                                 f"No critical rule {rule[:64]!r} (there are: {known}).")
+            # The key is the caller's text (over HTTP: anything), so it is not echoed.
+            raise JudgementError(f"En kvittering nämner en kritisk regel som inte finns (finns: {known}). / "
+                                 f"An acknowledgement names a critical rule that does not exist (there are: {known}).")
         text = reason.strip() if isinstance(reason, str) else ""
         if not text or len(text) > MAX_RATIONALE:
             raise JudgementError(

@@ -1,6 +1,6 @@
 """Authorisation against the role's permissions and the case's team, and the access log.
 
-May import: accounts, store, errors, _problems, _auth / fastapi, stdlib.
+May import: accounts, engine (``pnr``), store, errors, _problems, _auth / fastapi, stdlib.
 
 Every request that touches a case goes through ``case``: it finds the case, checks
 the permission and the team, and writes one "access" record to the audit trail —
@@ -13,9 +13,12 @@ team's case is a 403.
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Request
 
 from ..accounts import Principal
+from ..engine.pnr import looks_like_personnummer
 from ..errors import StoreError
 from ..store import AssessmentInfo, Store
 from ._auth import client_address
@@ -26,7 +29,14 @@ __all__ = ["case", "log", "require"]
 
 def log(store: Store, request: Request, who: Principal, what: str, assessment_id: str | None, *,
         allowed: bool) -> None:
-    """Write one "access" record (ids, role, team, action and address; never content)."""
+    """Write one "access" record (ids, role, team, action and address; never content).
+
+    ``what`` may hold an id from the URL (an item or fact name), which is the
+    client's text: one shaped like a personnummer is masked, so the record is still
+    written (the audit trail refuses such a detail, and the request with it).
+    """
+    if looks_like_personnummer(what):
+        what = re.sub(r"[0-9]", "#", what)
     detail = f"{what} by {who.role} of {who.team or '-'} via {who.via} from {client_address(request)[:64]}"
     with store.acting_as(who.name):
         store.audit("access", assessment_id, detail=detail[:200], outcome="allowed" if allowed else "refused")

@@ -27,7 +27,7 @@ from ..store import AssessmentInfo, Store
 from ..store.values import now
 from . import _access
 from ._models import AnswerBody, FactBody, JudgementBody, NewCase
-from ._problems import Problem
+from ._problems import Problem, safe_id
 from ._stateless import report_response, result_response
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def cases_router(srv: "Server") -> APIRouter:  # noqa: C901 - one closure per en
         with store.acting_as(who.name):
             session = session_of(store, info)
             if item_id not in session.ci.items:
-                raise Problem("not-found", f"the instrument has no item {item_id[:40]!r}")
+                raise Problem("not-found", f"the instrument has no item {safe_id(item_id, '(that id)')!r}")
             session.record(item_id, body.value, partial=body.partial)
             return case_view(srv, store, store.get(aid))
 
@@ -138,7 +138,7 @@ def cases_router(srv: "Server") -> APIRouter:  # noqa: C901 - one closure per en
         store, info = open_case(request, who, "cases:write", aid, f"set fact {name[:40]}")
         rules = srv.content.rules
         if rules is None or name not in rules.ruleset.facts:
-            raise Problem("not-found", f"the rule set declares no case fact {name[:40]!r}")
+            raise Problem("not-found", f"the rule set declares no case fact {safe_id(name, '(that name)')!r}")
         with store.acting_as(who.name):
             session_of(store, info).record_fact(rules, name, body.value)
             return case_view(srv, store, info)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
@@ -22,9 +23,10 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from ..engine.pnr import looks_like_personnummer
 from ..errors import AnswerError, AssessmentLocked, JudgementError, ScreeningError, SpecError, StoreError
 
-__all__ = ["KINDS", "Problem", "install", "problem_response"]
+__all__ = ["KINDS", "Problem", "install", "problem_response", "safe_id"]
 
 _log = logging.getLogger("screening.server")
 _numbers = itertools.count(1)
@@ -100,6 +102,23 @@ def _from_library(request: Request, exc: ScreeningError) -> JSONResponse:
     return problem_response(request, "request-invalid", str(exc))
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+
+
+def safe_id(text: str, instead: str = "(a key that is not a field)") -> str:
+    """An id the client sent, as an error may show it: echoed only when it is shaped like an id.
+
+    The keys of an unknown field (or of an answers or facts mapping) and the ids in a
+    URL are the client's text, which may be a name or a personnummer; the same
+    words as the engine uses for an answer key that is not an item id.
+    """
+    return text if _NAME.fullmatch(text) and not looks_like_personnummer(text) else instead
+
+
+def _safe_loc(part: object) -> str:
+    return str(part) if isinstance(part, int) else safe_id(str(part))
+
+
 def install(app: FastAPI) -> None:
     """Turn every exception the app can meet into a problem response."""
 
@@ -114,7 +133,8 @@ def install(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         # Where and what, never the input: a body holds answers.
-        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()]
+        errors = [{"loc": [_safe_loc(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+                  for e in exc.errors()]
         first = errors[0] if errors else {"loc": [], "msg": ""}
         detail = f"{'.'.join(first['loc'])}: {first['msg']}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1
                                                                  else "")
