@@ -49,6 +49,7 @@ class Served:
         self.env["PYTHONPATH"] = str(REPO)
 
     def start(self, *extra: str) -> str:
+        self.stop()
         self.runs += 1
         out = (self.logs / f"stdout{self.runs}").open("wb")
         err_path = self.logs / f"stderr{self.runs}"
@@ -61,11 +62,12 @@ class Served:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the port it chose, then readiness: both polled
             assert self.proc.poll() is None, err_path.read_text(encoding="utf-8")
-            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", err_path.read_text(encoding="utf-8"))
+            found = re.search(r"listening on http://[^:\s]+:(\d+)", err_path.read_text(encoding="utf-8"))
             if found:
+                url = f"http://127.0.0.1:{found[1]}"
                 try:
-                    if httpx.get(found[1] + "/api/me", timeout=5).status_code == 401:
-                        self.url = found[1]
+                    if httpx.get(url + "/api/me", timeout=5).status_code == 401:
+                        self.url = url
                         return self.url
                 except httpx.TransportError:
                     pass
@@ -255,3 +257,31 @@ def test_a_missing_store_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "no case store" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_the_sign_on_header_is_believed_only_from_a_trusted_proxy(served: tuple[Served, dict[str, str]]) -> None:
+    server, _ = served
+    url = server.start("--trust-header", "X-Remote-User")  # the proxy is this machine (the default)
+    me = httpx.get(url + "/api/me", headers={"X-Remote-User": "anna"}, timeout=30)
+    assert me.status_code == 200 and (me.json()["name"], me.json()["via"]) == ("anna", "header")
+    assert httpx.get(url + "/api/me", headers={"X-Remote-User": "nobody"}, timeout=30).status_code == 401
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(30) == 0
+
+    url = server.start("--trust-header", "X-Remote-User", "--trusted-proxy", "192.0.2.10")  # another proxy
+    assert httpx.get(url + "/api/me", headers={"X-Remote-User": "anna"}, timeout=30).status_code == 401
+    url_off = server.start()  # off by default: the header means nothing
+    assert httpx.get(url_off + "/api/me", headers={"X-Remote-User": "anna"}, timeout=30).status_code == 401
+    assert "Varning" not in server.output()  # on loopback there is nothing to warn about
+
+
+def test_beyond_loopback_it_warns_that_tls_is_the_proxys_job(served: tuple[Served, dict[str, str]]) -> None:
+    server, _ = served
+    server.start("--host", "0.0.0.0")
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(30) == 0
+    output = server.output()
+    assert "Varning: 0.0.0.0 nås från andra datorer; TLS sköts av en omvänd proxy" in output
+    assert "Warning: 0.0.0.0 is reachable from other machines; TLS is the reverse proxy's job." in output
