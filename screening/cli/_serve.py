@@ -167,9 +167,13 @@ def serve_cmd(
     server = uvicorn.Server(uvicorn.Config(application, log_config=log_config(), access_log=False,
                                            proxy_headers=False, server_header=False, date_header=True,
                                            lifespan="on", timeout_graceful_shutdown=10))
-    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler it found:
-    # make that one a no-op so a clean stop exits 0 instead of dying by the signal afterwards.
-    previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler it found.
+    # Ours asks uvicorn to stop: a signal before uvicorn took over still stops it, and the re-raised
+    # one after a clean stop does nothing more, so the command exits 0 instead of dying by the signal.
+    def stop(*_: object) -> None:
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.run(sockets=[sock])
     finally:
