@@ -268,6 +268,8 @@ def _report(web: Web, w: W, aid: str) -> Response:
     bar = (f'<nav class="web-bar" aria-label="{w.tr("reports")}"><a href="/web/cases/{aid}/result">'
            f'{w.tr("result")}</a> <a id="quick-exit" class="quick-exit" href="/web/exit">{w.tr("quick_exit")}</a>'
            "</nav>")
+    # The file's own meta policy (inline style only) would block the page's bar; the header below is as strict.
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html, count=1)
     html = html.replace("</head>", '<link rel="stylesheet" href="/web/static/web.css">'
                         '<script src="/web/static/web.js" defer></script></head>', 1)
     html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + bar, html, count=1)
