@@ -110,7 +110,7 @@ def choose(d: Any, ci: Any, item: Any, name: str, value: object) -> None:
         radio(d, name, str(value))
 
 
-def answer_question(d: Any, ci: Any, answers: dict[str, Any]) -> None:
+def answer_question(d: Any, ci: Any, answers: dict[str, Any], before_done: Any = None) -> None:
     item = ci.items[path(d).rsplit("/", 1)[1]]
     value = answers.get(item.id, MISSING)
     if item.type == "group":
@@ -126,6 +126,8 @@ def answer_question(d: Any, ci: Any, answers: dict[str, Any]) -> None:
                     d.find_element(By.ID, f"field-f_{f.id}").send_keys(str(row[f.id]))
             submit(d)
             assert "/row/" not in path(d), d.find_element(By.TAG_NAME, "main").text
+        if before_done is not None:
+            before_done()
         action = "done" if rows else "none" if value == [] else "unknown"
         click_and_wait(d, d.find_element(By.CSS_SELECTOR, f'button[name="action"][value="{action}"]'))
     elif item.type == "choice":
@@ -154,8 +156,8 @@ def check_axe(d: Any, screen: str) -> None:
 
 def shot(d: Any, name: str) -> None:
     DOCS.mkdir(exist_ok=True)
-    height = d.execute_script("return Math.min(document.body.scrollHeight + 20, 1600)")
-    d.set_window_size(1100, max(600, int(height)))
+    height = d.execute_script("return Math.min(document.documentElement.scrollHeight + 140, 1700)")
+    d.set_window_size(1100, max(700, int(height)))
     d.save_screenshot(str(DOCS / f"web-{name}.png"))
     d.set_window_size(1100, 1000)
 
@@ -378,7 +380,6 @@ def test_english_screens_and_the_reports_printed_to_pdf(web_site: WebSite, share
     while "/summary" not in path(d):
         item = ci.items[path(d).rsplit("/", 1)[1]]
         if item.id == "perpetrators":
-            shot(d, "group-en")
             click_and_wait(d, d.find_element(By.CSS_SELECTOR, "a.button"))
             check_axe(d, "group row")
             d.find_element(By.ID, "field-f_pseudonym").send_keys("19900101-1234")
@@ -388,7 +389,8 @@ def test_english_screens_and_the_reports_printed_to_pdf(web_site: WebSite, share
             check_axe(d, "group row with an error")
             shot(d, "row-error-en")
             click_and_wait(d, d.find_element(By.LINK_TEXT, "Cancel"))
-        answer_question(d, ci, answers)
+        answer_question(d, ci, answers, (lambda: shot(d, "group-en")) if item.id == "perpetrators" else None)
+    shot(d, "summary-en")
     click_and_wait(d, d.find_element(By.CSS_SELECTOR, f'a[href$="/web/cases/{aid}/judgement"]'))
     radio(d, "level", judgement.level)
     d.find_element(By.ID, "rationale").send_keys(judgement.rationale)
