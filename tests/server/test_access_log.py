@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_every_case_read_and_write_is_an_access_record_naming_who_what_and_where
     created = anna.post("/api/cases", json={"instrument": INSTRUMENT, "case_ref": "K-77"})
     aid = created.json()["id"]
     seq = last_seq(site.store)
-    steps: list[tuple[Api, str, str, dict[str, object], str]] = [
+    steps: list[tuple[Api, str, str, dict[str, Any], str]] = [
         (anna, "PUT", f"/api/cases/{aid}/facts/age", {"json": {"value": 30}}, "set fact age"),
         *[(anna, "PUT", f"/api/cases/{aid}/answers/{item}", {"json": {"value": value}}, f"answer {item}")
           for item, value in list(all_no().items())[:3]],
@@ -57,7 +58,7 @@ def test_every_case_read_and_write_is_an_access_record_naming_who_what_and_where
         (lena, "DELETE", f"/api/cases/{aid}", {}, "delete the case"),
     ]
     for api, method, url, kwargs, what in steps:
-        response = api.request(method, url, **kwargs)  # type: ignore[arg-type]
+        response = api.request(method, url, **kwargs)
         assert response.status_code < 300, (method, url, response.text)
         actor = "lena" if api is lena else "anna"
         record = _one_access(site, seq, actor)
