@@ -1,4 +1,4 @@
-"""``screening serve``: the HTTP API (and, next, the web interview) for the case systems municipalities run.
+"""``screening serve``: the HTTP API and the web interview for the case systems municipalities run.
 
 May import: the library façades (``api``, ``accounts``, ``assessment``, ``fhir``,
 ``validate``), ``interview`` (the session, not the terminal), ``store``,
@@ -19,7 +19,11 @@ CSRF, the login rate limit), ``_access`` (authorisation and the access log),
 ``_stores`` (one store connection per worker thread), ``_content`` (instruments
 and rule sets, loaded once), ``_models`` (request bodies), ``_stateless``
 (instruments, scoring, validation, reports), ``_cases`` (the case endpoints),
-``_audit_routes`` (the auditor's access log), ``_rescore_routes`` (a team lead's dry-run re-score).
+``_audit_routes`` (the auditor's access log), ``_rescore_routes`` (a team lead's dry-run re-score),
+``_web`` (the web interview's frame: pages, sign-in, case list, quick exit), ``_webtexts``
+(its words in Swedish and English), ``_webforms`` (fields shown and read), ``_webflow``
+(facts and questions), ``_webgroup`` (repeating groups by row), ``_webend`` (summary,
+judgement, completion, result, reports).
 """
 
 import typing
