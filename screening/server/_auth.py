@@ -10,7 +10,12 @@ Three ways in, tried in this order:
    from ``trusted_proxies``: an authenticating reverse proxy (the municipality's
    single sign-on) names the account; the account must exist and be enabled here,
    so sign-on decides *who*, this store decides *what they may do*. The proxy must
-   strip the header from clients' requests (docs/server.md shows how).
+   strip the header from clients' requests (docs/server.md shows how). The browser
+   is signed in to the proxy by the proxy's own cookie, which a page on another
+   site can make it send, and there is no session here to hold a CSRF token: a
+   state-changing request signed on this way is refused when the browser says it
+   came from another site (``Sec-Fetch-Site``, else an ``Origin`` that is not
+   this host). Programs send neither header and are not affected.
 3. The session cookie from ``POST /api/session`` (built-in accounts): ``Secure``,
    ``HttpOnly``, ``SameSite=Strict``; every state-changing request must also carry
    the session's CSRF token (``X-CSRF-Token`` header or a ``csrf`` form field).
@@ -26,6 +31,7 @@ import collections
 import secrets
 import threading
 import time
+from urllib.parse import urlsplit
 
 from fastapi import Request
 
@@ -42,6 +48,17 @@ _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def _cross_site(request: Request) -> bool:
+    """Whether the browser says the request was made by a page of another site (Fetch Metadata, else Origin)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc != request.headers.get("host", "")
 
 
 class LoginLimiter:
@@ -102,6 +119,9 @@ class Authenticator:
                 account = store.account(name.strip())
                 if account is None or account.disabled:
                     raise Problem("unauthenticated", "the signed-on account has no enabled account here")
+                if request.method not in _SAFE and _cross_site(request):
+                    raise Problem("csrf-failed", "a request signed on by the proxy must come from this site's "
+                                                 "own pages")
                 return principal_for_account(account, "header")
         sid = request.cookies.get(COOKIE)
         found = principal_for_session(store, sid) if sid else None

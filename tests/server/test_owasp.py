@@ -281,6 +281,23 @@ def test_the_trusted_header_is_ignored_unless_configured_and_from_a_trusted_prox
     _problem(from_proxy.get("/api/me", headers=header), 401, "unauthenticated")
 
 
+def test_a_page_of_another_site_cannot_make_a_signed_on_browser_change_anything(
+        site_factory: Callable[..., Site]) -> None:
+    """The proxy's sign-on cookie goes along with a cross-site form post; there is no CSRF token to ask for."""
+    trusting = site_factory(trust_header="X-Remote-User")
+    api = Api(trusting.loop, trusting.app, client=("127.0.0.1", 5000))
+    user = {"X-Remote-User": "anna"}
+    before = snapshot(trusting.store)
+    for browser in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                    {"Origin": "https://evil.example"}, {"Origin": "null"}):
+        refused = api.post("/api/cases", json={"instrument": INSTRUMENT}, headers={**user, **browser})
+        _problem(refused, 403, "csrf-failed")
+    assert snapshot(trusting.store) == before
+    assert api.get("/api/cases", headers={**user, "Sec-Fetch-Site": "cross-site"}).status_code == 200  # reads
+    for own in ({"Sec-Fetch-Site": "same-origin"}, {"Origin": "https://testserver"}, {}):  # {}: a program
+        assert api.post("/api/cases", json={"instrument": INSTRUMENT}, headers={**user, **own}).status_code == 201
+
+
 def test_a_disabled_account_and_a_revoked_token_are_refused(site: Site) -> None:
     anna, sys = site.client("anna"), site.client("sys")
     assert anna.get("/api/me").status_code == sys.get("/api/me").status_code == 200
