@@ -310,3 +310,14 @@ def test_help_of_the_new_commands_loads_no_server_library() -> None:
     loaded = proc.stdout.strip().splitlines()[-1]
     for heavy in ("'fastapi'", "'uvicorn'", "'argon2'", "'starlette'", "'screening.server'"):
         assert heavy not in loaded, heavy
+
+
+def test_an_account_for_sign_on_has_no_password_and_cannot_sign_in_with_one(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: Path, loop: Loop) -> None:
+    code, _, err = cli(capsys, monkeypatch, "users", "add", "anna", "--role", "caseworker", "--team", "a",
+                       "--no-password", "--store", str(db), stdin=PASSWORD + "\n")
+    assert code == 0, err
+    with Store.open(db) as st:
+        account = st.account("anna")
+    assert account is not None and account.password_hash is None
+    assert Api(loop, app_of(db)).login("anna", PASSWORD).status_code == 401
