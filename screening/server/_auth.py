@@ -76,20 +76,25 @@ class LoginLimiter:
         return failures
 
     def check(self, name: str, address: str) -> None:
-        """Raise 429 while (name, address) is over the limit."""
+        """Raise 429 while (name, address) is over the limit; otherwise count this attempt as failed.
+
+        The attempt is counted now, before its (slow, Argon2) password check, and taken
+        back by ``succeeded``: counted only at its end, any number of guesses sent at
+        once all passed this check before the first of them failed.
+        """
         now = time.monotonic()
         with self._lock:
             failures = self._recent((name.casefold(), address), now)
             if len(failures) >= self.attempts:
                 wait = int(failures[0] + self.window - now) + 1
                 raise Problem("too-many-attempts", headers={"Retry-After": str(wait)})
-
-    def failed(self, name: str, address: str) -> None:
-        with self._lock:
-            self._recent((name.casefold(), address), time.monotonic()).append(time.monotonic())
+            failures.append(now)
             if len(self._failures) > 10_000:  # forget the oldest keys rather than grow without bound
                 for key in list(self._failures)[:5_000]:
                     del self._failures[key]
+
+    def failed(self, name: str, address: str) -> None:
+        """A failed attempt: already counted by ``check``."""
 
     def succeeded(self, name: str, address: str) -> None:
         with self._lock:

@@ -211,6 +211,26 @@ def test_login_is_rate_limited_per_name_and_address(site_factory: Callable[..., 
     assert other.login("lena", PASSWORD).status_code == 200
 
 
+def test_concurrent_guesses_do_not_get_past_the_limit(site_factory: Callable[..., Site]) -> None:
+    """Every attempt counts from the moment it starts, not when its (slow) password check ends."""
+    import asyncio
+
+    import httpx
+
+    site = site_factory(login_attempts=3)
+
+    async def guess(i: int) -> int:
+        transport = httpx.ASGITransport(app=site.app, client=("10.0.0.5", 6000 + i))
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+            return (await http.post("/api/session", json={"name": "nobody", "password": f"guess {i}"})).status_code
+
+    async def all_at_once() -> list[int]:
+        return await asyncio.gather(*(guess(i) for i in range(12)))
+
+    statuses = site.loop.run(all_at_once())
+    assert sorted(statuses) == [401] * 3 + [429] * 9, statuses
+
+
 def _state_changing(app: Any) -> list[tuple[str, str]]:
     return sorted((m.upper(), p) for p, ms in app.openapi()["paths"].items() for m in ms
                   if p.startswith("/api/") and m.upper() not in ("GET", "HEAD", "OPTIONS")
