@@ -333,6 +333,25 @@ def test_a_disabled_account_and_a_revoked_token_are_refused(site: Site) -> None:
     _problem(sysread.get("/api/me"), 401, "unauthenticated")
 
 
+def test_text_answers_and_the_rationale_are_escaped_in_html_reports(site: Site) -> None:
+    api = site.client("sys")
+    markup = "<script>alert(1)</script><b onmouseover=x>"
+    aid = api.post("/api/cases", json={"instrument": "patriark"}).json()["id"]
+    for item in ("info_sources", "other_considerations"):
+        assert api.put(f"/api/cases/{aid}/answers/{item}", json={"value": markup}).status_code == 200
+    assert api.put(f"/api/cases/{aid}/judgement", json={"level": "low", "rationale": markup}).status_code == 200
+    result = api.post(f"/api/cases/{aid}/complete")
+    assert result.status_code == 200, result.text
+    stored = api.get(f"/api/cases/{aid}/report", params={"format": "html"})
+    rendered = api.post("/api/report", json={"result": result.json(), "format": "html"})
+    for page in (stored, rendered):
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "&lt;script&gt;" in page.text
+        assert "<script" not in page.text and "<b onmouseover" not in page.text
+        assert "script-src" not in page.headers["content-security-policy"]
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
 # ---------------------------------------------------------------------- no personal data in errors or logs
 
 
