@@ -9,6 +9,7 @@ these when their answers live in YAML or JSON files.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from .content.loader import load_instrument
 from .content.rules_loader import find_rules, load_rules_file
 from .content.yamlsafe import load_yaml_file
 from .engine.instrument import MAX_RATIONALE, JudgementInput
+from .engine.pnr import looks_like_personnummer
 from .engine.result import Result
 from .engine.scoring import CompiledInstrument
 from .errors import AnswerError, Issue, JudgementError, SpecError
@@ -125,6 +127,9 @@ def judgement_input(
     return JudgementInput(level=resolve_level(ci, level, lang=lang), rationale=text, acknowledged=reasons)
 
 
+_RULE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+
+
 def _acknowledgements(ci: CompiledInstrument, given: Mapping[str, str]) -> dict[str, str]:
     """Reasons per critical rule, checked: a known rule, a reason of bounded length (neither echoed)."""
     rules = {critical.id for critical in ci.instrument.critical}
@@ -132,7 +137,10 @@ def _acknowledgements(ci: CompiledInstrument, given: Mapping[str, str]) -> dict[
     for rule, reason in given.items():
         if rule not in rules:
             known = ", ".join(sorted(rules)) or "–"
-            # The key is the caller's text (over HTTP: anything), so it is not echoed.
+            # The key is the caller's text (over HTTP: anything): echoed only when shaped like a rule id.
+            if _RULE_ID.fullmatch(rule) and not looks_like_personnummer(rule):
+                raise JudgementError(f"Ingen kritisk regel {rule!r} (finns: {known}). / "
+                                     f"No critical rule {rule!r} (there are: {known}).")
             raise JudgementError(f"En kvittering nämner en kritisk regel som inte finns (finns: {known}). / "
                                  f"An acknowledgement names a critical rule that does not exist (there are: {known}).")
         text = reason.strip() if isinstance(reason, str) else ""
