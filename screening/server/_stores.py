@@ -28,11 +28,13 @@ class StorePool:
         self._local = threading.local()
         self._all: list[Store] = []
         self._lock = threading.Lock()
+        self._gate = threading.RLock()  # one writer of this process at a time (``StoreBase.write_gate``)
 
     def get(self) -> Store:
         store: Store | None = getattr(self._local, "store", None)
         if store is None:
             store = Store.open(self.path, actor="screening-server")
+            store.write_gate = self._gate
             self._local.store = store
             with self._lock:
                 self._all.append(store)

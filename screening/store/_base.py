@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from ..errors import StoreError
 from . import audit as _audit
@@ -31,6 +31,24 @@ from .crypto import Keyring, default_keyring, reset_default_keyring
 from .values import reason
 
 __all__ = ["StoreBase"]
+
+
+class _Gate(Protocol):
+    def acquire(self) -> bool: ...
+    def release(self) -> None: ...
+
+
+class _NoGate:
+    """The default: a ``Store`` used alone needs no queue of its own."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+_NO_GATE = _NoGate()
 
 
 class StoreBase:
@@ -46,6 +64,10 @@ class StoreBase:
         self._given_key = keyring is not None
         self._actor = clean_actor(actor) if actor else _audit.default_actor()
         self._pending: list[_audit.Event] = []
+        # Threads of one process that each hold a ``Store`` on the same file (the server's
+        # worker threads) queue here in order instead of in SQLite's busy handler, which
+        # retries with sleeps and lets a thread starve past the busy timeout under load.
+        self.write_gate: _Gate = _NO_GATE
         # (st_dev, st_ino) of the database when it was opened: a draft lock is taken only
         # while ``path`` still names this database (see ``_lock``); ``None``: unchecked.
         self._identity: Identity | None = None
@@ -115,6 +137,7 @@ class StoreBase:
         saying nothing was saved, so the caller can keep the value in memory and
         offer to try again; a refusal is then recorded as such, in its own transaction.
         """
+        self.write_gate.acquire()
         self._pending = [event] if event is not None else []
         conn = self._conn
         try:
@@ -137,6 +160,7 @@ class StoreBase:
             raise
         finally:
             self._pending = []
+            self.write_gate.release()
 
     def _record_failure(self, outcome: str) -> None:
         """Best effort: a refused or failed action leaves a record too (never more than that)."""
