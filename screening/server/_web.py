@@ -22,6 +22,7 @@ leads to the sign-in page, never to a case (case pages are ``no-store``).
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -78,6 +79,8 @@ class Web:
     def __init__(self, srv: Server) -> None:
         self.srv = srv
         self.static = {name: (web_dir() / "static" / name).read_bytes() for name in _STATIC}
+        # The pages name the files with their content's hash, so a browser may keep them: no request per page.
+        self.version = hashlib.sha256(b"".join(self.static.values())).hexdigest()[:12]
         self._newest: dict[str, CompiledInstrument] | None = None
 
     def instruments(self) -> dict[str, CompiledInstrument]:
@@ -93,7 +96,7 @@ class Web:
         html = _environment().get_template(template).render(
             lang=lang, other_lang=other, other_url=f"{request.url.path}?lang={other}",
             tr=functools.partial(t, lang=lang), user=who.name if who else "", csrf=(who.csrf or "") if who else "",
-            title=title or t("app", lang), **context)
+            title=title or t("app", lang), v=self.version, **context)
         response = HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_CSP})
         if request.query_params.get("lang") in ("sv", "en"):
             response.set_cookie(LANG_COOKIE, lang, samesite="strict", path="/", httponly=True,
@@ -165,7 +168,8 @@ def web_router(srv: Server) -> APIRouter:  # noqa: C901 - one closure per page
     def static(name: str) -> Response:
         if name not in _STATIC:
             raise Problem("not-found")
-        return Response(web.static[name], media_type=_STATIC[name], headers={"Cache-Control": "no-cache"})
+        return Response(web.static[name], media_type=_STATIC[name],
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
     @router.get("/web/signin")
     def signin_page(request: Request) -> Response:

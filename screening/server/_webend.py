@@ -270,8 +270,8 @@ def _report(web: Web, w: W, aid: str) -> Response:
            "</nav>")
     # The file's own meta policy (inline style only) would block the page's bar; the header below is as strict.
     html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html, count=1)
-    html = html.replace("</head>", '<link rel="stylesheet" href="/web/static/web.css">'
-                        '<script src="/web/static/web.js" defer></script></head>', 1)
+    html = html.replace("</head>", f'<link rel="stylesheet" href="/web/static/web.css?v={web.version}">'
+                        f'<script src="/web/static/web.js?v={web.version}" defer></script></head>', 1)
     html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + bar, html, count=1)
     csp = (f"default-src 'none'; style-src 'self' {hashes}; script-src 'self'; img-src 'self' data:; "
            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")

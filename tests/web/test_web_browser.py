@@ -42,7 +42,6 @@ if not AXE.is_file():
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 DOCS = ROOT / "docs"
@@ -55,11 +54,17 @@ def path(d: Any) -> str:
     return urlparse(d.current_url).path
 
 
+def page_loaded(d: Any, before: float) -> bool:
+    """A new document (another ``performance.timeOrigin``) that has finished loading."""
+    return bool(d.execute_script("return document.readyState === 'complete' && performance.timeOrigin !== "
+                                 "arguments[0]", before))
+
+
 def click_and_wait(d: Any, element: Any) -> None:
     """Click something that loads a new page, and wait until the new page is there."""
-    old = d.find_element(By.TAG_NAME, "html")
+    before = d.execute_script("return performance.timeOrigin")
     element.click()
-    WebDriverWait(d, 15).until(ec.staleness_of(old))
+    WebDriverWait(d, 15, poll_frequency=0.01).until(lambda drv: page_loaded(drv, before))
 
 
 def submit(d: Any) -> None:
