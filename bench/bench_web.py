@@ -74,6 +74,7 @@ def server_side(url: str, answers: int) -> None:
             page = http.get(loc).text
             value = "false" if loc.split("?")[0].endswith("/immediate_danger") else "__unknown__"
             data = {"csrf": csrf, "value": value} if 'type="radio"' in page else {"csrf": csrf, "unknown": "1"}
+            data["seen"] = re.search(r'name="seen" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
             loc = http.post(loc.split("?")[0], data=data).headers["location"]
         return loc
 

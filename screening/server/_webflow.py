@@ -26,7 +26,7 @@ from ..interview._facts import DANGER_FACT, describe_fact, facts_to_ask
 from ..interview._session import Session
 from ..store import AssessmentInfo
 from . import _access
-from ._webforms import describe, fact_view, field_view, parse_fact, parse_field, state_tag
+from ._webforms import describe, fact_tag, fact_view, field_view, parse_fact, parse_field, state_tag
 
 if TYPE_CHECKING:
     from ..referral import CompiledRuleSet
@@ -147,7 +147,10 @@ def _fact(web: Web, w: W, aid: str, name: str) -> Response:
     error, status, typed = "", 200, None
     if posting:
         value, error, typed = parse_fact(spec, w.form, w.lang)
-        if not error:
+        stale = w.form.get("seen", "") != fact_tag(case.s, name) and case.s.facts.get(name, _UNSET) != value
+        if not error and stale:  # another tab set it meanwhile: nothing changed, said so
+            status = 409
+        elif not error:
             with w.store.acting_as(w.who.name):
                 case.s.record_fact(case.rules, name, value)
             if ret:
@@ -155,19 +158,24 @@ def _fact(web: Web, w: W, aid: str, name: str) -> Response:
             later = case.facts[case.facts.index(name) + 1:]
             target = f"{case.base}/facts/{later[0]}" if later else url_of(case)
             return RedirectResponse(target + f"?saved_fact={name}", status_code=303)
-        status = 422
+        else:
+            status = 422
     n = case.facts.index(name) + 1
     current = case.s.facts.get(name, _UNSET)
     saved = w.request.query_params.get("saved_fact", "")
     notice = ""
-    if saved in case.facts and saved in case.s.facts:
+    if status == 409:
+        notice = w.tr("stale", answer=describe_fact(spec, current, w.lang) if current is not _UNSET
+                      else w.tr("no_answer"))
+    elif saved in case.facts and saved in case.s.facts:
         saved_spec = case.rules.ruleset.facts[saved]
         notice = w.tr("saved_answer", answer=describe_fact(saved_spec, case.s.facts[saved], w.lang))
     field = fact_view(spec, name, current if current is not _UNSET else None, current is not _UNSET, w.lang,
                       error=error, typed=typed)
     return web.page(w.request, w.lang, "fact.html.j2", who=w.who, status=status, title=field["label"],
                     progress=w.tr("fact_progress", n=n, total=len(case.facts)), intro=w.tr("facts_intro") if n == 1
-                    else "", q=field, notice=notice, ret="summary" if ret else "",
+                    else "", q=field, notice=notice, ret="summary" if ret else "", seen=fact_tag(case.s, name),
+                    notice_role="alert" if status == 409 else "status",
                     previous=f"{case.base}/facts/{case.facts[n - 2]}" if n > 1 else "", **case.common(w))
 
 

@@ -35,7 +35,7 @@ from ._webtexts import t
 if TYPE_CHECKING:
     from ..referral.rules import FactSpec
 
-__all__ = ["OMIT", "W", "describe", "fact_view", "field_view", "parse_fact", "parse_field", "state_tag"]
+__all__ = ["OMIT", "W", "describe", "fact_tag", "fact_view", "field_view", "parse_fact", "parse_field", "state_tag"]
 
 @dataclass
 class W:
@@ -61,6 +61,13 @@ def state_tag(s: Session, item_id: str) -> str:
         return "none"
     text = json.dumps([s.answers[item_id], item_id in s.partial], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def fact_tag(s: Session, name: str) -> str:
+    """The same for a case fact."""
+    if name not in s.facts:
+        return "none"
+    return hashlib.sha256(json.dumps(s.facts[name], default=str).encode()).hexdigest()[:16]
 
 
 def describe(s: Session, item: Item, value: object, lang: str) -> str:

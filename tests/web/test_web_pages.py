@@ -79,6 +79,7 @@ def _facts_done(c: Client, aid: str) -> str:
         name = url.split("/facts/")[1].split("?")[0]
         value = "false" if name == "immediate_danger" else "__unknown__"
         data = {"value": value} if 'type="radio"' in page else {"unknown": "1"}
+        data["seen"] = _seen(page)
         response = c.post(url.split("?")[0], data)
         assert response.status_code == 303, response.text
         url = response.headers["location"]
@@ -136,6 +137,20 @@ def test_an_answer_is_committed_before_the_redirect_and_a_stale_form_changes_not
     # A fresh page may change it (Back, then a new choice on a page loaded now).
     assert anna.post(url, {"seen": _seen(anna.get(url).text), "value": "no"}).status_code == 303
     assert _answers(web[1], aid)[item] == "no"
+
+
+def test_a_fact_set_in_another_tab_is_not_overwritten_by_an_old_form(anna: Client, web: tuple[Any, Path]) -> None:
+    aid = _start(anna)
+    url = f"/web/cases/{aid}/facts/immediate_danger"
+    old = _seen(anna.get(url).text)
+    assert anna.post(url, {"seen": old, "value": "true"}).status_code == 303  # tab 1: yes
+    stale = anna.post(url, {"seen": old, "value": "false"})  # tab 2, loaded before: no
+    assert stale.status_code == 409 and "i ett annat fönster" in stale.text
+    assert "ring 112" in stale.text  # and the danger stays said
+    from screening.store import Store
+
+    with Store.open(web[1]) as st:
+        assert st.facts(aid)["immediate_danger"] is True
 
 
 def test_the_progress_says_when_a_skip_changes_the_total(anna: Client) -> None:
