@@ -235,14 +235,31 @@ def _result(web: Web, w: W, aid: str) -> Response:
     result = _stored(w, case) if case.info.status != "draft" else None
     if result is None:
         return RedirectResponse(f"{case.base}/summary", status_code=303)
-    lang = w.lang
-    referrals: list[dict[str, Any]] = [
-        {"name": r.name.get(lang), "urgency": label("urgency_" + r.urgency, lang), "reason": r.reason.get(lang)}
-        for r in result.referrals]
-    follow = [f"{f.name.get(lang)}: {f.reason.get(lang)}" for f in result.follow_up]
-    return web.page(w.request, lang, "result.html.j2", who=w.who, title=w.tr("result"),
-                    lines=result_text(result, lang).splitlines(), referrals=referrals, follow=follow,
+    return web.page(w.request, w.lang, "result.html.j2", who=w.who, title=w.tr("result"),
+                    blocks=_blocks(result_text(result, w.lang)),
                     notice=w.tr("result_saved") if w.request.query_params.get("done") else "", **case.common(w))
+
+
+def _blocks(text: str) -> list[dict[str, Any]]:
+    """The result's summary text (the terminal's, with its explanation and referrals) as headed lists."""
+    blocks: list[dict[str, Any]] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        bullet = line[2:] if line.startswith("- ") else None
+        numbered = re.match(r"^(\d+)\. (.*)$", line)
+        if bullet is not None or numbered:
+            kind = "ol" if numbered else "ul"
+            item = numbered.group(2) if numbered else bullet
+            if not blocks or blocks[-1]["kind"] != kind:
+                blocks.append({"kind": kind, "items": []})
+            blocks[-1]["items"].append(item)
+        elif line.endswith(":") and len(line) < 80:
+            blocks.append({"kind": "h2", "text": line[:-1]})
+        else:
+            blocks.append({"kind": "p", "text": line})
+    return blocks
 
 
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)

@@ -145,8 +145,6 @@ WEB: dict[str, tuple[str, str]] = {
                       "Once completed, the answers are locked; a correction makes a new revision."),
     "result": ("Resultat", "Result"),
     "result_saved": ("Bedömningen är slutförd och sparad.", "The assessment is completed and saved."),
-    "referrals": ("Rekommenderade kontakter och insatser", "Recommended referrals and actions"),
-    "no_referrals": ("Inga rekommendationer.", "No recommendations."),
     "report_case_file": ("Journalrapporten", "The case-file report"),
     "report_referral": ("Remissrapporten", "The referral report"),
     "reports": ("Rapporter att läsa och skriva ut", "Reports to read and print"),
