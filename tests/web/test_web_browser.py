@@ -418,3 +418,36 @@ def test_english_screens_and_the_reports_printed_to_pdf(web_site: WebSite, share
             level = ci.instrument.levels[[lv.id for lv in ci.instrument.levels].index(judgement.level)]
             assert level.label.get("en").lower() in text.lower()
         d.back()
+
+
+def test_the_keyboard_alone_signs_in_and_answers(web_site: WebSite) -> None:
+    """Tab, arrow keys, space and Enter only: the skip link first, then the quick exit, then the question."""
+    b = new_browser()
+    try:
+        d = b.driver
+        d.get(web_site.url + "/web/signin")
+        body = d.find_element(By.TAG_NAME, "body")
+        body.send_keys(Keys.TAB)
+        assert d.switch_to.active_element.get_attribute("class") == "skip-link"
+        d.switch_to.active_element.send_keys(Keys.TAB)
+        assert d.switch_to.active_element.get_attribute("id") == "quick-exit"
+        d.find_element(By.ID, "name").send_keys("anna", Keys.TAB, PASSWORD)
+        before = d.execute_script("return performance.timeOrigin")
+        d.switch_to.active_element.send_keys(Keys.ENTER)
+        WebDriverWait(d, 15).until(lambda drv: page_loaded(drv, before))
+        assert path(d) == "/web/cases"
+        start_case(b, web_site, "freda-kortfragor", "KEYS1")
+        for _ in range(20):  # to the first radio button of the first fact
+            d.switch_to.active_element.send_keys(Keys.TAB)
+            if d.switch_to.active_element.get_attribute("type") == "radio":
+                break
+        assert d.switch_to.active_element.get_attribute("value") == "true"
+        d.switch_to.active_element.send_keys(Keys.ARROW_DOWN)  # "no" (arrow keys move and select)
+        before = d.execute_script("return performance.timeOrigin")
+        d.switch_to.active_element.send_keys(Keys.ENTER)
+        WebDriverWait(d, 15).until(lambda drv: page_loaded(drv, before))
+        with web_site.store() as st:
+            aid = path(d).split("/")[3]
+            assert st.facts(aid)["immediate_danger"] is False
+    finally:
+        b.quit()
