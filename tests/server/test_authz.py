@@ -10,7 +10,8 @@ another team's case is "not found". So:
 * a permission the role lacks → 403;
 * otherwise 2xx.
 
-For every refused request the store is unchanged (every table but the audit trail and
+Every allowed request on a case leaves one "allowed" access record of it. For every
+refused request the store is unchanged (every table but the audit trail and
 sessions, compared row by row) and an "access" record with outcome ``refused`` names
 the signed-in account (and the case, when one was asked for).
 
@@ -257,6 +258,10 @@ def test_matrix(matrix: Matrix, method: str, template: str) -> None:
             if want is None:
                 if not 200 <= response.status_code < 300:
                     failures.append(f"{cell}, expected 2xx: {response.text[:200]}")
+                if aid is not None:
+                    allowed = [r for r in access_records(matrix.store, who, after=seq) if r.assessment == aid]
+                    if [r.outcome for r in allowed] != ["allowed"]:
+                        failures.append(f"{cell}: not one allowed access record of the case ({allowed})")
                 if method != "GET" and team is not None:
                     del fresh[team]  # an allowed write changed it
                 continue
