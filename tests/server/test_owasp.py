@@ -318,6 +318,16 @@ def test_a_page_of_another_site_cannot_make_a_signed_on_browser_change_anything(
         assert api.post("/api/cases", json={"instrument": INSTRUMENT}, headers={**user, **own}).status_code == 201
 
 
+def test_a_session_ended_by_signing_out_is_refused_afterwards(site: Site) -> None:
+    anna = site.client("anna")
+    cookie = anna.http.cookies.get("screening_session")
+    assert cookie and anna.delete("/api/session").status_code == 204
+    replay = Api(site.loop, site.app)
+    replay.http.cookies.set("screening_session", cookie)
+    _problem(replay.get("/api/me"), 401, "unauthenticated")
+    _problem(Api(site.loop, site.app).get("/api/me", headers={"Authorization": f"Bearer {cookie}"}), 401)
+
+
 def test_a_disabled_account_and_a_revoked_token_are_refused(site: Site) -> None:
     anna, sys = site.client("anna"), site.client("sys")
     assert anna.get("/api/me").status_code == sys.get("/api/me").status_code == 200
