@@ -32,9 +32,11 @@ def log(store: Store, request: Request, who: Principal, what: str, assessment_id
     """Write one "access" record (ids, role, team, action and address; never content).
 
     ``what`` may hold an id from the URL (an item or fact name), which is the
-    client's text: one shaped like a personnummer is masked, so the record is still
-    written (the audit trail refuses such a detail, and the request with it).
+    client's text: control and format characters and anything shaped like a
+    personnummer are masked, so the record is still written (the audit trail
+    refuses such a detail, and with it the request — which then left no record).
     """
+    what = "".join(c if c.isprintable() else "?" for c in what)
     if looks_like_personnummer(what):
         what = re.sub(r"[0-9]", "#", what)
     detail = f"{what} by {who.role} of {who.team or '-'} via {who.via} from {client_address(request)[:64]}"

@@ -93,15 +93,22 @@ def test_a_token_request_names_the_system_account_and_its_way_in(site: Site) -> 
     assert record.detail == f"read the case by system of a via token from {ADDRESS}"
 
 
-def test_an_id_shaped_like_a_personnummer_in_the_url_is_masked_in_the_record_not_refused(site: Site) -> None:
+@pytest.mark.parametrize(("sent", "recorded"), [("19800101-1234", "########-####"), ("a%0Ab", "a?b"),
+                                                ("a%00b", "a?b"), ("a%E2%80%AEb", "a?b"), ("a%C2%85b", "a?b")])
+def test_a_hostile_id_in_the_url_is_masked_in_the_record_not_left_unrecorded(site: Site, sent: str,
+                                                                            recorded: str) -> None:
+    """A personnummer or a control character in a URL id: the audit trail refused the record, and the request."""
     anna = site.client("anna")
     aid = anna.post("/api/cases", json={"instrument": INSTRUMENT}).json()["id"]
-    seq = last_seq(site.store)
-    response = anna.put(f"/api/cases/{aid}/answers/19800101-1234", json={"value": "yes"})
-    assert response.status_code == 404, response.text
-    record = _one_access(site, seq, "anna")
-    assert record.detail.startswith("answer ########-#### by caseworker"), record.detail
-    assert "19800101" not in record.detail
+    foreign = site.client("bo").post("/api/cases", json={"instrument": INSTRUMENT}).json()["id"]
+    for case, status, outcome in ((aid, 404, "allowed"), (foreign, 404, "refused")):
+        for kind, what in (("answers", "answer"), ("facts", "set fact")):
+            seq = last_seq(site.store)
+            response = anna.put(f"/api/cases/{case}/{kind}/{sent}", json={"value": "yes"})
+            assert response.status_code == status, response.text
+            record = _one_access(site, seq, "anna")
+            assert (record.assessment, record.outcome) == (case, outcome)
+            assert record.detail.startswith(f"{what} {recorded} by caseworker"), record.detail
 
 
 def test_the_auditor_filters_by_case_and_by_person_and_the_reading_is_logged(site: Site) -> None:
