@@ -147,7 +147,7 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def new_browser(lang: str = "sv") -> Browser:
+def new_browser(lang: str = "sv", *, javascript: bool = True) -> Browser:
     from selenium.webdriver.chrome.options import Options
 
     profile = Path(tempfile.mkdtemp(prefix="screening-chromium-"))
@@ -157,6 +157,8 @@ def new_browser(lang: str = "sv") -> Browser:
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--window-size=1100,1000", f"--user-data-dir={profile}", f"--lang={lang}"):
         options.add_argument(flag)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(20)
     return Browser(driver, profile)

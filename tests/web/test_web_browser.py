@@ -451,3 +451,31 @@ def test_the_keyboard_alone_signs_in_and_answers(web_site: WebSite) -> None:
             assert st.facts(aid)["immediate_danger"] is False
     finally:
         b.quit()
+
+
+def test_without_javascript_the_interview_and_the_quick_exit_still_work(web_site: WebSite) -> None:
+    b = new_browser(javascript=False)
+    try:
+        d = b.driver
+        sign_in(b, web_site)
+        aid = start_case(b, web_site, "freda-kortfragor", "NOJS1")
+        assert d.execute_script("return 1") == 1  # WebDriver's own scripts still run; the page's do not
+        while "/facts/" in path(d):
+            answer_fact(d)
+        first = path(d)
+        radio(d, "value", "yes")
+        submit(d)
+        assert path(d) != first
+        here = path(d)
+        d.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)  # no script: Esc does nothing here
+        assert path(d) == here
+        click_and_wait(d, d.find_element(By.ID, "quick-exit"))  # a plain link without JavaScript
+        assert path(d) == "/web/exit" and d.title == "Väder i dag"
+        before = d.execute_script("return performance.timeOrigin")
+        d.back()  # the case page was never cached, and the session is over: the sign-in page
+        WebDriverWait(d, 15).until(lambda drv: page_loaded(drv, before))
+        assert path(d) == "/web/signin" and "NOJS1" not in d.page_source
+        with web_site.store() as st:
+            assert {k: v for k, (v, _) in st.answer_rows(aid).items()} == {first.rsplit("/", 1)[1]: "yes"}
+    finally:
+        b.quit()
