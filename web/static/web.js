@@ -3,6 +3,7 @@
 // history, so Back does not lead to it; and it puts the focus on an error summary.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   function leave(event) {
     if (event) { event.preventDefault(); }
     window.location.replace("/web/exit");
