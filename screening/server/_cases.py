@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["case_view", "cases_router"]
 
 _Status = Literal["draft", "completed"]
+#: A revision number as a client may ask for one: bounded, so it fits SQLite's integer (a bigger one was a
+#: 500) and never has the ten or twelve digits the audit trail refuses as a personnummer (a 409).
+_Revision = Annotated[int | None, Query(ge=1, le=99_999)]
 
 
 def _info(info: AssessmentInfo) -> dict[str, Any]:
@@ -112,7 +115,7 @@ def cases_router(srv: "Server") -> APIRouter:  # noqa: C901 - one closure per en
 
     @router.get("/api/cases/{aid}/answers")
     def answers(request: Request, who: Who, aid: str,
-                revision: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+                revision: _Revision = None) -> dict[str, Any]:
         """The answers and case facts of a revision (default: the current one); unknown is ``null``."""
         store, _ = open_case(request, who, "cases:read", aid, "read the answers")
         with store.acting_as(who.name):
@@ -181,7 +184,7 @@ def cases_router(srv: "Server") -> APIRouter:  # noqa: C901 - one closure per en
             return case_view(srv, store, store.get(aid))
 
     @router.get("/api/cases/{aid}/result", response_model=None)
-    def result(request: Request, who: Who, aid: str, revision: Annotated[int | None, Query(ge=1)] = None) \
+    def result(request: Request, who: Who, aid: str, revision: _Revision = None) \
             -> Response:
         """The stored result of a completed revision (default: the current one)."""
         store, _ = open_case(request, who, "cases:read", aid, "read the result")
@@ -196,7 +199,7 @@ def cases_router(srv: "Server") -> APIRouter:  # noqa: C901 - one closure per en
                format: Annotated[Literal["html", "md", "txt"], Query()] = "html",
                lang: Annotated[Literal["sv", "en"], Query()] = "sv",
                profile: Annotated[Literal["case-file", "referral"], Query()] = "case-file",
-               revision: Annotated[int | None, Query(ge=1)] = None) -> Response:
+               revision: _Revision = None) -> Response:
         """The case-file or referral report of the stored result, with the pinned instrument; audited."""
         from ..report import CaseInfo, render_report
 

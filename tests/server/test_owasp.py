@@ -188,6 +188,17 @@ def test_too_many_answers_deep_nesting_and_long_parameters_are_4xx(site: Site) -
         assert long not in response.text
 
 
+def test_a_revision_number_beyond_any_case_is_422_not_500_or_409(site: Site) -> None:
+    """Too big for SQLite's integer was a 500; ten or twelve digits made the audit trail refuse the read (409)."""
+    anna = site.client("anna")
+    aid = make_case(site.store, "a", "completed")
+    for endpoint in ("answers", "result", "report"):
+        for revision in (10**20, 2**63, 198001011234, 0):
+            response = anna.get(f"/api/cases/{aid}/{endpoint}", params={"revision": revision})
+            assert _problem(response, 422, "request-invalid")["detail"].startswith("query.revision"), revision
+        assert anna.get(f"/api/cases/{aid}/{endpoint}", params={"revision": 1}).status_code == 200
+
+
 # ---------------------------------------------------------------------- API2: authentication
 
 
