@@ -478,3 +478,25 @@ def test_without_javascript_the_interview_and_the_quick_exit_still_work(web_site
             assert {k: v for k, (v, _) in st.answer_rows(aid).items()} == {first.rsplit("/", 1)[1]: "yes"}
     finally:
         b.quit()
+
+
+def test_two_tabs_on_one_draft_never_overwrite_each_other_silently(web_site: WebSite, shared: Browser) -> None:
+    d = shared.driver
+    aid = start_case(shared, web_site, "freda-kortfragor", "TABS1")
+    while "/facts/" in path(d):
+        answer_fact(d)
+    question = d.current_url.split("?")[0]
+    first_tab = d.current_window_handle
+    d.switch_to.new_window("tab")
+    d.get(question)
+    radio(d, "value", "yes")
+    submit(d)  # the second tab answers first
+    d.close()
+    d.switch_to.window(first_tab)
+    radio(d, "value", "no")  # the first tab still shows the page from before
+    submit(d)
+    notice = d.find_element(By.CSS_SELECTOR, ".notice").text
+    assert "i ett annat fönster eller en annan flik" in notice and "Ja" in notice
+    check_axe(d, "stale form")
+    with web_site.store() as st:
+        assert st.answer_rows(aid)[question.rsplit("/", 1)[1]][0] == "yes"
