@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from ..accounts import Principal
+from ..errors import StoreError
 from ..store import check_case_ref
 from ..store.audit import Event, accesses, record_many
 from . import _access
@@ -38,7 +39,10 @@ def audit_router(srv: "Server") -> APIRouter:
         if case is None and user is None:
             raise Problem("request-invalid", "give case=REF or user=NAME (or both)")
         if case is not None:
-            check_case_ref(case)
+            try:
+                check_case_ref(case)
+            except StoreError as exc:  # a bad question, not a store that saved nothing (409)
+                raise Problem("request-invalid", f"case: {exc.message}") from None
         records = accesses(store, case_ref=case, actor=user, limit=limit)
         with store.acting_as(who.name):
             record_many(store, [Event("extract", None, f"access log{' of a case' if case else ''}"

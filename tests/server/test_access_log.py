@@ -143,6 +143,9 @@ def test_the_auditor_filters_by_case_and_by_person_and_the_reading_is_logged(sit
                                                 ("greta", None)]
     assert "access log" in extracts[0][2]
     assert greta.get("/api/audit/access").status_code == 422  # a case or a person, never everything
+    bad_ref = greta.get("/api/audit/access", params={"case": "19800101-1234"})  # a question, not a store failure
+    assert (bad_ref.status_code, bad_ref.json()["type"]) == (422, "urn:screening:problem:request-invalid")
+    assert "19800101" not in bad_ref.text
     assert anna.get("/api/audit/access", params={"user": "bo"}).status_code == 403
     with Store.open(site.store) as st:
         assert verify(st).ok
