@@ -62,7 +62,14 @@ def _cross_site(request: Request) -> bool:
 
 
 class LoginLimiter:
-    """Failed sign-ins per (name, address) in a sliding window; thread-safe, per process."""
+    """Failed sign-ins per (name, address) and per address in a sliding window; thread-safe, per process.
+
+    The per-address ceiling (``ADDRESS_FACTOR`` × the per-name limit) stops one address
+    from trying a password against many names. Old keys are forgotten only when they
+    hold no failure inside the window, so flooding the table cannot unlock a name.
+    """
+
+    ADDRESS_FACTOR = 10
 
     def __init__(self, attempts: int, window: float) -> None:
         self.attempts, self.window = attempts, window
@@ -85,12 +92,15 @@ class LoginLimiter:
         now = time.monotonic()
         with self._lock:
             failures = self._recent((name.casefold(), address), now)
-            if len(failures) >= self.attempts:
-                wait = int(failures[0] + self.window - now) + 1
-                raise Problem("too-many-attempts", headers={"Retry-After": str(wait)})
+            everyone = self._recent(("", address), now)  # "" is no name: a name is 1–64 characters
+            for seen, limit in ((failures, self.attempts), (everyone, self.attempts * self.ADDRESS_FACTOR)):
+                if len(seen) >= limit:
+                    wait = int(seen[0] + self.window - now) + 1
+                    raise Problem("too-many-attempts", headers={"Retry-After": str(wait)})
             failures.append(now)
-            if len(self._failures) > 10_000:  # forget the oldest keys rather than grow without bound
-                for key in list(self._failures)[:5_000]:
+            everyone.append(now)
+            if len(self._failures) > 10_000:  # forget keys with nothing left in the window
+                for key in [k for k, v in self._failures.items() if not v or v[-1] <= now - self.window]:
                     del self._failures[key]
 
     def failed(self, name: str, address: str) -> None:
@@ -99,6 +109,9 @@ class LoginLimiter:
     def succeeded(self, name: str, address: str) -> None:
         with self._lock:
             self._failures.pop((name.casefold(), address), None)
+            everyone = self._failures.get(("", address))
+            if everyone:
+                everyone.pop()  # this attempt was not a failure
 
 
 class Authenticator:

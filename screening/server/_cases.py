@@ -76,19 +76,21 @@ def cases_router(srv: "Server") -> APIRouter:  # noqa: C901 - one closure per en
         return Session(store, srv.content.pinned(info), info.id)
 
     @router.get("/api/cases")
-    def list_cases(request: Request, who: Who, status: Annotated[_Status | None, Query()] = None) \
-            -> list[dict[str, Any]]:
-        """The team's assessments, drafts first, newest first within each."""
+    def list_cases(request: Request, who: Who, status: Annotated[_Status | None, Query()] = None,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[dict[str, Any]]:
+        """The team's assessments, drafts first, newest first within each; ``limit`` at a time from ``offset``."""
         store = srv.stores.get()
         _access.require(store, request, who, "cases:read", "list cases")
         if who.team is None:
             return []
         with store.acting_as(who.name):
             found = list(store.list_assessments(team=who.team, status=status))
-            _access.log(store, request, who, f"list {len(found)} cases", None, allowed=True)
+            shown = max(0, min(limit, len(found) - offset))
+            _access.log(store, request, who, f"list {shown} cases", None, allowed=True)
         drafts = sorted((i for i in found if i.status == "draft"), key=lambda i: i.created_at, reverse=True)
         done = sorted((i for i in found if i.status != "draft"), key=lambda i: i.created_at, reverse=True)
-        return [_info(i) for i in (*drafts, *done)]
+        return [_info(i) for i in (*drafts, *done)[offset:offset + limit]]
 
     @router.post("/api/cases", status_code=201)
     def create(request: Request, who: Who, body: NewCase) -> JSONResponse:

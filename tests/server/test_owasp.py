@@ -445,3 +445,25 @@ def test_a_text_answer_with_the_canary_is_scored_and_never_logged(site: Site,
     assert api.get(f"/api/cases/{aid}/answers").json()["answers"]["info_sources"] == CANARY
     logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert caplog.records and "Kanarie" not in logged
+
+
+def test_one_address_trying_many_names_is_stopped_too(site_factory) -> None:
+    """Per name the limit is login_attempts; per address ten times that, whatever the names."""
+    site = site_factory(login_attempts=2)
+    api = site.client()
+    codes = [api.login(f"guess{n}", "wrong password!!").status_code for n in range(21)]
+    assert codes[:20] == [401] * 20
+    assert codes[20] == 429
+    other = site.client(address="10.1.2.3")
+    assert other.login("anna", "wrong password!!").status_code == 401  # another address is not affected
+
+
+def test_the_case_list_is_paged(site) -> None:
+    anna = site.client("anna")
+    for n in range(3):
+        assert anna.post("/api/cases", json={"instrument": "freda-kortfragor", "case_ref": f"P-{n}"}).status_code == 201
+    first = anna.get("/api/cases", params={"limit": 2}).json()
+    rest = anna.get("/api/cases", params={"limit": 2, "offset": 2}).json()
+    assert len(first) == 2 and len(rest) == 1
+    assert {c["case_ref"] for c in first + rest} == {"P-0", "P-1", "P-2"}
+    assert anna.get("/api/cases", params={"limit": 100_000}).status_code == 422
