@@ -208,6 +208,10 @@ def _complete(web: Web, w: W, aid: str) -> Response:
     if case.info.status != "draft":
         return RedirectResponse(f"{case.base}/result", status_code=303)  # a second click: already done
     s = case.s
+    open_count = sum(1 for k in s.visible if k not in s.answers or k in s.partial) + sum(
+        1 for n in case.facts if n not in s.facts)
+    if open_count:  # as in the terminal: every question shown is answered (unknown is an answer) first
+        return _summary(web, w, aid, errors=[w.tr("unanswered_left", n=open_count)], status=422)
     judgement = w.store._session_judgement(aid)
     if s.ci.instrument.judgement.policy == "required" and judgement is None:
         return _summary(web, w, aid, errors=[w.tr("judgement_first")], status=422)

@@ -80,9 +80,10 @@ def sign_in(b: Browser, site: WebSite, name: str = "anna") -> None:
     assert path(d) == "/web/cases"
 
 
-def start_case(b: Browser, site: WebSite, instrument: str, ref: str) -> str:
+def start_case(b: Browser, site: WebSite, instrument: str, ref: str, lang: str = "sv") -> str:
+    """Start an assessment in ``lang`` (the pages' language is the browser's choice, remembered)."""
     d = b.driver
-    d.get(site.url + "/web/cases")
+    d.get(site.url + f"/web/cases?lang={lang}")
     Select(d.find_element(By.ID, "instrument")).select_by_value(instrument)
     d.find_element(By.ID, "case_ref").send_keys(ref)
     submit(d)
@@ -379,7 +380,7 @@ def test_english_screens_and_the_reports_printed_to_pdf(web_site: WebSite, share
     d.get(web_site.url + "/web/cases?lang=en")
     check_axe(d, "case list")
     shot(d, "cases-en")
-    aid = start_case(shared, web_site, "patriark", "PDF1")
+    aid = start_case(shared, web_site, "patriark", "PDF1", "en")
     while "/facts/" in path(d):
         answer_fact(d)
     ci, answers, judgement = vector("patriark")

@@ -235,3 +235,30 @@ def test_every_web_text_exists_in_both_languages_with_the_same_parameters() -> N
         assert sv.strip() and en.strip(), key
         names = [{f for _, f, _, _ in Formatter().parse(text) if f} for text in (sv, en)]
         assert names[0] == names[1], key
+
+
+def test_completion_waits_for_every_question_and_a_required_judgement(anna: Client, web: tuple[Any, Path]) -> None:
+    aid = _start(anna, "freda-farlighet", "W3")
+    url = _facts_done(anna, aid)
+    early = anna.post(f"/web/cases/{aid}/complete", {})
+    assert early.status_code == 422 and "inte besvarade än" in early.text
+    while "/summary" not in url:
+        page = anna.get(url).text
+        values = re.findall(r'type="radio" name="value" id="[^"]+" value="([^"]+)"', page)
+        data = {"seen": _seen(page), **({"action": "none"} if "/calendar" in url else {"value": values[1]})}
+        response = anna.post(url.split("?")[0], data)
+        assert response.status_code == 303, response.text
+        url = response.headers["location"]
+    assert anna.post(f"/web/cases/{aid}/complete", {}).status_code == 422  # the judgement is required here
+    page = anna.get(f"/web/cases/{aid}/judgement").text
+    assert 'value="__none__"' not in page  # required: no "no judgement" choice
+    refused = anna.post(f"/web/cases/{aid}/judgement", {"level": "low", "rationale": ""})
+    assert refused.status_code == 422 and "behöver en motivering" in refused.text
+    assert anna.post(f"/web/cases/{aid}/judgement", {"level": "low", "rationale": "Inget våld"}).status_code == 303
+    done = anna.post(f"/web/cases/{aid}/complete", {})
+    assert done.status_code == 303 and done.headers["location"].endswith("/result?done=1")
+    assert anna.post(f"/web/cases/{aid}/complete", {}).status_code == 303  # a second click: the result again
+    from screening.store import Store
+
+    with Store.open(web[1]) as st:
+        assert st.get(aid).status == "completed" and len(st.results(aid)) == 1
