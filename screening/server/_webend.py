@@ -33,7 +33,7 @@ from ..interview._texts import in_language
 from ..report.present import label, result_text
 from ..store.values import now
 from . import _access
-from ._webflow import Case, Get, open_case
+from ._webflow import Case, Get, open_case, url_of
 from ._webforms import W, describe
 
 if TYPE_CHECKING:
@@ -60,6 +60,10 @@ def end_routes(router: APIRouter, web: Web, get: Get, post: Get) -> None:
     @router.post("/web/cases/{aid}/complete")
     async def complete(request: Request, aid: str) -> Response:
         return await post(request, lambda w: _complete(web, w, aid))
+
+    @router.post("/web/cases/{aid}/correct")
+    async def correct(request: Request, aid: str) -> Response:
+        return await post(request, lambda w: _correct(web, w, aid))
 
     @router.get("/web/cases/{aid}/result")
     async def result(request: Request, aid: str) -> Response:
@@ -120,6 +124,7 @@ def _summary(web: Web, w: W, aid: str, *, errors: list[str] | None = None, statu
         judged = w.tr("judgement_is", level=names.get(existing.level, existing.level), rationale=existing.rationale)
     return web.page(w.request, lang, "summary.html.j2", who=w.who, status=status, title=w.tr("summary"), facts=facts,
                     sections=sections, unanswered=w.tr("unanswered_left", n=open_count) if open_count else "",
+                    resume=url_of(case) if open_count else "",
                     has_judgement=policy != "none", judged=judged, errors=errors or [],
                     notice=w.tr("judgement_saved") if w.request.query_params.get("judged") else "",
                     **case.common(w))
@@ -228,6 +233,16 @@ def _complete(web: Web, w: W, aid: str) -> Response:
     return RedirectResponse(f"{case.base}/result?done=1", status_code=303)
 
 
+def _correct(web: Web, w: W, aid: str) -> Response:
+    """A correction: a new draft revision with the old answers; the completed one is kept (as the API's)."""
+    case = open_case(web, w, aid, write=True, what="start a correction")
+    if case.info.status == "draft":  # a second click: the correction is already open
+        return RedirectResponse(f"{case.base}/summary", status_code=303)
+    with w.store.acting_as(w.who.name):
+        w.store.correct(aid)
+    return RedirectResponse(f"{case.base}/summary", status_code=303)
+
+
 def _stored(w: W, case: Case) -> Result | None:
     with w.store.acting_as(w.who.name):
         stored = w.store.results(case.info.id, None)
@@ -240,7 +255,7 @@ def _result(web: Web, w: W, aid: str) -> Response:
     if result is None:
         return RedirectResponse(f"{case.base}/summary", status_code=303)
     return web.page(w.request, w.lang, "result.html.j2", who=w.who, title=w.tr("result"),
-                    blocks=_blocks(result_text(result, w.lang)),
+                    blocks=_blocks(result_text(result, w.lang)), may_correct=w.who.may("cases:write"),
                     notice=w.tr("result_saved") if w.request.query_params.get("done") else "", **case.common(w))
 
 

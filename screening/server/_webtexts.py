@@ -144,6 +144,11 @@ WEB: dict[str, tuple[str, str]] = {
     "complete_hint": ("När bedömningen är slutförd låses svaren; en rättelse blir en ny version.",
                       "Once completed, the answers are locked; a correction makes a new revision."),
     "result": ("Resultat", "Result"),
+    "to_open": ("Till nästa obesvarade fråga", "To the next unanswered question"),
+    "correct": ("Rätta bedömningen", "Correct the assessment"),
+    "correct_hint": (("En rättelse blir en ny version med svaren som utgångspunkt; den slutförda versionen "
+                     "finns kvar."), ("A correction makes a new revision starting from these answers; the "
+                     "completed revision is kept.")),
     "result_saved": ("Bedömningen är slutförd och sparad.", "The assessment is completed and saved."),
     "report_case_file": ("Journalrapporten", "The case-file report"),
     "report_referral": ("Remissrapporten", "The referral report"),

@@ -262,3 +262,10 @@ def test_completion_waits_for_every_question_and_a_required_judgement(anna: Clie
 
     with Store.open(web[1]) as st:
         assert st.get(aid).status == "completed" and len(st.results(aid)) == 1
+    assert "Rätta bedömningen" in anna.get(f"/web/cases/{aid}/result").text
+    corrected = anna.post(f"/web/cases/{aid}/correct", {})
+    assert corrected.status_code == 303 and corrected.headers["location"].endswith("/summary")
+    assert anna.post(f"/web/cases/{aid}/correct", {}).status_code == 303  # a second click: no third revision
+    with Store.open(web[1]) as st:
+        info = st.get(aid)
+        assert info.status == "draft" and info.revision == 2
