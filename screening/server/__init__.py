@@ -1,4 +1,4 @@
-"""``screening serve``: the HTTP API and the web interview for the case systems municipalities run.
+"""``screening serve``: the HTTP API for the case systems municipalities run, and the web interview for caseworkers.
 
 May import: the library façades (``api``, ``accounts``, ``assessment``, ``fhir``,
 ``validate``), ``interview`` (the session, not the terminal), ``store``,
