@@ -6,7 +6,7 @@ afterwards), resuming after the browser process is killed mid-answer, the quick 
 the Back button, another team's case, a report printed to PDF and read back with
 ``pdftotext``. axe-core (bundled by the ``axe-selenium-python`` package, so no network)
 runs in every screen: no serious or critical violation. The screenshots in the README
-(docs/web-*.png) are written by this run.
+(docs/web-*.png) are written by this run with ``--update-goldens`` (else into a temp dir).
 """
 
 from __future__ import annotations
@@ -160,11 +160,22 @@ def check_axe(d: Any, screen: str) -> None:
     assert not bad, f"{screen}: {bad}"
 
 
+SHOTS: dict[str, Path] = {}
+
+
+@pytest.fixture(autouse=True)
+def _screenshots_to(update_goldens: bool, tmp_path: Path) -> None:
+    """docs/web-*.png are rewritten with ``--update-goldens`` (as docs/report-*.png); otherwise into tmp."""
+    SHOTS["dir"] = DOCS if update_goldens else tmp_path
+
+
 def shot(d: Any, name: str) -> None:
-    DOCS.mkdir(exist_ok=True)
+    folder = SHOTS.get("dir", DOCS)
+    folder.mkdir(exist_ok=True)
     height = d.execute_script("return Math.min(document.documentElement.scrollHeight + 140, 1700)")
     d.set_window_size(1100, max(700, int(height)))
-    d.save_screenshot(str(DOCS / f"web-{name}.png"))
+    d.save_screenshot(str(folder / f"web-{name}.png"))
+    assert (folder / f"web-{name}.png").stat().st_size > 1000
     d.set_window_size(1100, 1000)
 
 
