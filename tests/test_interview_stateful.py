@@ -94,7 +94,9 @@ class InterviewModel(RuleBasedStateMachine):
             assert failing, "only the injected failure may stop a commit"
             return
         assert not failing, "an injected failure must not be acknowledged"
-        self.model[key] = value
+        # A blank text answer is stored as unknown (None), as the instrument's check does: nothing
+        # was said, and a blank must never read as an answer.
+        self.model[key] = None if isinstance(value, str) and not value.strip() else value
         self.session.advance()
 
     @precondition(lambda self: self.session.current() is not None)
