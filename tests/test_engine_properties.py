@@ -259,6 +259,7 @@ def test_the_fast_path_gives_the_full_engines_answer_unknowns_included(data: st.
     floor = None if full.critical_level is None else rank(full, full.critical_level)
     totals = tuple(-1 if s.value is None else s.value for s in full.scores.values())
     assert summarize(ci, base) == (final, full.status, totals, floor)
+    assert full.to_json() == full.to_json_python()  # pydantic's serializer writes the canonical bytes
     event(f"fast path applies: {ci.fast.usable}")
     if ci.fast.usable:
         assert ci.fast.summary(base) == (final, full.status, totals, floor)
