@@ -161,7 +161,7 @@ def near_misses(
     if band is None:
         return []
     level = ci.levels.index(band.level)
-    other = rules.recommend(ci, ev, level, "concluded", True, discrepancy, facts)
+    other = rules.recommend(ci, ev, level, "concluded", True, discrepancy, facts, lean=True)  # names only
     have = {r.service for r in rec.referrals}
     added = [r.name for r in other.referrals if r.service not in have]
     label = ci.instrument.levels[level].label

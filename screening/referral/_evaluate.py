@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from ..engine import Recommendation, expr
 from ..engine.checks import symbols_for
@@ -24,10 +23,9 @@ from ..engine.instrument import Text
 from ..engine.phrases import phrase
 from ..engine.result import CaseFact, Fact, FollowUp, Message, Referral, TraceStep
 from ..engine.scoring import CompiledInstrument, Evaluation
-from ..errors import AnswerError
 from ._memo import ReferralMemo, build_memo, no_hit
 from ._safety import GENDER_FACT, apply_safety_rules
-from ._words import fact_text, facts_read
+from ._words import case_facts, check_facts, facts_read
 from .rules import URGENCIES, Catalogue, FactSpec, Rule, RuleSet, Table
 
 __all__ = ["CompiledRuleSet", "Recommendation", "rule_symbols"]
@@ -88,6 +86,9 @@ class CompiledRuleSet:
         # A rule's referrals without facts, for lean recommendations: frozen, so shared.
         # Keyed by the rule object's id: the rule set holds its rules as long as this lives.
         self._lean: dict[int, list[Referral]] = {}
+        self._built: dict[tuple[object, ...], list[Referral | TraceStep]] = {}  # the same, with facts
+        self._safety: dict[tuple[str, str, str, str], tuple[Referral, TraceStep]] = {}
+        self._case_facts: dict[tuple[object, ...], CaseFact] = {}
 
     def tables_for(self, ci: CompiledInstrument) -> tuple[CompiledTable, ...]:
         """The tables that apply to ``ci``, compiled against its symbols (cached)."""
@@ -142,27 +143,7 @@ class CompiledRuleSet:
 
     def check_facts(self, facts: Mapping[str, object]) -> dict[str, object]:
         """Validate caller-supplied case facts against their declarations."""
-        clean: dict[str, object] = {}
-        for name, value in facts.items():
-            spec = self.ruleset.facts.get(name)
-            if spec is None:
-                raise AnswerError(str(name)[:64], "no such case fact", sorted(self.ruleset.facts))
-            if value is None:
-                continue
-            if spec.type == "bool" and isinstance(value, bool):
-                clean[name] = value
-            elif spec.type == "int" and type(value) is int and spec.min is not None and spec.max is not None:
-                if not spec.min <= value <= spec.max:
-                    raise AnswerError(name, "case fact out of range", (f"{spec.min}–{spec.max}",))
-                clean[name] = value
-            elif spec.type == "choice" and isinstance(value, str) and value in (spec.values or ()):
-                clean[name] = value
-            else:
-                allowed = (
-                    ("true", "false") if spec.type == "bool" else tuple(spec.values or (f"{spec.min}–{spec.max}",))
-                )
-                raise AnswerError(name, "case fact not allowed", allowed)
-        return clean
+        return check_facts(self.ruleset, facts)
 
     # ---------------------------------------------------------------- evaluation
 
@@ -243,9 +224,28 @@ class CompiledRuleSet:
                 ]
             rec.referrals.extend(lean_referrals)
             return
-        facts = facts_read(ci, self.ruleset, cond.names, env)
-        for service_id in rule.refer:
-            rec.referrals.append(self.referral(service_id, rule.id, rule.urgency, rule.reason, facts))
+        # A rule's referrals depend only on the values it read (and the instrument's words
+        # for them): built once per distinct read, like the instrument's own trace steps.
+        try:
+            seen: tuple[object, ...] | None = (
+                id(rule),
+                ci.instrument.id,
+                ci.sha256,
+                ci.texts_sha256,
+                *(env.get(n, UNKNOWN) for n in sorted(cond.names)),
+            )
+            built = self._built.get(seen)  # type: ignore[arg-type]
+        except TypeError:  # a value that is no key (rows of a group)
+            seen, built = None, None
+        if built is None:
+            facts = facts_read(ci, self.ruleset, cond.names, env)
+            built = [self.referral(service_id, rule.id, rule.urgency, rule.reason, facts) for service_id in rule.refer]
+            built.append(TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", reason=rule.reason)))
+            if seen is not None:
+                if len(self._built) >= 65_536:
+                    self._built.clear()
+                self._built[seen] = built
+        rec.referrals.extend(built[:-1])  # type: ignore[arg-type]
         for spec in rule.follow_up:
             rec.follow_up.append(
                 FollowUp(
@@ -256,9 +256,7 @@ class CompiledRuleSet:
                     reason=spec.reason,
                 )
             )
-        rec.trace.append(
-            TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", reason=rule.reason))
-        )
+        rec.trace.append(built[-1])  # type: ignore[arg-type]
 
     def _target_groups(self, env: Mapping[str, object], rec: Recommendation) -> list[Referral]:
         """Take out what the person cannot be referred to; return the referrals taken out.
@@ -328,6 +326,17 @@ class CompiledRuleSet:
         rec.warnings.append(Message(code="no_support_in_target_group", text=text))
         rec.trace.append(TraceStep(kind="rule", ref="target_groups", text=text))
 
+    def safety_referral(self, service_id: str, rule: str, urgency: str, code: str) -> tuple[Referral, TraceStep]:
+        """A safety rule's referral and its trace step: always the same words, so built once."""
+        key = (service_id, rule, urgency, code)
+        made = self._safety.get(key)
+        if made is None:
+            made = self._safety[key] = (
+                self.referral(service_id, rule, urgency, phrase(code), []),
+                TraceStep(kind="rule", ref=rule, text=phrase(code)),
+            )
+        return made
+
     def referral(self, service_id: str, rule: str, urgency: str, reason: Text, facts: list[Fact]) -> Referral:
         service = self.catalogue.services[service_id]
         return Referral(
@@ -344,17 +353,7 @@ class CompiledRuleSet:
 
     def case_facts(self, given: Mapping[str, object], env: Mapping[str, object]) -> list[CaseFact]:
         """Every declared fact as the rules saw it, in words: given, derived from an answer, or unknown."""
-        out: list[CaseFact] = []
-        for name, spec in self.ruleset.facts.items():
-            value = env.get(name, UNKNOWN)
-            source: Literal["given", "derived", "unknown"] = (
-                "given" if name in given else "unknown" if value is UNKNOWN or value is None else "derived"
-            )
-            known = None if source == "unknown" else value
-            if not (known is None or isinstance(known, (bool, int, str))):
-                known, source = None, "unknown"
-            out.append(CaseFact(name=name, label=spec.label, value=known, text=fact_text(spec, known), source=source))
-        return out
+        return case_facts(self.ruleset, given, env, self._case_facts)
 
     def _target_name(self, kind: str, target: str) -> Text:
         if kind == "consultation" and target in self.catalogue.services:
