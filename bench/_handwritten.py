@@ -1,3 +1,4 @@
+# ruff: noqa: PLR1730  (plain ifs: faster than max(), and a baseline should be fast)
 """Hand-written baselines for ``bench_scoring.py``: the same spec, in plain Python, no engine.
 
 Kept apart from the benchmark's driver so each stays readable. Everything here is
@@ -37,16 +38,16 @@ def _band(score: int) -> int:
 
 def _decision(answers: Mapping[str, object]) -> tuple[int | None, str, int, int, int, int, int]:
     """final (or None), status, score min, score max, floor (-1: none), top of the level range, unknowns."""
-    lo = hi = unknown = 0
+    lo = spread = unknown = 0
     get = answers.get
     for item, weight in ITEMS:
         v = get(item)
         if v == "yes":
             lo += weight
-            hi += weight
         elif v != "no":
-            hi += weight
+            spread += weight
             unknown += 1
+    hi = lo + spread
     floor = possible = -1
     s = get("strangled")
     if s == "yes":
@@ -55,17 +56,25 @@ def _decision(answers: Mapping[str, object]) -> tuple[int | None, str, int, int,
         possible = 3
     t, w = get("threat_kill"), get("weapon")
     if t == "yes" and w == "yes":
-        floor = max(floor, 2)
-    elif t != "no" and w != "no":
-        possible = max(possible, 2)
-    abc = (get("a"), get("b"), get("c"))
-    hits = abc.count("yes")
+        if floor < 2:
+            floor = 2
+    elif t != "no" and w != "no" and possible < 2:
+        possible = 2
+    a, b, c = get("a"), get("b"), get("c")
+    hits = (a == "yes") + (b == "yes") + (c == "yes")
     if hits >= 2:
-        floor = max(floor, 1)
-    elif 3 - abc.count("no") >= 2:  # the yes answers and the unknown ones could make two
-        possible = max(possible, 1)
-    low = max(_band(lo), floor)
-    high = max(_band(hi), low, possible)
+        if floor < 1:
+            floor = 1
+    elif 3 - (a == "no") - (b == "no") - (c == "no") >= 2 and possible < 1:
+        possible = 1  # the yes answers and the unknown ones could make two
+    low = _band(lo)
+    if floor > low:
+        low = floor
+    high = _band(hi)
+    if high < low:
+        high = low
+    if possible > high:
+        high = possible
     if unknown > MAX_UNKNOWN and not (low == high and low > 0):
         return None, "incomplete", lo, hi, floor, high, unknown
     if low == high:

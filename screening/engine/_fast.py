@@ -285,68 +285,78 @@ class FastPath:
                     return None
             return unknown, tuple(out)
 
-        # One function, inlined, because it runs once per answer set in batch runs.
-        def quick(answers: Mapping[str, object], full: bool = True) -> Quick | Summary | None:
-            get = answers.get
-            ranges: tuple[tuple[int, int], ...]
-            try:
-                if single:
-                    packed = sum(map(getitem, tables0, map(get, keys0)))
-                    unknown = packed >> shift2
-                    ranges = (((packed & _MASK) + base0, ((packed >> WIDTH) & _MASK) + base0),)
-                else:
-                    got = several(get)
-                    if got is None:
-                        return None
-                    unknown, ranges = got
-                key = tuple(map(get, crit_names))
-            except (KeyError, TypeError):
-                return None
-            # Every item read was found valid; anything else in the answers must fit too.
-            if unknown:
-                if not answers.keys() <= read and not extras_ok(answers):
-                    return None
-            elif len(answers) != n_read and not extras_ok(answers):
-                return None
-            crit = crit_memo.get(key)
-            if crit is None:
-                crit = crit_miss(key)
-            floor, possible = crit
-            if band_index is not None:
-                slo, shi = ranges[band_index]
-                clo, chi = band_get(slo, top), band_get(shi, top)
-            elif floor is None and possible is None:
-                clo = chi = -1
-            else:
-                clo = chi = 0
-            lo: int | None
-            hi: int | None
-            if clo < 0:
-                lo = hi = None
-            else:
-                lo = clo if floor is None or floor < clo else floor
-                hi = max(chi, lo)
-                if possible is not None and possible > hi:
-                    hi = possible
-            complete = unknown <= max_unknown
-            final = None
-            if no_level:
-                status = "no_level"
-            elif needs_judgement or lo is None:
-                status = "judgement_required"
-            elif not complete and not (lo == hi and lo > 0):
-                status = "incomplete"
-            elif lo == hi:
-                status, final = "concluded", lo
-            else:
-                status = "indeterminate"
-            summary = final, status, tuple([a if a == b else -1 for a, b in ranges]), floor
-            if full:
-                return summary, complete, hi, ranges
-            return summary
+        def make(full: bool) -> Callable[[Mapping[str, object]], Quick | Summary | None]:  # noqa: C901
+            """``quick`` (``full``: with completeness, range top and score ranges) or ``summary``."""
 
-        self.quick = quick  # type: ignore[assignment]
-        self.summary = lambda answers: quick(answers, False)  # type: ignore[assignment,return-value]
+            # One function, inlined, because it runs once per answer set in batch runs.
+            def quick(answers: Mapping[str, object]) -> Quick | Summary | None:  # noqa: C901
+                get = answers.get
+                ranges: tuple[tuple[int, int], ...]
+                try:
+                    if single:
+                        packed = sum(map(getitem, tables0, map(get, keys0)))
+                        unknown = packed >> shift2
+                        slo, shi = (packed & _MASK) + base0, ((packed >> WIDTH) & _MASK) + base0
+                        ranges = ((slo, shi),)
+                    else:
+                        got = several(get)
+                        if got is None:
+                            return None
+                        unknown, ranges = got
+                    key = tuple(map(get, crit_names))
+                except (KeyError, TypeError):
+                    return None
+                # Every item read was found valid; anything else in the answers must fit too.
+                if unknown:
+                    if not answers.keys() <= read and not extras_ok(answers):
+                        return None
+                elif len(answers) != n_read and not extras_ok(answers):
+                    return None
+                crit = crit_memo.get(key)
+                if crit is None:
+                    crit = crit_miss(key)
+                floor, possible = crit
+                if band_index is not None:
+                    if not single:
+                        slo, shi = ranges[band_index]
+                    clo, chi = band_get(slo, top), band_get(shi, top)
+                elif floor is None and possible is None:
+                    clo = chi = -1
+                else:
+                    clo = chi = 0
+                lo: int | None
+                hi: int | None
+                if clo < 0:
+                    lo = hi = None
+                else:
+                    lo = clo if floor is None or floor < clo else floor
+                    hi = max(chi, lo)
+                    if possible is not None and possible > hi:
+                        hi = possible
+                complete = unknown <= max_unknown
+                final = None
+                if no_level:
+                    status = "no_level"
+                elif needs_judgement or lo is None:
+                    status = "judgement_required"
+                elif not complete and not (lo == hi and lo > 0):
+                    status = "incomplete"
+                elif lo == hi:
+                    status, final = "concluded", lo
+                else:
+                    status = "indeterminate"
+                if single:
+                    totals: tuple[int, ...] = (slo if slo == shi else -1,)
+                else:
+                    totals = tuple([a if a == b else -1 for a, b in ranges])
+                if full:
+                    return (final, status, totals, floor), complete, hi, ranges
+                return final, status, totals, floor
+
+            return quick
+
+        self.quick = make(True)  # type: ignore[assignment]
+        self.summary = make(False)  # type: ignore[assignment]
 
     def _crit_miss(self, key: tuple[object, ...]) -> tuple[int | None, int | None]:
         """Critical floor and the highest possibly-met rule, for answers already checked."""
