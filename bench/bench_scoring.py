@@ -20,6 +20,20 @@ the hand-written function on the same sets:
    catalogue) and a children fact, against a hand-written function that also
    computes the same recommended services in the same order (issue 3).
 
+5. unknown answers (``--unknown``, default 10 % of the items, written as the
+   unknown option, ``None`` or left out): ``summarize`` against an interval-aware
+   hand-written scorer (``_handwritten.interval``), and ``summarize_referrals``
+   against the same plus referrals (``_handwritten.interval_referrals``);
+6. the rule-count series: rule sets of 5, 50 and 200 rules that read every item,
+   ``summarize_referrals`` against a hand-written loop over the same rules, cold (a
+   fresh rule set, each set once: mostly memo misses) and warm, and the full
+   ``assess`` per call;
+7. the full result: ``assess`` with a rule set, and ``Result.to_json()`` against
+   pydantic's own ``model_dump_json`` of the same result.
+
+Every series checks the engine against its hand-written baseline on every timed set
+first (the full engine, ``assess``, on a sample), then times both in the same run.
+
 Target: the engine's scoring entry point — ``summarize``, what batch re-scoring
 and ``rescore`` call — reaches at least half the hand-written rate, and so does
 scoring plus referrals. Path 1 builds everything an explanation needs and is
@@ -46,6 +60,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import _handwritten as hw  # noqa: E402
 import yaml  # noqa: E402  (after the path set-up, like the other bench scripts)
 
 from screening import CompiledInstrument, assess, parse_instrument  # noqa: E402
@@ -162,13 +177,13 @@ def hand_written_referrals(answers: dict[str, str], children: bool) -> tuple[tup
     return (score, final), (*immediate, *within, "information")
 
 
-def load_bench_rules(tmp: Path, instrument_text: str):  # type: ignore[no-untyped-def]
-    (tmp / "instruments" / "bench-weighted").mkdir(parents=True)
-    (tmp / "rules" / "services").mkdir(parents=True)
+def load_bench_rules(tmp: Path, instrument_text: str, rules_yaml: str = RULES_YAML):  # type: ignore[no-untyped-def]
+    (tmp / "instruments" / "bench-weighted").mkdir(parents=True, exist_ok=True)
+    (tmp / "rules" / "services").mkdir(parents=True, exist_ok=True)
     (tmp / "instruments" / "bench-weighted" / "1.0.0.yaml").write_text(instrument_text, encoding="utf-8")
     catalogue = (REPO / "rules" / "services" / "stockholm.yaml").read_text(encoding="utf-8")
     (tmp / "rules" / "services" / "stockholm.yaml").write_text(catalogue, encoding="utf-8")
-    (tmp / "rules" / "bench-rules.yaml").write_text(RULES_YAML, encoding="utf-8")
+    (tmp / "rules" / "bench-rules.yaml").write_text(rules_yaml, encoding="utf-8")
     return load_rules_file(tmp / "rules" / "bench-rules.yaml", tmp)
 
 
@@ -176,6 +191,26 @@ def answer_sets(n: int, seed: int) -> list[dict[str, str]]:
     rng = random.Random(seed)
     ids = [i for i, _ in ITEMS]
     return [{i: "yes" if rng.random() < 0.35 else "no" for i in ids} for _ in range(n)]
+
+
+def unknown_sets(n: int, seed: int, share: float) -> list[dict[str, str | None]]:
+    """Answer sets where each item is unknown with probability ``share``, written each way a caller can."""
+    rng = random.Random(seed)
+    out: list[dict[str, str | None]] = []
+    for _ in range(n):
+        answers: dict[str, str | None] = {}
+        for item, _ in ITEMS:
+            if rng.random() < share:
+                way = rng.random()
+                if way < 0.6:
+                    answers[item] = "unknown"
+                elif way < 0.8:
+                    answers[item] = None
+                # else: left out
+            else:
+                answers[item] = "yes" if rng.random() < 0.35 else "no"
+        out.append(answers)
+    return out
 
 
 def verify(ci: CompiledInstrument, sets: Sequence[dict[str, str]], full_sample: int) -> None:
@@ -238,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assess-n", type=int, default=0, help="sets for the full assess timing (default: all)")
     parser.add_argument("--quick", action="store_true", help="check assess on 5,000 sets only, not on all")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the hot path")
+    parser.add_argument("--unknown", type=float, default=0.1, help="share of unknown answers (default 0.1)")
+    parser.add_argument("--full-n", type=int, default=20_000, help="sets for the full-result timings")
     args = parser.parse_args(argv)
 
     ci = parse_instrument(instrument_yaml(), "bench-weighted.yaml")
@@ -304,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     ref_verdict = "met" if ref_ratio >= TARGET else f"MISSED (has {ref_ratio:.1%})"
     print(f"target: scoring + referrals >= {TARGET:.0%} of the hand-written rate: {ref_verdict}")
 
+    series_unknown(ci, rci, rules, args)
+    series_rule_count(sets, children, args)
+    series_full_result(rci, rules, sets, facts, args)
+
     python = best_of([sys.executable, "-c", "pass"])
     cli = best_of([sys.executable, "-m", "screening", "--help"])
     print(f"\n{'start-up (best of 5)':<32}{'seconds':>10}{'ratio':>14}")
@@ -314,6 +355,144 @@ def main(argv: list[str] | None = None) -> int:
         print("\ncProfile of evaluate + decide (by own time):")
         print(profile(hot, sets[:20_000]))
     return 0
+
+
+def rate_calls(fn: Callable[[int], object], n: int, repeat: int = 3) -> float:
+    """Calls per second of ``fn(0) … fn(n-1)``, best of ``repeat`` passes."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for k in range(n):
+            fn(k)
+        best = min(best, time.perf_counter() - start)
+    return n / best
+
+
+def paired(
+    hand: Callable[[int], object], engine: Callable[[int], object], n: int, repeat: int = 5
+) -> tuple[float, float]:
+    """Calls per second of two functions over ``0 … n-1``, best of ``repeat`` passes each, interleaved.
+
+    On a shared machine the load changes from second to second; passes that take
+    turns see the same load, so the ratio between the two is what it is.
+    """
+    best = [float("inf"), float("inf")]
+    for _ in range(repeat):
+        for which, fn in enumerate((hand, engine)):
+            start = time.perf_counter()
+            for k in range(n):
+                fn(k)
+            best[which] = min(best[which], time.perf_counter() - start)
+    return n / best[0], n / best[1]
+
+
+def row(name: str, count: int, value: float, base: float) -> None:
+    print(f"{name:<32}{count:>10,}{value:>14,.0f}{value / base:>14.3f}")
+
+
+def series_unknown(ci: CompiledInstrument, rci: CompiledInstrument, rules: Any, args: argparse.Namespace) -> None:
+    """Unknown answers: the engine against interval-aware hand-written scorers, checked first."""
+    sets = unknown_sets(args.n, args.seed + 1, args.unknown)
+    kids = [n % 3 == 0 for n in range(len(sets))]
+    facts = [{"children_in_household": k} for k in kids]
+    for n, answers in enumerate(sets):
+        want = hw.interval(answers)
+        if summarize(ci, answers) != want:
+            raise SystemExit(f"summarize disagrees with the interval scorer on unknown set {n}: {answers}")
+        want_ref = hw.interval_referrals(answers, kids[n])
+        if summarize_referrals(rci, rules, answers, facts[n]) != want_ref:
+            raise SystemExit(f"summarize_referrals disagrees on unknown set {n}: {answers}")
+        if n < args.full_n:
+            result = assess(rci, answers, rules=rules, facts=facts[n])
+            final = None if result.final_level is None else LEVELS.index(result.final_level)
+            if (final, result.status, tuple(r.service for r in result.referrals)) != (want[0], want[1], want_ref[1]):
+                raise SystemExit(f"assess disagrees with the interval scorer on unknown set {n}")
+    share = sum(v in (None, "unknown") for a in sets for v in a.values()) + sum(len(ITEMS) - len(a) for a in sets)
+    print(f"\nunknown answers: {share / (len(sets) * len(ITEMS)):.1%} of all items; verified {len(sets):,} sets "
+          f"(summarize, summarize_referrals; {min(len(sets), args.full_n):,} through assess)")
+    complete = answer_sets(args.n, args.seed)
+    plain, base = paired(lambda k: hand_written(complete[k]), lambda k: hw.interval(sets[k]), len(sets))
+    base, engine = paired(lambda k: hw.interval(sets[k]), lambda k: summarize(ci, sets[k]), len(sets))
+    base_ref, engine_ref = paired(
+        lambda k: hw.interval_referrals(sets[k], kids[k]),
+        lambda k: summarize_referrals(rci, rules, sets[k], facts[k]),
+        len(sets),
+    )
+    print(f"{'unknown answers':<32}{'sets':>10}{'sets/s':>14}{'engine/hand':>14}")
+    row("hand-written, interval-aware", len(sets), base, base)
+    print(f"{'  (of the plain hand-written)':<32}{'':>10}{'':>14}{base / plain:>14.3f}")
+    row("summarize", len(sets), engine, base)
+    row("hand-written + referrals", len(sets), base_ref, base_ref)
+    row("summarize_referrals", len(sets), engine_ref, base_ref)
+    verdict = "met" if engine / base >= 0.5 else "MISSED"
+    print(f"target: summarize >= 50% of the interval-aware hand-written: {verdict}; "
+          f"summarize_referrals >= 30%: {'met' if engine_ref / base_ref >= 0.3 else 'MISSED'}")
+
+
+def series_rule_count(sets: Sequence[dict[str, str]], children: Sequence[bool], args: argparse.Namespace) -> None:
+    """5, 50 and 200 referral rules that read every item: per-call cost should grow linearly.
+
+    ``cold``: a fresh rule set, each set once (a batch run's first pass: mostly memo
+    misses); ``warm``: the same sets again (memo hits). Both against the hand-written
+    loop over the same rules.
+    """
+    import tempfile
+
+    print(f"\n{'rules':<7}{'hand µs':>9}{'cold µs':>10}{'cold/hand':>11}{'warm µs':>10}{'warm/hand':>11}"
+          f"{'assess ms':>11}")
+    cold_n = min(len(sets), args.full_n)
+    facts = [{"children_in_household": k} for k in children]
+    for count in (5, 50, 200):
+        with tempfile.TemporaryDirectory() as tmp:
+            checked = load_bench_rules(Path(tmp), instrument_yaml(), hw.many_rules_yaml(count))
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = load_bench_rules(Path(tmp), instrument_yaml(), hw.many_rules_yaml(count))
+        base, cold, warm, full = _one_rule_count(count, checked, fresh, sets, children, facts, cold_n)
+        print(f"{count:<7}{1e6 / base:>9.2f}{1e6 / cold:>10.2f}{cold / base:>11.3f}{1e6 / warm:>10.2f}"
+              f"{warm / base:>11.3f}{1e3 / full:>11.3f}")
+
+
+def _one_rule_count(
+    count: int, checked: Any, fresh: Any, sets: Sequence[dict[str, str]], children: Sequence[bool],
+    facts: Sequence[dict[str, bool]], cold_n: int,
+) -> tuple[float, float, float, float]:
+    ci = parse_instrument(instrument_yaml(), "bench-weighted.yaml")
+    hand = hw.many_rules_referrals(count)
+    for n, answers in enumerate(sets):
+        (final, services) = hand(answers, children[n])
+        summary, got = summarize_referrals(ci, checked, answers, facts[n])
+        if (summary[0], got) != (final, services):
+            raise SystemExit(f"{count} rules: summarize_referrals disagrees on set {n}: {got} vs {services}")
+    cold = rate_calls(lambda k: summarize_referrals(ci, fresh, sets[k], facts[k]), cold_n, repeat=1)
+    base, warm = paired(
+        lambda k: hand(sets[k], children[k]), lambda k: summarize_referrals(ci, fresh, sets[k], facts[k]), cold_n
+    )
+    full = rate_calls(lambda k: assess(ci, sets[k], rules=fresh, facts=facts[k]), cold_n // 10, repeat=1)
+    return base, cold, warm, full
+
+
+def series_full_result(
+    ci: CompiledInstrument, rules: Any, sets: Sequence[dict[str, str]], facts: Sequence[dict[str, bool]],
+    args: argparse.Namespace,
+) -> None:
+    """The full result (what the interview, the library and a server return) and its JSON."""
+    n = min(len(sets), args.full_n)
+    base, full = paired(
+        lambda k: hw.interval_referrals(sets[k], facts[k]["children_in_household"]),
+        lambda k: assess(ci, sets[k], rules=rules, facts=facts[k]),
+        n,
+        repeat=2,
+    )
+    results = [assess(ci, sets[k], rules=rules, facts=facts[k]) for k in range(min(n, 2_000))]
+    for result in results:
+        if result.to_json() != result.to_json_python():
+            raise SystemExit("to_json and the standard library's canonical JSON disagree")
+    dump_json, to_json = paired(lambda k: results[k].model_dump_json(), lambda k: results[k].to_json(), len(results))
+    print(f"\n{'full result':<32}{'sets':>10}{'per s':>14}{'ratio':>14}")
+    row("hand-written + referrals", n, base, base)
+    row("assess (Result, trace, referrals)", n, full, base)
+    row("pydantic model_dump_json", len(results), dump_json, dump_json)
+    row("Result.to_json()", len(results), to_json, dump_json)
 
 
 if __name__ == "__main__":

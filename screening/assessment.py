@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .engine import Decision, Recommendation, build_result, rule_level, score, summarize
+from .engine import Decision, Recommendation, build_result, rule_level, score
 from .engine._fast import Summary
 from .engine.instrument import JudgementInput, Text
 from .engine.phrases import phrase
@@ -53,27 +53,35 @@ def summarize_referrals(
 ) -> tuple[Summary, tuple[str, ...]]:
     """``summarize`` plus the recommended services (ids, most urgent first).
 
-    The referral outcome is a pure function of the level, status, the case facts
-    and the few answers the rules read, so it is memoised on exactly those; a miss
-    runs the full ``assess`` once for that key.
+    The referral outcome is a pure function of the decision, the case facts and the
+    few answers and scores the rules read, so it is memoised on exactly those
+    (unknown answers included); a miss scores and recommends in full once for that
+    key, without the parts of a ``Result`` that do not change which services
+    (the trace, the facts in words, the near misses).
     """
     facts = facts or {}
     hit = rules.fast_for(ci)(answers, facts)
     if hit is not None:
         return hit  # type: ignore[return-value]
-    summary = summarize(ci, answers)
-    result = assess(ci, answers, rules=rules, facts=facts)
-    services = tuple(r.service for r in result.referrals)
-    # Memoise only answer sets the fast path handles (complete, no skip logic): for
-    # those the status and completeness follow from the instrument, so the key
-    # needs no more than what make_key reads.
-    quick = ci.fast.summarize(answers)
+    _check_inputs(ci, answers, None, rules, facts)
+    scored = score(ci, answers, None)
+    ev, d, own = scored.ev, scored.d, scored.own
+    rec = rules.recommend(
+        ci,
+        ev,
+        rule_level(ci, d),
+        d.status,
+        d.complete,
+        bool(own and own.discrepancy),
+        rules.check_facts(facts),
+        lean=True,
+    )
+    services = tuple(r.service for r in rec.referrals)
+    totals = tuple(lo if lo == hi else -1 for lo, hi in (ev.scores[s.id] for s in ci.instrument.scores))
+    summary: Summary = (d.final, d.status, totals, d.floor)
     memo = rules.memo_for(ci)
-    if quick is not None and memo is not None:
-        make_key, table = memo
-        if len(table) >= 65_536:
-            table.clear()
-        table[make_key(quick, answers, facts)] = services
+    if memo is not None:
+        memo.store(answers, facts, services)
     return summary, services
 
 
@@ -153,7 +161,7 @@ def near_misses(
     if band is None:
         return []
     level = ci.levels.index(band.level)
-    other = rules.recommend(ci, ev, level, "concluded", True, discrepancy, facts)
+    other = rules.recommend(ci, ev, level, "concluded", True, discrepancy, facts, lean=True)  # names only
     have = {r.service for r in rec.referrals}
     added = [r.name for r in other.referrals if r.service not in have]
     label = ci.instrument.levels[level].label

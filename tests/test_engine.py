@@ -239,6 +239,28 @@ def test_result_json_is_canonical_and_round_trips() -> None:
     assert data["schema_version"] == 1
 
 
+def test_to_json_writes_the_standard_librarys_bytes_for_any_text() -> None:
+    """``to_json`` comes from pydantic's serializer; the canonical bytes are the standard library's.
+
+    Quotes, backslashes, control characters, non-Latin script, U+2028, an emoji, and
+    a group row whose keys arrive unsorted.
+    """
+    ci = demo()
+    for rationale in ('"citat" \\ och \x00\x1f\x7f\t\n', "åäö ÅÄÖ ελληνικά 中文 \u2028 🙂"):
+        result = assess(
+            ci,
+            {"q1": "yes", "q2": "unknown", "view": "high"},
+            judgement=JudgementInput(level="high", rationale=rationale),
+            assessor=rationale,
+        )
+        assert result.to_json() == result.to_json_python()
+    data = result.model_dump(mode="json")
+    data["answers"]["rows"] = [{"when": "2024", "kind": "hot", "a": None}, {"z": 1, "b": "x"}]
+    odd = Result.model_validate(data)
+    assert odd.to_json() == odd.to_json_python()
+    assert list(json.loads(odd.to_json())["answers"]["rows"][0]) == ["a", "kind", "when"]
+
+
 def test_the_engine_reads_no_clock() -> None:
     result = assess(demo(), {"q1": "no"})
     assert result.assessed_at is None

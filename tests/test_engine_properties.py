@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 from helpers import DEMO, compile_data, python_env, run_python, to_yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import Spec, answers, expression_trees, instruments, python_expressions, raise_pairs
 
 from screening import JudgementError, JudgementInput, Result, ScreeningError, assess, parse_instrument
+from screening.engine import summarize
 from screening.engine.expr import INT, AnswerType, LevelType, Node, compile_expression, parse, render
 from screening.errors import ExpressionError
 
@@ -238,6 +239,32 @@ def test_too_many_unknowns_is_incomplete_and_never_the_lowest_level(
         return
     if len(spec.levels) > 1:
         assert judged_result.final_level != spec.levels[0]
+
+
+# --- the fast path gives the full engine's answer -------------------------------------
+
+
+@FUZZ
+@given(st.data())
+def test_the_fast_path_gives_the_full_engines_answer_unknowns_included(data: st.DataObject) -> None:
+    """``summarize`` (the batch path) against ``assess`` on random instruments and answers.
+
+    Unknown answers come in every form (an unknown option, ``None``, left out) and
+    stay on the fast path whenever it applies at all (no skip logic in play, critical
+    rules that read answers only): a faster wrong answer is worse than a slow one.
+    """
+    _, ci, base = data.draw(scored(complete=False, show_if=data.draw(st.booleans())))
+    full = assess(ci, base)
+    final = None if full.final_level is None else rank(full, full.final_level)
+    floor = None if full.critical_level is None else rank(full, full.critical_level)
+    totals = tuple(-1 if s.value is None else s.value for s in full.scores.values())
+    assert summarize(ci, base) == (final, full.status, totals, floor)
+    assert full.to_json() == full.to_json_python()  # pydantic's serializer writes the canonical bytes
+    event(f"fast path applies: {ci.fast.usable}")
+    if ci.fast.usable:
+        assert ci.fast.summary(base) == (final, full.status, totals, floor)
+    else:
+        assert ci.fast.summary(base) is None
 
 
 # --- determinism ---------------------------------------------------------------------

@@ -210,13 +210,15 @@ def _undecided(ci: CompiledInstrument, lo: int | None, hi: int | None, floor: in
 def summarize(ci: CompiledInstrument, answers: Mapping[str, object]) -> Summary:
     """Level, status, score totals and critical floor, without building a ``Result``.
 
-    The batch re-scorer's hot path: complete answer sets go through the precomputed
-    fast path; anything else through ``evaluate`` and ``decide``, with the same outcome.
+    The batch re-scorer's hot path: answer sets without skip logic in play go through
+    the precomputed fast path (unknown answers too, as intervals); anything else
+    through ``evaluate`` and ``decide``, with the same outcome.
 
     Raises:
         AnswerError: only on the slow path, for answers that do not fit.
     """
-    quick = ci.fast.summarize(answers)
+    fast = ci.fast
+    quick = fast.complete(answers) or fast.summary(answers)
     if quick is not None:
         return quick
     ev = ci.evaluate(ci.check_answers(answers))

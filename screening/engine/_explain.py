@@ -9,7 +9,8 @@ reading the case file months later can follow how the level came about.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
@@ -20,7 +21,14 @@ from .scoring import CompiledInstrument, Evaluation
 if TYPE_CHECKING:
     from ._decide import Decision
 
-__all__ = ["explain"]
+__all__ = ["STEP_MEMO_LIMIT", "explain"]
+
+# Trace steps are frozen and depend on few values (an item and its answer, a score's
+# range, the decision), so ``explain`` builds each once per instrument and reuses it:
+# wording two languages and validating a model for every step of every result was
+# most of the cost of a full result. The memo is cleared when it reaches this size.
+STEP_MEMO_LIMIT = 65_536
+_MEMOS: WeakKeyDictionary[CompiledInstrument, dict[tuple[object, ...], Any]] = WeakKeyDictionary()
 
 
 def _item_label(ci: CompiledInstrument, key: str) -> Text:
@@ -98,67 +106,41 @@ def explain(
     inst = ci.instrument
     steps: list[TraceStep] = []
     labels = {s.id: s.label for s in inst.scores}
+    memo = _MEMOS.get(ci)
+    if memo is None or len(memo) >= STEP_MEMO_LIMIT:
+        memo = _MEMOS[ci] = {}
     for key in ev.skipped_items:
         steps.append(TraceStep(kind="skipped", ref=key, text=_skipped(ci, ev, key)))
-    for score_id, rows in ci.scores:
-        for key, table, least, most in rows:
-            v = ev.env[key]
-            if v is UNKNOWN:
-                steps.append(
-                    TraceStep(
-                        kind="unknown",
-                        ref=key,
-                        text=phrase(
-                            "unknown", item=_item_label(ci, key), least=least, most=most, score=labels[score_id]
-                        ),
-                    )
-                )
-            elif v is not None and table[v]:  # type: ignore[index]
-                steps.append(
-                    TraceStep(
-                        kind="answer",
-                        ref=key,
-                        text=phrase(
-                            "answer",
-                            item=_item_label(ci, key),
-                            answer=_option_label(ci, key, v),
-                            points=points(table[v]),  # type: ignore[index]
-                            score=labels[score_id],
-                        ),
-                    )
-                )
-        lo, hi = ev.scores[score_id]
-        n_unknown = sum(1 for key, *_ in rows if ev.env[key] is UNKNOWN)
-        text = (
-            phrase("score", score=labels[score_id], value=lo)
-            if lo == hi
-            else phrase("score_range", score=labels[score_id], least=lo, most=hi, unknowns=unknowns(n_unknown))
-        )
-        steps.append(TraceStep(kind="score", ref=score_id, text=text))
+    steps.extend(_score_steps(ci, ev, memo, labels))
     scored = {key for _, rows in ci.scores for key, *_ in rows}
     for key in ev.unknown_items:
         if key not in scored:
             steps.append(TraceStep(kind="unknown", ref=key, text=phrase("unknown_plain", item=_item_label(ci, key))))
-    steps.extend(_band_steps(ci, ev))
-    for i in ev.fired:
-        crit, _, level = ci.critical[i]
-        steps.append(
-            TraceStep(
-                kind="critical",
-                ref=crit.id,
-                text=phrase("critical", reason=crit.reason, level=ci.instrument.levels[level].label),
-            )
-        )
-    for i in ev.possible:
-        crit, _, level = ci.critical[i]
-        steps.append(
-            TraceStep(
-                kind="critical",
-                ref=crit.id,
-                text=phrase("critical_possible", reason=crit.reason, level=ci.instrument.levels[level].label),
-            )
-        )
-    steps.extend(_decision_steps(ci, ev, d, judgement))
+    band_key = ("band", ev.computed, ev.scores.get(inst.bands.score) if inst.bands else None)
+    band = memo.get(band_key)
+    if band is None:
+        band = memo[band_key] = _band_steps(ci, ev)
+    steps.extend(band)
+    for code, indexes in (("critical", ev.fired), ("critical_possible", ev.possible)):
+        for i in indexes:
+            step = memo.get((code, i))
+            if step is None:
+                crit, _, level = ci.critical[i]
+                step = memo[(code, i)] = TraceStep(
+                    kind="critical",
+                    ref=crit.id,
+                    text=phrase(code, reason=crit.reason, level=ci.instrument.levels[level].label),
+                )
+            steps.append(step)
+    if judgement is None:
+        # Without a judgement the decision's steps follow from these few values alone.
+        decided = ("decision", d.status, d.final, d.lo, d.hi, bool(d.blocked), len(ev.unknown_items))
+        decision = memo.get(decided)
+        if decision is None:
+            decision = memo[decided] = _decision_steps(ci, ev, d, judgement)
+        steps.extend(decision)
+    else:
+        steps.extend(_decision_steps(ci, ev, d, judgement))
     if own is not None and own.level is not None and own.answer is not None:
         comparison = {"person_lower": "own_view_lower", "person_higher": "own_view_higher"}.get(
             own.direction or "", "own_view_same"
@@ -179,6 +161,56 @@ def explain(
         steps.append(
             TraceStep(kind="requirement", ref=getattr(req, "id", ""), text=phrase("requirement", message=message))
         )
+    return steps
+
+
+def _score_steps(
+    ci: CompiledInstrument, ev: Evaluation, memo: dict[tuple[object, ...], Any], labels: dict[str, Text]
+) -> list[TraceStep]:
+    """Each scored answer that gives points or is unknown, then each score (steps from ``memo``)."""
+    steps: list[TraceStep] = []
+    for score_id, rows in ci.scores:
+        n_unknown = 0
+        for key, table, least, most in rows:
+            v = ev.env[key]
+            if v is UNKNOWN:
+                n_unknown += 1
+                step = memo.get(("unknown", score_id, key))
+                if step is None:
+                    step = memo[("unknown", score_id, key)] = TraceStep(
+                        kind="unknown",
+                        ref=key,
+                        text=phrase(
+                            "unknown", item=_item_label(ci, key), least=least, most=most, score=labels[score_id]
+                        ),
+                    )
+                steps.append(step)
+            elif v is not None and table[v]:  # type: ignore[index]
+                # The same answer to the same question gives the same step: built once per instrument.
+                step = memo.get(("answer", score_id, key, v))
+                if step is None:
+                    step = memo[("answer", score_id, key, v)] = TraceStep(
+                        kind="answer",
+                        ref=key,
+                        text=phrase(
+                            "answer",
+                            item=_item_label(ci, key),
+                            answer=_option_label(ci, key, v),
+                            points=points(table[v]),  # type: ignore[index]
+                            score=labels[score_id],
+                        ),
+                    )
+                steps.append(step)
+        lo, hi = ev.scores[score_id]
+        step = memo.get(("score", score_id, lo, hi, n_unknown))
+        if step is None:
+            text = (
+                phrase("score", score=labels[score_id], value=lo)
+                if lo == hi
+                else phrase("score_range", score=labels[score_id], least=lo, most=hi, unknowns=unknowns(n_unknown))
+            )
+            step = memo[("score", score_id, lo, hi, n_unknown)] = TraceStep(kind="score", ref=score_id, text=text)
+        steps.append(step)
     return steps
 
 

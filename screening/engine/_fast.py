@@ -1,14 +1,25 @@
-"""The fast path for scoring complete answer sets: what batch re-scoring runs a million times.
+"""The fast path for scoring answer sets: what batch re-scoring runs a million times.
 
-May import: expr, scoring / stdlib.
+May import: errors, expr, scoring / stdlib.
 
-Most stored assessments are complete, have no skip logic in play and need only
-the level, not the trace. For those, scores are summed by C-level ``map`` over
-point tables, and the critical rules are memoised on the tuple of the answers
-they read (a pure function of few inputs has few distinct keys). Anything else —
-an unknown answer, a missing key, a value outside the tables, skip logic — falls
-back to ``CompiledInstrument.evaluate`` + ``decide``, so the two paths always
-agree; ``tests/test_fast.py`` checks that they do.
+Most stored assessments have no skip logic in play and need only the level, not the
+trace. For those, scores are summed by C-level ``map`` over point tables, and the
+critical rules are memoised on the tuple of the answers they read (a pure function of
+few inputs has few distinct keys).
+
+Unknown answers are the normal case, so they stay on the fast path (``quick``): each
+item's table gives a *packed* integer holding three fields — the points above the
+item's least (its lower bound), the points its most could add (its upper bound), and
+1 if the answer is unknown — so one ``sum`` yields the score's interval and the count
+of unknowns at once. The critical rules are memoised on the raw answers they read,
+three-valued (fired, possibly fired), and the decision repeats ``decide``'s rules
+inline. Anything else — a value outside the tables, an item the fast path does not
+read that does not fit, skip logic, a blocking requirement — returns ``None`` and the
+caller takes ``CompiledInstrument.evaluate`` + ``decide``, so the two paths always
+agree; ``tests/test_fast.py`` checks that they do, unknowns included.
+
+``summarize`` is the older complete-only entry the batch scorer builds on (it returns
+``None`` for any unknown); ``summary`` and ``quick`` take unknowns as well.
 """
 
 from __future__ import annotations
@@ -17,18 +28,23 @@ from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from ..errors import AnswerError
 from .expr import UNKNOWN
 
 if TYPE_CHECKING:
     from .scoring import CompiledInstrument
 
-__all__ = ["FastPath", "Summary"]
+__all__ = ["FastPath", "Quick", "Summary"]
 
 MEMO_LIMIT = 65_536
 _MISSING = object()
+WIDTH = 24  # bits per packed field: sums of up to 16 million points or unknowns
+_MASK = (1 << WIDTH) - 1
 
-# (final level index or None, status, score totals in instrument order, critical floor or None)
+# (final level index or None, status, score totals in instrument order (-1: a range), critical floor or None)
 Summary = tuple[int | None, str, tuple[int, ...], int | None]
+# The summary, then: complete, the top of the level range (or None), (min, max) per score.
+Quick = tuple[Summary, bool, int | None, tuple[tuple[int, int], ...]]
 
 
 def _getter(keys: tuple[str, ...]) -> Callable[[Mapping[str, object]], tuple[object, ...]]:
@@ -62,7 +78,7 @@ class FastPath:
         self.band_level: dict[int, int] = {}
         for low, high, level in ci.bands:
             for value in range(low, high + 1):
-                self.band_level[value] = level
+                self.band_level.setdefault(value, level)  # the first band that holds it, as _band
         policy = inst.judgement.policy
         self.policy_status = (
             "no_level"
@@ -71,23 +87,50 @@ class FastPath:
             if policy == "required" or inst.bands is None
             else "concluded"
         )
-
+        # Number items a critical rule reads: their values are checked on every call (a
+        # memo key (1,) must not answer for (True,), which hashes the same).
+        self.numbers = tuple(
+            (n, ci.items[n].min or 0, ci.items[n].max or 0)
+            for n in self.crit_names
+            if n in ci.items and ci.items[n].type == "number"
+        )
         self.summarize = self._specialised() or self._general
+        # The same for callers that get no other check of the answers: ``None`` also
+        # when the answers hold anything the tables do not read (``summary`` checks it).
+        self.complete = self._specialised(strict=True) or self._no_quick
+        self.crit_memo: dict[tuple[object, ...], tuple[int | None, int | None]] = {}
+        self.quick: Callable[[Mapping[str, object]], Quick | None] = self._no_quick
+        self.summary: Callable[[Mapping[str, object]], Summary | None] = self._no_quick
+        self.read: frozenset[str] = frozenset()
+        if self.usable:
+            self._build_interval()
 
-    def _specialised(self) -> Callable[[Mapping[str, object]], Summary | None] | None:
+    # ------------------------------------------------------------- complete answers only
+
+    def _specialised(self, strict: bool = False) -> Callable[[Mapping[str, object]], Summary | None] | None:
         """One closure for the common case (one banded score, no judgement needed).
 
         Everything it needs is a local of the closure, so the hot loop does no
         attribute lookups; this is what keeps batch scoring near a hand-written
-        function (see bench/bench_scoring.py).
+        function (see bench/bench_scoring.py). ``strict``: also ``None`` unless the
+        answers hold exactly the items read (the batch scorer checks the rest itself).
         """
-        if not self.usable or self.single is None or self.policy_status != "concluded" or self.band_score != 0:
+        if (
+            not self.usable
+            or self.single is None
+            or self.policy_status != "concluded"
+            or self.band_score != 0
+            or self.numbers
+        ):
             return None
         get, tables = self.single
         crit_get, memo, band_level, miss = self.crit_getter, self.memo, self.band_level, self._miss
         getitem = dict.__getitem__
+        n_read = len({key for _, rows in self.ci.scores for key, *_ in rows} | set(self.crit_names))
 
         def summarize(answers: Mapping[str, object]) -> Summary | None:
+            if strict and len(answers) != n_read:
+                return None
             try:
                 total = sum(map(getitem, tables, get(answers)))  # type: ignore[arg-type]
                 key = crit_get(answers)
@@ -124,6 +167,8 @@ class FastPath:
             key = self.crit_getter(answers)
         except (KeyError, TypeError):
             return None
+        if self.numbers and not self._valid(key):  # a memo key (1,) must not answer for (True,)
+            return None
         floor = self.memo.get(key, UNKNOWN)
         if floor is UNKNOWN:
             if not self._valid(key):
@@ -155,3 +200,197 @@ class FastPath:
             self.memo.clear()
         self.memo[key] = floor
         return floor
+
+    # ------------------------------------------------------------- unknowns too
+
+    @staticmethod
+    def _no_quick(answers: Mapping[str, object]) -> None:
+        return None
+
+    def _build_interval(self) -> None:
+        """Packed tables per score, and the closures ``quick`` and ``summary``.
+
+        Each item read (scored, or read by a critical rule) gets a table from every
+        value it may take — its known values, its unknown options and ``None`` (not
+        given) — to ``low | high << WIDTH | unknown << 2*WIDTH``, where ``low`` and
+        ``high`` are the points above the item's least. A value outside the table is
+        a ``KeyError``: the slow path then says what is wrong.
+        """
+        ci = self.ci
+        counted: set[str] = set()
+        groups: list[tuple[tuple[str, ...], tuple[dict[object, int], ...], int]] = []
+        spread = 0
+        for _, rows in ci.scores:
+            keys, tables, base = [], [], 0
+            for key, table, least, most in rows:
+                unknown = 0 if key in counted else 1 << 2 * WIDTH
+                counted.add(key)
+                packed: dict[object, int] = {v: (p - least) | (p - least) << WIDTH for v, p in table.items()}
+                for v in (*ci.unknown_options[key], None):
+                    packed[v] = (most - least) << WIDTH | unknown
+                keys.append(key)
+                tables.append(packed)
+                base += least
+                spread += most - least
+            groups.append((tuple(keys), tuple(tables), base))
+        # Choice items only a critical rule reads: checked and counted, no points.
+        extra = [n for n in self.crit_names if ci.items[n].type == "choice" and n not in counted]
+        extra_tables = tuple(
+            {**{v: 0 for v in ci.known[n]}, **{v: 1 << 2 * WIDTH for v in (*ci.unknown_options[n], None)}}
+            for n in extra
+        )
+        counted |= set(extra) | {n for n, _, _ in self.numbers}
+        if counted != ci.counted or spread > _MASK or len(counted) > _MASK:
+            return  # not what evaluate counts (cannot happen), or too wide to pack: the slow path decides
+        self.read = frozenset(counted)
+        self.interval_groups = tuple(groups)
+        self._build_closures(tuple(extra), extra_tables)
+
+    def _build_closures(  # noqa: C901 - the closures' locals, set up once
+        self, extra: tuple[str, ...], extra_tables: tuple[dict[object, int], ...]
+    ) -> None:
+        ci = self.ci
+        inst = ci.instrument
+        groups = self.interval_groups
+        read, n_read = self.read, len(self.read)
+        crit_names, crit_memo, crit_miss = self.crit_names, self.crit_memo, self._crit_miss
+        numbers, extras_ok = self.numbers, self._extras_ok
+        band_index = self.band_score
+        band_get = self.band_level.get
+        top = ci.bands[-1][2] if ci.bands else 0
+        policy = inst.judgement.policy
+        no_level = policy == "none"
+        needs_judgement = policy == "required" or inst.bands is None
+        max_unknown = inst.missing.max_unknown
+        getitem = dict.__getitem__
+        single = len(groups) == 1 and not extra and not numbers
+        keys0, tables0, base0 = groups[0] if groups else ((), (), 0)
+        shift2 = 2 * WIDTH
+
+        def several(get: Callable[[str], object]) -> tuple[int, tuple[tuple[int, int], ...]] | None:
+            """Unknowns and score ranges over several scores, crit-only items and numbers."""
+            unknown = 0
+            out = []
+            for keys, tables, base in groups:
+                packed = sum(map(getitem, tables, map(get, keys)))
+                unknown += packed >> shift2
+                out.append(((packed & _MASK) + base, ((packed >> WIDTH) & _MASK) + base))
+            if extra:
+                unknown += sum(map(getitem, extra_tables, map(get, extra))) >> shift2
+            for name, low, high in numbers:
+                v = get(name)
+                if v is None:
+                    unknown += 1
+                elif type(v) is not int or not low <= v <= high:
+                    return None
+            return unknown, tuple(out)
+
+        def make(full: bool) -> Callable[[Mapping[str, object]], Quick | Summary | None]:  # noqa: C901
+            """``quick`` (``full``: with completeness, range top and score ranges) or ``summary``."""
+
+            # One function, inlined, because it runs once per answer set in batch runs.
+            def quick(answers: Mapping[str, object]) -> Quick | Summary | None:  # noqa: C901
+                get = answers.get
+                ranges: tuple[tuple[int, int], ...]
+                try:
+                    if single:
+                        packed = sum(map(getitem, tables0, map(get, keys0)))
+                        unknown = packed >> shift2
+                        slo, shi = (packed & _MASK) + base0, ((packed >> WIDTH) & _MASK) + base0
+                        ranges = ((slo, shi),)
+                    else:
+                        got = several(get)
+                        if got is None:
+                            return None
+                        unknown, ranges = got
+                    key = tuple(map(get, crit_names))
+                except (KeyError, TypeError):
+                    return None
+                # Every item read was found valid; anything else in the answers must fit too.
+                if unknown:
+                    if not answers.keys() <= read and not extras_ok(answers):
+                        return None
+                elif len(answers) != n_read and not extras_ok(answers):
+                    return None
+                crit = crit_memo.get(key)
+                if crit is None:
+                    crit = crit_miss(key)
+                floor, possible = crit
+                if band_index is not None:
+                    if not single:
+                        slo, shi = ranges[band_index]
+                    clo, chi = band_get(slo, top), band_get(shi, top)
+                elif floor is None and possible is None:
+                    clo = chi = -1
+                else:
+                    clo = chi = 0
+                lo: int | None
+                hi: int | None
+                if clo < 0:
+                    lo = hi = None
+                else:
+                    lo = clo if floor is None or floor < clo else floor
+                    hi = max(chi, lo)
+                    if possible is not None and possible > hi:
+                        hi = possible
+                complete = unknown <= max_unknown
+                final = None
+                if no_level:
+                    status = "no_level"
+                elif needs_judgement or lo is None:
+                    status = "judgement_required"
+                elif not complete and not (lo == hi and lo > 0):
+                    status = "incomplete"
+                elif lo == hi:
+                    status, final = "concluded", lo
+                else:
+                    status = "indeterminate"
+                if single:
+                    totals: tuple[int, ...] = (slo if slo == shi else -1,)
+                else:
+                    totals = tuple([a if a == b else -1 for a, b in ranges])
+                if full:
+                    return (final, status, totals, floor), complete, hi, ranges
+                return final, status, totals, floor
+
+            return quick
+
+        self.quick = make(True)  # type: ignore[assignment]
+        self.summary = make(False)  # type: ignore[assignment]
+
+    def _crit_miss(self, key: tuple[object, ...]) -> tuple[int | None, int | None]:
+        """Critical floor and the highest possibly-met rule, for answers already checked."""
+        ci = self.ci
+        env: dict[str, object] = {}
+        for name, value in zip(self.crit_names, key, strict=True):
+            unknown = value is None or (value.__class__ is str and value in ci.unknown_options.get(name, ()))
+            env[name] = UNKNOWN if unknown else value
+        fired: list[int] = []
+        possible: list[int] = []
+        for _, cond, level in ci.critical:
+            state = cond.fn(env)
+            if state is True:
+                fired.append(level)
+            elif state is UNKNOWN:
+                possible.append(level)
+        crit = (max(fired) if fired else None, max(possible) if possible else None)
+        if len(self.crit_memo) >= MEMO_LIMIT:
+            self.crit_memo.clear()
+        self.crit_memo[key] = crit
+        return crit
+
+    def _extras_ok(self, answers: Mapping[str, object]) -> bool:
+        """Whether the answers the fast path does not read fit (else the slow path says why)."""
+        items = self.ci.items
+        for key in answers.keys() - self.read:
+            item = items.get(key) if key.__class__ is str else None
+            if item is None:
+                return False
+            value = answers[key]
+            if value is None:
+                continue
+            try:
+                self.ci.check_answers({key: value})
+            except AnswerError:
+                return False
+        return True

@@ -7,8 +7,10 @@ it) and ``screening.assessment`` puts the two together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from .._version import __version__ as ENGINE_VERSION
 from ._decide import Decision, decide
@@ -33,6 +35,10 @@ from .result import (
 from .scoring import CompiledInstrument, Evaluation
 
 __all__ = ["Recommendation", "Scored", "build_result", "score"]
+
+# Parts of a result that depend on the instrument and a few values only (its reference,
+# a score's range, a level range) are frozen models: built once per instrument.
+_MEMOS: WeakKeyDictionary[CompiledInstrument, dict[tuple[object, ...], Any]] = WeakKeyDictionary()
 
 
 @dataclass
@@ -84,27 +90,48 @@ def build_result(
     def name(i: int | None) -> str | None:
         return None if i is None else levels[i]
 
+    memo = _MEMOS.get(ci)
+    if memo is None or len(memo) >= 65_536:
+        memo = _MEMOS[ci] = {}
+
+    def once(key: tuple[object, ...], build: Callable[[], Any]) -> Any:
+        made = memo.get(key)
+        if made is None:
+            made = memo[key] = build()
+        return made
+
+    def span(lo: int, hi: int) -> LevelRange:
+        return once(("range", lo, hi), lambda: LevelRange(min=levels[lo], max=levels[hi]))  # type: ignore[no-any-return]
+
+    def score_result(score_id: str, label: Text) -> ScoreResult:
+        lo, hi = ev.scores[score_id]
+        return once(  # type: ignore[no-any-return]
+            ("score", score_id, lo, hi),
+            lambda: ScoreResult(label=label, value=lo if lo == hi else None, min=lo, max=hi),
+        )
+
+    if judgement is None:
+        # Without a judgement the warnings follow from these values alone.
+        said = (
+            "warnings", bool(d.blocked), d.complete, len(ev.unknown_items), d.status, d.lo, d.hi, ev.possible,
+            bool(own and own.discrepancy), tuple(getattr(r, "id", "") for r, _ in unmet),
+        )
+        warnings: list[Message] = once(said, lambda: _warnings(ci, ev, d, own, unmet))
+    else:
+        warnings = _warnings(ci, ev, d, own, unmet)
+
     result = Result(
         engine_version=ENGINE_VERSION,
-        instrument=InstrumentRef(
+        instrument=once(("ref",), lambda: InstrumentRef(
             id=inst.id, version=inst.version, sha256=ci.sha256, title=inst.title, texts_sha256=ci.texts_sha256
-        ),
+        )),
         assessed_at=assessed_at,
         answers=dict(sorted(scored.clean.items())),
-        scores={
-            s.id: ScoreResult(
-                label=s.label,
-                value=lo if lo == hi else None,
-                min=lo,
-                max=hi,
-            )
-            for s in inst.scores
-            for lo, hi in [ev.scores[s.id]]
-        },
+        scores={s.id: score_result(s.id, s.label) for s in inst.scores},
         levels=list(levels),
         level_labels={level.id: level.label for level in inst.levels},
         computed_level=name(ev.computed[0]) if ev.computed and ev.computed[0] == ev.computed[1] else None,
-        computed_range=LevelRange(min=levels[ev.computed[0]], max=levels[ev.computed[1]]) if ev.computed else None,
+        computed_range=span(*ev.computed) if ev.computed else None,
         critical=[ci.critical[i][0].id for i in ev.fired],
         critical_possible=[ci.critical[i][0].id for i in ev.possible],
         critical_level=name(d.floor),
@@ -118,7 +145,7 @@ def build_result(
             acknowledged={rid: judgement.acknowledged[rid] for rid in d.acknowledged},
         ),
         final_level=name(d.final),
-        level_range=None if d.lo is None or d.hi is None else LevelRange(min=levels[d.lo], max=levels[d.hi]),
+        level_range=None if d.lo is None or d.hi is None else span(d.lo, d.hi),
         status=d.status,
         complete=d.complete,
         completeness=Completeness(
@@ -131,7 +158,7 @@ def build_result(
         ),
         own_view=own,
         requirements_unmet=[getattr(r, "id", "") for r, _ in unmet],
-        warnings=_warnings(ci, ev, d, own, unmet) + (rec.warnings if rec else []),
+        warnings=warnings + (rec.warnings if rec else []),
         trace=explain(ci, ev, d, judgement, own, unmet) + (rec.trace if rec else []),
         ruleset=ruleset,
         ruleset_title=ruleset_title,

@@ -64,6 +64,14 @@ class Text(Model):
     sv: Words
     en: Words
 
+    def model_post_init(self, context: object, /) -> None:
+        # Kept in sorted key order underneath (en, sv), so a result's canonical JSON,
+        # which sorts keys, comes straight from pydantic's serializer (Result.to_json).
+        # Field order (schema, checks, errors, diffs) stays Swedish first.
+        d = self.__dict__
+        sv = d.pop("sv")
+        d["sv"] = sv
+
     def get(self, lang: str) -> str:
         return self.en if lang == "en" else self.sv
 

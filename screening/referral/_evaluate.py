@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from ..engine import Recommendation, expr
 from ..engine.checks import symbols_for
@@ -24,15 +23,13 @@ from ..engine.instrument import Text
 from ..engine.phrases import phrase
 from ..engine.result import CaseFact, Fact, FollowUp, Message, Referral, TraceStep
 from ..engine.scoring import CompiledInstrument, Evaluation
-from ..errors import AnswerError
-from ._memo import KeyMaker, key_maker, no_hit
-from ._safety import apply_safety_rules
-from ._words import fact_text, facts_read
+from ._memo import ReferralMemo, build_memo, no_hit
+from ._safety import GENDER_FACT, apply_safety_rules
+from ._words import case_facts, check_facts, facts_read
 from .rules import URGENCIES, Catalogue, FactSpec, Rule, RuleSet, Table
 
 __all__ = ["CompiledRuleSet", "Recommendation", "rule_symbols"]
 
-GENDER_FACT = "gender"  # the case fact a service's ``genders`` is checked against
 
 STATUSES = ("concluded", "indeterminate", "incomplete", "judgement_required", "no_level")
 
@@ -82,7 +79,16 @@ class CompiledRuleSet:
         self._cache: dict[tuple[str, str], tuple[CompiledTable, ...]] = {}
         self.instrument_titles: dict[str, Text] = {}
         self._fast: dict[CompiledInstrument, Callable[[Mapping[str, object], Mapping[str, object]], object]] = {}
-        self._memos: dict[tuple[str, str], tuple[KeyMaker, dict[tuple[object, ...], tuple[str, ...]]] | None] = {}
+        self._memos: dict[tuple[str, str], ReferralMemo | None] = {}
+        # Work done, for tests that the work per rule stays flat: recommendations made,
+        # and rule conditions evaluated by them.
+        self.counts = {"recommend": 0, "conditions": 0}
+        # A rule's referrals without facts, for lean recommendations: frozen, so shared.
+        # Keyed by the rule object's id: the rule set holds its rules as long as this lives.
+        self._lean: dict[int, list[Referral]] = {}
+        self._built: dict[tuple[object, ...], list[Referral | TraceStep]] = {}  # the same, with facts
+        self._safety: dict[tuple[str, str, str, str], tuple[Referral, TraceStep]] = {}
+        self._case_facts: dict[tuple[object, ...], CaseFact] = {}
 
     def tables_for(self, ci: CompiledInstrument) -> tuple[CompiledTable, ...]:
         """The tables that apply to ``ci``, compiled against its symbols (cached)."""
@@ -108,41 +114,22 @@ class CompiledRuleSet:
         )
         return CompiledTable(table, rules, violence, honour, derive)
 
-    def memo_for(self, ci: CompiledInstrument) -> tuple[KeyMaker, dict[tuple[object, ...], tuple[str, ...]]] | None:
+    def memo_for(self, ci: CompiledInstrument) -> ReferralMemo | None:
         """What the referral outcome depends on, for memoising it in batch runs.
 
-        Returns a reader of the answers and facts the rules depend on (the items
-        they read, the own-view item, every declared fact) and a memo dict, or
-        ``None`` when a rule reads something a key cannot capture (a repeating
-        group, a date, free text).
+        Returns the memo of the answers and facts the rules depend on (the items
+        they read, the own-view item, every declared fact, an answer the safety
+        rules read under a fact's name), or ``None`` when a rule reads something a
+        key cannot capture (a repeating group, a date, free text) or the
+        instrument has no fast path.
         """
         key = (ci.instrument.id, ci.sha256)
         if key not in self._memos:
-            names: set[str] = set()
-            for ct in self.tables_for(ci):
-                for _, cond in ct.rules:
-                    names |= cond.names
-                for extra in (ct.violence, ct.honour):
-                    if extra is not None:
-                        names |= extra.names
-            for ct in self.tables_for(ci):
-                for _, source in ct.derive:
-                    names |= source.names
-            reads = {n for n in names if n in ci.items}
-            if any("fired(" in rule.when for ct in self.tables_for(ci) for rule, _ in ct.rules):
-                # fired('x') reads which critical rules held: key on the answers they read.
-                reads |= {n for _, cond, _ in ci.critical for n in cond.names if n in ci.items}
-            if ci.instrument.own_view:
-                reads.add(ci.instrument.own_view.item)
-            scores = tuple(i for i, score in enumerate(ci.instrument.scores) if score.id in names)
-            if any(n in ci.items and ci.items[n].type in ("group", "date", "text") for n in reads):
-                self._memos[key] = None
-            else:
-                self._memos[key] = (key_maker(tuple(sorted(reads)), scores, tuple(self.ruleset.facts)), {})
+            self._memos[key] = build_memo(ci, self.tables_for(ci), self.ruleset) if ci.fast.usable else None
         return self._memos[key]
 
     def fast_for(self, ci: CompiledInstrument) -> Callable[[Mapping[str, object], Mapping[str, object]], object]:
-        """A closure answering from the memo for complete answer sets, else ``None``.
+        """A closure answering from the memo (unknown answers too), else ``None``.
 
         Built once per instrument: the batch hot loop then costs one fast summary,
         one tuple of the values the rules read, and one dict lookup.
@@ -150,45 +137,13 @@ class CompiledRuleSet:
         fast = self._fast.get(ci)
         if fast is None:
             memo = self.memo_for(ci)
-            summarize = ci.fast.summarize
-            if memo is None:
-                fast = no_hit
-            else:
-                make_key, table = memo
-
-                def fast(answers: Mapping[str, object], facts: Mapping[str, object]) -> object:
-                    summary = summarize(answers)
-                    if summary is None:
-                        return None
-                    services = table.get(make_key(summary, answers, facts))
-                    return None if services is None else (summary, services)
-
+            fast = no_hit if memo is None else memo.fast
             self._fast[ci] = fast
         return fast
 
     def check_facts(self, facts: Mapping[str, object]) -> dict[str, object]:
         """Validate caller-supplied case facts against their declarations."""
-        clean: dict[str, object] = {}
-        for name, value in facts.items():
-            spec = self.ruleset.facts.get(name)
-            if spec is None:
-                raise AnswerError(str(name)[:64], "no such case fact", sorted(self.ruleset.facts))
-            if value is None:
-                continue
-            if spec.type == "bool" and isinstance(value, bool):
-                clean[name] = value
-            elif spec.type == "int" and type(value) is int and spec.min is not None and spec.max is not None:
-                if not spec.min <= value <= spec.max:
-                    raise AnswerError(name, "case fact out of range", (f"{spec.min}–{spec.max}",))
-                clean[name] = value
-            elif spec.type == "choice" and isinstance(value, str) and value in (spec.values or ()):
-                clean[name] = value
-            else:
-                allowed = (
-                    ("true", "false") if spec.type == "bool" else tuple(spec.values or (f"{spec.min}–{spec.max}",))
-                )
-                raise AnswerError(name, "case fact not allowed", allowed)
-        return clean
+        return check_facts(self.ruleset, facts)
 
     # ---------------------------------------------------------------- evaluation
 
@@ -201,8 +156,16 @@ class CompiledRuleSet:
         complete: bool,
         discrepancy: bool,
         facts: Mapping[str, object],
+        *,
+        lean: bool = False,
     ) -> Recommendation:
-        """Evaluate every applicable table and apply the safety rules."""
+        """Evaluate every applicable table and apply the safety rules.
+
+        ``lean``: for callers that want only which services (the referral memo's miss):
+        the rules' referrals carry no facts in words and leave no trace step, which is
+        most of the cost when many rules fire; the services are the same.
+        """
+        self.counts["recommend"] += 1
         env = dict(ev.env)
         env.update(level=level, status=status, complete=complete, discrepancy=discrepancy)
         for name in self.ruleset.facts:
@@ -220,8 +183,9 @@ class CompiledRuleSet:
                     env[name] = source.fn(env)
         rec.case_facts = self.case_facts(facts, env)
         for ct in tables:
+            self.counts["conditions"] += len(ct.rules)
             for rule, cond in self._matching(ct, env):
-                self._apply(rule, cond, ci, env, rec)
+                self._apply(rule, cond, ci, env, rec, lean)
         # Target groups first, so the safety rules see (and make up for) what is left;
         # again after them, for what they added (a catalogue's incomplete_support).
         removed = self._target_groups(env, rec)
@@ -244,11 +208,44 @@ class CompiledRuleSet:
         return hits  # "unique": overlaps are rejected when the rule set loads
 
     def _apply(
-        self, rule: Rule, cond: Expression, ci: CompiledInstrument, env: Mapping[str, object], rec: Recommendation
+        self,
+        rule: Rule,
+        cond: Expression,
+        ci: CompiledInstrument,
+        env: Mapping[str, object],
+        rec: Recommendation,
+        lean: bool = False,
     ) -> None:
-        facts = facts_read(ci, self.ruleset, cond.names, env)
-        for service_id in rule.refer:
-            rec.referrals.append(self.referral(service_id, rule.id, rule.urgency, rule.reason, facts))
+        if lean:
+            lean_referrals = self._lean.get(id(rule))
+            if lean_referrals is None:
+                lean_referrals = self._lean[id(rule)] = [
+                    self.referral(service_id, rule.id, rule.urgency, rule.reason, []) for service_id in rule.refer
+                ]
+            rec.referrals.extend(lean_referrals)
+            return
+        # A rule's referrals depend only on the values it read (and the instrument's words
+        # for them): built once per distinct read, like the instrument's own trace steps.
+        try:
+            seen: tuple[object, ...] | None = (
+                id(rule),
+                ci.instrument.id,
+                ci.sha256,
+                ci.texts_sha256,
+                *(env.get(n, UNKNOWN) for n in sorted(cond.names)),
+            )
+            built = self._built.get(seen)  # type: ignore[arg-type]
+        except TypeError:  # a value that is no key (rows of a group)
+            seen, built = None, None
+        if built is None:
+            facts = facts_read(ci, self.ruleset, cond.names, env)
+            built = [self.referral(service_id, rule.id, rule.urgency, rule.reason, facts) for service_id in rule.refer]
+            built.append(TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", reason=rule.reason)))
+            if seen is not None:
+                if len(self._built) >= 65_536:
+                    self._built.clear()
+                self._built[seen] = built
+        rec.referrals.extend(built[:-1])  # type: ignore[arg-type]
         for spec in rule.follow_up:
             rec.follow_up.append(
                 FollowUp(
@@ -259,9 +256,7 @@ class CompiledRuleSet:
                     reason=spec.reason,
                 )
             )
-        rec.trace.append(
-            TraceStep(kind="rule", ref=rule.id, text=phrase("rule_fired", reason=rule.reason))
-        )
+        rec.trace.append(built[-1])  # type: ignore[arg-type]
 
     def _target_groups(self, env: Mapping[str, object], rec: Recommendation) -> list[Referral]:
         """Take out what the person cannot be referred to; return the referrals taken out.
@@ -331,6 +326,17 @@ class CompiledRuleSet:
         rec.warnings.append(Message(code="no_support_in_target_group", text=text))
         rec.trace.append(TraceStep(kind="rule", ref="target_groups", text=text))
 
+    def safety_referral(self, service_id: str, rule: str, urgency: str, code: str) -> tuple[Referral, TraceStep]:
+        """A safety rule's referral and its trace step: always the same words, so built once."""
+        key = (service_id, rule, urgency, code)
+        made = self._safety.get(key)
+        if made is None:
+            made = self._safety[key] = (
+                self.referral(service_id, rule, urgency, phrase(code), []),
+                TraceStep(kind="rule", ref=rule, text=phrase(code)),
+            )
+        return made
+
     def referral(self, service_id: str, rule: str, urgency: str, reason: Text, facts: list[Fact]) -> Referral:
         service = self.catalogue.services[service_id]
         return Referral(
@@ -347,17 +353,7 @@ class CompiledRuleSet:
 
     def case_facts(self, given: Mapping[str, object], env: Mapping[str, object]) -> list[CaseFact]:
         """Every declared fact as the rules saw it, in words: given, derived from an answer, or unknown."""
-        out: list[CaseFact] = []
-        for name, spec in self.ruleset.facts.items():
-            value = env.get(name, UNKNOWN)
-            source: Literal["given", "derived", "unknown"] = (
-                "given" if name in given else "unknown" if value is UNKNOWN or value is None else "derived"
-            )
-            known = None if source == "unknown" else value
-            if not (known is None or isinstance(known, (bool, int, str))):
-                known, source = None, "unknown"
-            out.append(CaseFact(name=name, label=spec.label, value=known, text=fact_text(spec, known), source=source))
-        return out
+        return case_facts(self.ruleset, given, env, self._case_facts)
 
     def _target_name(self, kind: str, target: str) -> Text:
         if kind == "consultation" and target in self.catalogue.services:

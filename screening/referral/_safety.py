@@ -82,8 +82,9 @@ def _add(crs: CompiledRuleSet, rec: Recommendation, sids: list[str], rule: str, 
     present = {r.service for r in rec.referrals}
     for sid in sids:
         if sid not in present:
-            rec.referrals.append(crs.referral(sid, rule, urgency, phrase(code), []))
-            rec.trace.append(TraceStep(kind="rule", ref=rule, text=phrase(code)))
+            referral, step = crs.safety_referral(sid, rule, urgency, code)
+            rec.referrals.append(referral)
+            rec.trace.append(step)
 
 
 def _children(crs: CompiledRuleSet, disclosed: bool, env: Mapping[str, object], rec: Recommendation) -> None:

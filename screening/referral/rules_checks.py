@@ -26,7 +26,8 @@ from ..engine.instrument import Text
 from ..engine.scoring import CompiledInstrument
 from ..errors import ExpressionError
 from ._combinations import outcomes, pairs
-from ._evaluate import GENDER_FACT, CompiledRuleSet, fact_type, rule_symbols
+from ._evaluate import CompiledRuleSet, fact_type, rule_symbols
+from ._safety import GENDER_FACT
 from .rules import Catalogue, Rule, Service
 
 __all__ = ["CLAIM_PATTERNS", "check_catalogue", "check_ruleset", "claims_action"]
