@@ -58,3 +58,29 @@ def _report_clock(monkeypatch):
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+# --- CI: the real parts must be there ------------------------------------------------------
+# Browser, driver and accessibility tests skip on a developer's machine without them; in CI
+# (`CI` set, as `.ci/run` runs) a missing part is a failure, never a quiet skip.
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    if not os.environ.get("CI"):
+        return
+    axe = Path(os.environ.get("AXE_CORE_JS") or Path(tempfile.gettempdir()) / "screening-axe" / "node_modules"
+               / "axe-core" / "axe.min.js")
+    missing = [name for name, found in (
+        ("chromium", shutil.which("chromium")),
+        ("chromedriver", shutil.which("chromedriver")),
+        ("pdftotext", shutil.which("pdftotext")),
+        ("axe-core", axe.is_file()),
+    ) if not found]
+    if missing:
+        pytest.exit(f"CI needs {', '.join(missing)} (.ci/run installs them); nothing was skipped quietly",
+                    returncode=1)
