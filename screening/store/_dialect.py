@@ -1,0 +1,41 @@
+"""What the store asks its database about itself, on either backend: its tables and their columns.
+
+May import: stdlib (sqlite3).
+
+SQLite answers from ``sqlite_schema`` and ``PRAGMA table_info``; PostgreSQL from
+``information_schema`` (``_pg.PgConnection``, which says so by its ``dialect``). The
+deletion, key rotation and audit code look tables up rather than list them, so that a
+table added later (``outcomes``, and whatever comes next) is deleted and rotated too.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["column_names", "is_pg", "table_names"]
+
+
+def is_pg(conn: object) -> bool:
+    """Whether ``conn`` is a PostgreSQL store connection (``_pg.PgConnection``)."""
+    return getattr(conn, "dialect", "sqlite") == "postgresql"
+
+
+def table_names(conn: sqlite3.Connection) -> list[str]:
+    """The store's tables, sorted by name."""
+    if is_pg(conn):
+        sql = ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+               " AND table_type = 'BASE TABLE' ORDER BY table_name")
+    else:
+        sql = "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"
+    return [str(r[0]) for r in conn.execute(sql)]
+
+
+def column_names(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The columns of ``table`` (a plain identifier), in order."""
+    if not table.replace("_", "").isalnum():
+        raise ValueError("a table name is a plain identifier")
+    if is_pg(conn):
+        rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                            " AND table_name = ? ORDER BY ordinal_position", (table,))
+        return [str(r[0]) for r in rows]
+    return [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")]
