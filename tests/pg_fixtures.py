@@ -62,10 +62,15 @@ def pg_db(pg_cluster: Cluster) -> str:
     return pg_cluster.create_database(f"t{os.getpid()}_{next(_numbers)}")
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    """``sqlite`` or ``postgresql``: the store contract tests run once on each."""
-    return str(request.param)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``backend`` is ``sqlite`` and ``postgresql``: a test using it (or ``store_at``) runs on each.
+
+    ``@pytest.mark.sqlite_only`` keeps a test on SQLite alone: what it checks is the
+    file's (modes, hard links, WAL, pragmas, the APSW fault VFS, SQLite's schema history).
+    """
+    if "backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("backend", ["sqlite"] if only else list(BACKENDS))
 
 
 @pytest.fixture

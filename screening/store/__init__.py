@@ -28,6 +28,7 @@ if typing.TYPE_CHECKING:
         check_case_ref,
         default_store_path,
         new_case_ref,
+        store_location,
     )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "check_case_ref",
     "default_store_path",
     "new_case_ref",
+    "store_location",
 ]
 
 __getattr__, __dir__ = _exports(__name__, _from_module("._store", __all__))

@@ -273,6 +273,22 @@ class PgConnection:
         self._ready()
         return self._raw
 
+    def stream(self, sql: str, params: Sequence[object] = (), size: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """Rows of a large query through a server-side cursor, ``size`` at a time (inside a transaction).
+
+        The batch re-scorer reads a chunk's answers so: memory stays flat however many there are.
+        """
+        import psycopg
+
+        raw = self._raw
+        try:
+            with raw.cursor(name="screening_stream") as cur:
+                cur.itersize = size
+                cur.execute(translate(sql), tuple(params))  # type: ignore[arg-type]  # the store's own SQL
+                yield from cur
+        except psycopg.Error as exc:
+            raise translate_error(exc, raw.broken) from None
+
     # -- draft locks
 
     def lock_draft(self, assessment_id: str) -> None:

@@ -125,7 +125,11 @@ class Store(StoreReads):
 
             pg, ring = open_pg(where, keyring, create=create)
             conn = typing.cast(sqlite3.Connection, pg)  # the adapter speaks the part of sqlite3's API we use
-            store = cls(conn, redact(where), actor=actor, keyring=ring)
+            try:
+                store = cls(conn, redact(where), actor=actor, keyring=ring)
+            except BaseException:
+                pg.close()
+                raise
             store._given_key = keyring is not None
             return store
         target = store_path(where)
