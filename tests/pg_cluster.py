@@ -154,6 +154,10 @@ class Cluster:
             self._pg("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
             self.running = False
 
+    def start_again(self) -> None:
+        """Start the stopped server on the same port and data (a restart after an outage)."""
+        self._start()
+
     def restart(self) -> None:
         self.stop()
         self._start()
@@ -163,7 +167,7 @@ class Cluster:
             self.stop("immediate")
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def __enter__(self) -> Cluster:
+    def __enter__(self) -> Cluster:  # noqa: PYI034 - a plain class, not meant to be subclassed
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pg_cluster import Cluster, ClusterError  # noqa: E402
+from pg_cluster import Cluster, ClusterError
 
 BACKENDS = ("sqlite", "postgresql")
 _numbers = itertools.count(1)
@@ -71,6 +71,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         only = metafunc.definition.get_closest_marker("sqlite_only")
         metafunc.parametrize("backend", ["sqlite"] if only else list(BACKENDS))
+
+
+@pytest.fixture
+def another_store_at(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """A second new store's location on the same backend."""
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_cluster").create_database(f"t{os.getpid()}_{next(_numbers)}")
+    return tmp_path / "other-cases.db"
 
 
 @pytest.fixture

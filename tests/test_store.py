@@ -94,7 +94,7 @@ def test_schema_version_is_recorded(store, backend):
     if backend == "postgresql":
         from screening.store._pgschema import PG_SCHEMA_VERSION, migrations
 
-        assert PG_SCHEMA_VERSION == migrations()[-1][0]
+        assert migrations()[-1][0] == PG_SCHEMA_VERSION
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(PG_SCHEMA_VERSION,)]
         return
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION

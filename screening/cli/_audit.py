@@ -220,7 +220,7 @@ def key_rotate_cmd(
                                   "SCREENING_KEY_FILE (eller ta bort SCREENING_KEY) för att rotera",
                             "the key comes from SCREENING_KEY; rotation rewrites a key file. Set SCREENING_KEY_FILE "
                             "(or unset SCREENING_KEY) to rotate"))
-    targets = [_target(store_location(t)) for t in (stores or [None])]
+    targets = [_target(store_location(t)) for t in stores] if stores else [_target(store_location())]
     with key_file_lock(path) as held:
         if not held:
             raise StoreError(_t(lang, f"en annan nyckelrotation pågår redan för {path}; vänta tills den är klar och "
@@ -253,14 +253,15 @@ def key_rotate_cmd(
         write_key_file(ring, path)
         reset_default_keyring()
         for target in targets:
+            name = _name(target)
             if target not in found:
-                typer.echo(_t(lang, f"{_name(target)}: finns inte, hoppas över.", f"{_name(target)}: does not exist, skipped."))
+                typer.echo(_t(lang, f"{name}: finns inte, hoppas över.", f"{name}: does not exist, skipped."))
                 continue
             with Store.open(target, keyring=ring) as st:
                 moved = st.rekey()
                 late, retired = st.retire_keys()
-            typer.echo(_t(lang, f"{_name(target)}: {moved + late} värden omkrypterade, {len(retired)} nycklar pensionerade.",
-                          f"{_name(target)}: {moved + late} values re-encrypted, {len(retired)} key(s) retired."))
+            typer.echo(_t(lang, f"{name}: {moved + late} värden omkrypterade, {len(retired)} nycklar pensionerade.",
+                          f"{name}: {moved + late} values re-encrypted, {len(retired)} key(s) retired."))
         if not keep_old:
             write_key_file(ring.retire_old(), path)
         reset_default_keyring()
@@ -343,7 +344,6 @@ def _listing(stores: dict[bytes, str], lang: Lang) -> str:
 def _dry_run(found: dict[Path | str, bytes], targets: list[Path | str], others: dict[bytes, str], ring: Keyring,
              path: Path, lang: Lang) -> None:
     """What ``key rotate`` would do, read-only: values per table and store, stores left out."""
-    import sqlite3
 
     from ..store._keys import pending
 
@@ -353,9 +353,10 @@ def _dry_run(found: dict[Path | str, bytes], targets: list[Path | str], others: 
     typer.echo(_t(lang, "En ny nyckel skulle skapas." if fresh else "En påbörjad rotation skulle avslutas.",
                   "A new key would be made." if fresh else "An earlier rotation would be finished."))
     for target in targets:
+        name = _name(target)
         if target not in found:
-            typer.echo(_t(lang, f"{_name(target)}: finns inte, skulle hoppas över.", f"{_name(target)}: does not exist, would be "
-                                                                                 "skipped."))
+            typer.echo(_t(lang, f"{name}: finns inte, skulle hoppas över.",
+                          f"{name}: does not exist, would be skipped."))
             continue
         conn = _read_only(target)
         try:
@@ -363,8 +364,8 @@ def _dry_run(found: dict[Path | str, bytes], targets: list[Path | str], others: 
         finally:
             conn.close()
         per_table = ", ".join(f"{table} {n}" for table, n in counts.items())
-        typer.echo(_t(lang, f"{_name(target)}: {sum(counts.values())} värden skulle omkrypteras ({per_table}).",
-                      f"{_name(target)}: {sum(counts.values())} values would be re-encrypted ({per_table})."))
+        typer.echo(_t(lang, f"{name}: {sum(counts.values())} värden skulle omkrypteras ({per_table}).",
+                      f"{name}: {sum(counts.values())} values would be re-encrypted ({per_table})."))
     if others:
         typer.echo(_t(lang, f"Nyckelfilen används också av: {_listing(others, lang)}; utan --store för var och en "
                             "vägrar rotationen (--force).",

@@ -120,10 +120,10 @@ TEXTS: dict[str, tuple[str, str | None]] = {
         None,
     ),
     "sv (default) or en.": ("sv (standard) eller en.", None),
-    "Case store: an SQLite file or a postgresql:// URL; default $SCREENING_STORE or "
-    "~/.local/share/screening/screening.db.": (
-        "Ärendelagret: en SQLite-fil eller en postgresql://-adress; standard $SCREENING_STORE eller "
-        "~/.local/share/screening/screening.db.",
+    ("Case store: an SQLite file or a postgresql:// URL; default $SCREENING_STORE or "
+     "~/.local/share/screening/screening.db."): (
+        ("Ärendelagret: en SQLite-fil eller en postgresql://-adress; standard $SCREENING_STORE eller "
+         "~/.local/share/screening/screening.db."),
         None,
     ),
     "Who interviews (name or staff id).": ("Vem som intervjuar (namn eller personal-id).", None),

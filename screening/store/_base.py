@@ -1,6 +1,6 @@
 """The store's connection and transactions: locks, ``BEGIN IMMEDIATE … COMMIT`` with audit records, keys.
 
-May import: errors, crypto, audit, _damage, _keys, _lock, values, _delete / stdlib.
+May import: errors, crypto, audit, _damage, _dialect, _keys, _lock, _pg, values, _delete / stdlib.
 
 Split from ``store.py`` so the assessment methods read as the domain they are,
 and every durability and accountability rule of a write lives in one place
@@ -27,6 +27,7 @@ from ._delete import delete_rows, scrub
 from ._dialect import is_pg
 from ._keys import current_is_active, rekey, retire
 from ._lock import AssessmentLock, Identity, probe
+from ._pg import ServerGone
 from ._trail import clean_actor
 from .crypto import Keyring, default_keyring, reset_default_keyring
 from .values import reason
@@ -155,6 +156,10 @@ class StoreBase:
                     conn.execute("ROLLBACK")
             if isinstance(exc, StoreError | sqlite3.Error):
                 self._record_failure("refused" if isinstance(exc, StoreError) else "failed")
+            if isinstance(exc, ServerGone):  # said in both languages: the interview shows it to the caseworker
+                raise StoreError(f"databasservern svarar inte, så det sparades inte; försök igen när den är "
+                                 f"tillbaka / {what} was not saved ({reason(exc)}); try again when the database "
+                                 "server is back", assessment_id) from None
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"{what} was not saved ({reason(exc)}); try again", assessment_id) from None
             raise

@@ -23,8 +23,8 @@ def is_pg(conn: object) -> bool:
 def table_names(conn: sqlite3.Connection) -> list[str]:
     """The store's tables, sorted by name."""
     if is_pg(conn):
-        sql = ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-               " AND table_type = 'BASE TABLE' ORDER BY table_name")
+        # pg_tables, not information_schema: the latter hides tables this account may not read
+        sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
     else:
         sql = "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"
     return [str(r[0]) for r in conn.execute(sql)]
@@ -35,7 +35,7 @@ def column_names(conn: sqlite3.Connection, table: str) -> list[str]:
     if not table.replace("_", "").isalnum():
         raise ValueError("a table name is a plain identifier")
     if is_pg(conn):
-        rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-                            " AND table_name = ? ORDER BY ordinal_position", (table,))
+        rows = conn.execute("SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0"
+                            " AND NOT attisdropped ORDER BY attnum", (table,))
         return [str(r[0]) for r in rows]
     return [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")]

@@ -36,6 +36,7 @@ writer is an error, not a hang) and an ``idle_in_transaction_session_timeout``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import sqlite3
@@ -48,7 +49,7 @@ from ..errors import AssessmentLocked, StoreError
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PgConnection", "PgCursor", "advisory_key", "is_url", "redact"]
+__all__ = ["PgConnection", "PgCursor", "ServerGone", "advisory_key", "is_url", "redact"]
 
 SCHEMES = ("postgresql://", "postgres://")
 # Session settings read back after they are set (as ``_schema`` does with SQLite's pragmas).
@@ -178,6 +179,10 @@ class PgCursor:
 # ---------------------------------------------------------------------- errors
 
 
+class ServerGone(sqlite3.OperationalError):
+    """The PostgreSQL server cannot be reached (stopped, restarting, the network): nothing was saved."""
+
+
 def _message(exc: BaseException) -> str:
     diag = getattr(exc, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
@@ -190,7 +195,7 @@ def translate_error(exc: BaseException, broken: bool) -> sqlite3.Error:
     import psycopg
 
     if broken or isinstance(exc, psycopg.InterfaceError):
-        return sqlite3.OperationalError(f"the database server cannot be reached: {_message(exc)}")
+        return ServerGone(f"the database server cannot be reached: {_message(exc)}")
     sqlstate = getattr(exc, "sqlstate", None) or ""
     if isinstance(exc, psycopg.IntegrityError) or sqlstate == "P0001":  # P0001: a trigger's RAISE
         return sqlite3.IntegrityError(_message(exc))
@@ -253,7 +258,7 @@ class PgConnection:
             return PgCursor([], 0, None)
         try:
             with self._raw.cursor() as cur:
-                cur.executemany(translate(sql), rows)  # type: ignore[arg-type]  # the store's own SQL
+                cur.executemany(translate(sql), rows)
                 return PgCursor([], cur.rowcount, None)
         except psycopg.Error as exc:
             raise translate_error(exc, self._raw.broken) from None
@@ -284,7 +289,7 @@ class PgConnection:
         try:
             with raw.cursor(name="screening_stream") as cur:
                 cur.itersize = size
-                cur.execute(translate(sql), tuple(params))  # type: ignore[arg-type]  # the store's own SQL
+                cur.execute(translate(sql), tuple(params))
                 yield from cur
         except psycopg.Error as exc:
             raise translate_error(exc, raw.broken) from None
@@ -309,10 +314,8 @@ class PgConnection:
             return
         self._drafts.discard(assessment_id)
         if not (self._raw.broken or self._raw.closed):
-            try:
+            with contextlib.suppress(sqlite3.Error):  # else the session is gone, and its locks with it
                 self._run("SELECT pg_advisory_unlock(%s)", (_draft_key(assessment_id),))
-            except sqlite3.Error:
-                pass  # the session is gone, and its locks with it
 
     def probe_draft(self, assessment_id: str) -> None:
         """Inside a write transaction: fail if another session holds the draft (shared until COMMIT).
@@ -338,7 +341,7 @@ class PgConnection:
 
         try:
             with self._raw.cursor(row_factory=_row_factory) as cur:
-                cur.execute(sql, params)  # type: ignore[arg-type]  # the store's own SQL, translated
+                cur.execute(sql, params)
                 rows = cur.fetchall() if cur.description is not None else []
                 return PgCursor(rows, cur.rowcount, cur.description)
         except psycopg.Error as exc:
@@ -350,10 +353,11 @@ class PgConnection:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         if not (self._raw.broken or self._raw.closed):
             return
+        self._raw.close()  # the broken one: its session, and its locks, are gone already
         try:
             self._raw = _open(self.url)
         except StoreError as exc:
-            raise sqlite3.OperationalError(f"the database server cannot be reached: {exc.message}") from None
+            raise ServerGone(f"the database server cannot be reached: {exc.message}") from None
         lost = [aid for aid in sorted(self._drafts) if not self._try(aid)]
         if lost:
             self._drafts.difference_update(lost)
@@ -370,9 +374,9 @@ def _open(url: str) -> psycopg.Connection[Any]:
         raise StoreError(f"cannot connect to the PostgreSQL store {redact(url)} ({_message(exc)})") from None
     try:
         for name, value in SETTINGS:
-            raw.execute(f"SET {name} = '{value}'")  # type: ignore[arg-type]  # constants above
+            raw.execute(f"SET {name} = '{value}'")
         for name, value in SETTINGS:
-            got = raw.execute(f"SHOW {name}").fetchone()  # type: ignore[arg-type]
+            got = raw.execute(f"SHOW {name}").fetchone()
             if got is None or str(got[0]).lower() != value.lower():
                 raise StoreError(f"the PostgreSQL store {redact(url)} refused {name} = {value} "
                                  f"(got {got[0] if got else None!r})")

@@ -45,7 +45,8 @@ PG_SCHEMA_VERSION = 1  # the newest migration; tests/test_pg_store.py checks it 
 
 
 def _tables(conn: PgConnection) -> set[str]:
-    rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+    """Every table of the schema, also those this account may not read (information_schema would hide them)."""
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
     return {str(r[0]) for r in rows}
 
 
@@ -89,7 +90,7 @@ def upgrade(conn: PgConnection) -> tuple[int, int]:
             conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATE_KEY,))
             now = schema_version(conn) or 0  # another process may have run it meanwhile
             if now < version:
-                conn.raw.execute(sql)  # type: ignore[arg-type]  # shipped SQL, never input
+                conn.raw.execute(sql)  # shipped SQL, never input
                 conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                              (version, _now()))
             conn.execute("COMMIT")

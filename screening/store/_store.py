@@ -92,7 +92,7 @@ class Store(StoreReads):
         actor: str | None = None,
         create: bool = False,
     ) -> Store:
-        """Open the store (default: ``$SCREENING_STORE`` or ``default_store_path()``); with ``create``, make it if there is none.
+        """Open the store (default: ``store_location()``); with ``create``, make it if there is none.
 
         ``path`` is an SQLite file, or a ``postgresql://`` URL for a PostgreSQL store
         (``store_location``; see docs/postgresql.md): the same methods, guarantees and
