@@ -4,7 +4,7 @@ May import: everything / typer. Must not be imported by any other part of ``scre
 (the top of the layers; an HTTP server would sit beside it, not below it).
 
 Modules: ``_audit``, ``_cases``, ``_config``, ``_core``, ``_help``, ``_help_texts``,
-``_interview``, ``_report``, ``_rescore``, ``_shared``.
+``_interview``, ``_report``, ``_rescore``, ``_shared``, ``_store_cmd``.
 
 This is the only place where exceptions become messages and exit codes:
 ``ScreeningError`` → its located message on stderr and exit 1; usage errors →
@@ -70,6 +70,7 @@ from . import _report  # noqa: E402,F401
 from . import _interview  # noqa: E402,F401
 from . import _cases  # noqa: E402,F401
 from . import _config  # noqa: E402,F401
+from . import _store_cmd  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,7 +8,7 @@ cryptography and the stdlib; psycopg only in ``_pg`` and ``_pgschema``, lazily (
 ``screening`` never loads it).
 Must not import: content, report, interview, batch, cli.
 
-Modules: ``_base``, ``_crypto``, ``_damage``, ``_ddl``, ``_delete``, ``_dialect``, ``_keys``,
+Modules: ``_base``, ``_copy``, ``_crypto``, ``_damage``, ``_ddl``, ``_delete``, ``_dialect``, ``_keys``,
 ``_lock``, ``_pg``, ``_pgschema``, ``_reads``, ``_schema``, ``_store``, ``_trail``, ``audit``,
 ``crypto``, ``values``.
 
