@@ -70,8 +70,8 @@ def test_a_copy_moves_every_row_and_its_audit_trail_verifies_there(direction, de
         assert verify(st, against=kept).ok, "the chain is the source's, continued"
         # The copy's own record (the reads of contents() came after it).
         details = [d for (a, d) in st.connection.execute("SELECT action, detail FROM audit") if a == "migrate"]
-        assert details == [f"copied from a {'SQLite' if direction.startswith('sqlite') else 'PostgreSQL'} store: "
-                           "2 assessments"]
+        kind = "SQLite" if direction.startswith("sqlite") else "PostgreSQL"
+        assert details == [f"copied from a {kind} store: 2 assessments"]
         # The deleted case is still in the trail (pseudonym only); the copy can be written to.
         assert [r.action for r in extract(st, "raderad")][-1] == "delete"
         info = st.create_assessment(demo, case_ref="efter")
