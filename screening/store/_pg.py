@@ -278,6 +278,16 @@ class PgConnection:
         self._ready()
         return self._raw
 
+    def script(self, sql: str) -> None:
+        """Run several statements as one script (a migration file), errors as ``sqlite3``'s."""
+        import psycopg
+
+        self._ready()
+        try:
+            self._raw.execute(sql.encode("utf-8"))  # bytes: psycopg sends it as it is, placeholders and all
+        except psycopg.Error as exc:
+            raise translate_error(exc, self._raw.broken) from None
+
     def stream(self, sql: str, params: Sequence[object] = (), size: int = 5000) -> Iterator[tuple[Any, ...]]:
         """Rows of a large query through a server-side cursor, ``size`` at a time (inside a transaction).
 

@@ -90,7 +90,7 @@ def upgrade(conn: PgConnection) -> tuple[int, int]:
             conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATE_KEY,))
             now = schema_version(conn) or 0  # another process may have run it meanwhile
             if now < version:
-                conn.raw.execute(sql)  # shipped SQL, never input
+                conn.script(sql)  # shipped SQL, never input
                 conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                              (version, _now()))
             conn.execute("COMMIT")
