@@ -529,5 +529,5 @@ def test_a_killed_holder_leaves_no_stale_lock(store_at, demo):
             child.kill()
             child.wait()
     with Store.open(path) as st:
-        st.lock(info.id)  # the kernel dropped the dead process's lock
+        st.lock(info.id)  # the kernel (SQLite) or the server (PostgreSQL) dropped the dead process's lock
         st.record_answer(info.id, "q1", "yes")

@@ -22,7 +22,10 @@ the part of ``sqlite3.Connection`` the store uses (``execute``, ``executemany``,
 * One writer per draft: a session-level advisory lock per assessment
   (``lock_draft``), held by this connection until released or the session ends —
   the PostgreSQL form of ``_lock``'s ``flock``, which the kernel drops with the process;
-  here the server drops it with the session, also under ``kill -9``.
+  here the server drops it with the session, also under ``kill -9`` — as soon as it
+  notices the connection closed, so taking a lock waits up to ``DRAFT_WAIT`` for that.
+  (Why a ``Store`` is one connection and not a pool's: its draft locks belong to its
+  session. A server keeps a ``Store`` per interview or worker; ``--jobs N`` opens N.)
 * A server that went away (restarted, failed over) is not fatal to a long interview:
   the statement in flight fails (nothing acknowledged is lost: an answer is
   acknowledged only after COMMIT returned) and the next statement outside a
@@ -61,6 +64,10 @@ SETTINGS: tuple[tuple[str, str], ...] = (
     ("TimeZone", "UTC"),
 )
 CONNECT_TIMEOUT = 10
+# How long taking a draft's lock waits for another session to let it go: a session whose
+# process was killed a moment ago holds it until the server notices (milliseconds, more
+# under load); a draft really open elsewhere is refused after this.
+DRAFT_WAIT = "1s"
 
 
 def is_url(target: object) -> bool:
@@ -338,11 +345,21 @@ class PgConnection:
             raise AssessmentLocked("assessment is open elsewhere", assessment_id)
 
     def _try(self, assessment_id: str) -> bool:
+        """Take the draft's lock, waiting at most ``DRAFT_WAIT`` for it (see the module docstring)."""
         try:
-            row = self.execute("SELECT pg_try_advisory_lock(?)", (_draft_key(assessment_id),)).fetchone()
+            self.execute(f"SET lock_timeout = '{DRAFT_WAIT}'")
+            try:
+                self.execute("SELECT pg_advisory_lock(?)", (_draft_key(assessment_id),))
+            finally:
+                if not (self._raw.broken or self._raw.closed):
+                    self.execute(f"SET lock_timeout = '{dict(SETTINGS)['lock_timeout']}'")
+        except sqlite3.OperationalError as exc:
+            if "database is locked" in str(exc):  # lock_timeout: another session holds it
+                return False
+            raise StoreError(f"the draft could not be locked ({exc})", assessment_id) from None
         except sqlite3.Error as exc:
             raise StoreError(f"the draft could not be locked ({exc})", assessment_id) from None
-        return bool(row[0])
+        return True
 
     # -- internals
 
