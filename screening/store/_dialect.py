@@ -11,8 +11,10 @@ table added later (``outcomes``, and whatever comes next) is deleted and rotated
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from typing import Any
 
-__all__ = ["column_names", "is_pg", "table_names"]
+__all__ = ["column_names", "is_pg", "rows", "table_names"]
 
 
 def is_pg(conn: object) -> bool:
@@ -39,3 +41,26 @@ def column_names(conn: sqlite3.Connection, table: str) -> list[str]:
                             " AND NOT attisdropped ORDER BY attnum", (table,))
         return [str(r[0]) for r in rows]
     return [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def rows(conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()) -> Iterator[Any]:
+    """The rows of a query that may be large (the whole audit trail, every answer), as they come.
+
+    SQLite's cursor steps through them already. PostgreSQL's adapter fetches a result
+    whole, so a scan goes through a server-side cursor, in a read-only snapshot of its own
+    unless the caller is in a transaction already.
+    """
+    if not is_pg(conn):
+        return iter(conn.execute(sql, params))
+    return _pg_rows(conn, sql, params)
+
+
+def _pg_rows(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> Iterator[Any]:
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    try:
+        yield from conn.stream(sql, params)  # type: ignore[attr-defined]  # a PgConnection
+    finally:
+        if own and conn.in_transaction:
+            conn.execute("COMMIT")

@@ -150,10 +150,7 @@ def _row_type(names: tuple[str, ...]) -> type[_RowBase]:
 
 def _row_factory(cursor: Any) -> Any:
     desc = cursor.description
-    if desc is None:
-        return tuple
-    make = _row_type(tuple(d.name for d in desc))
-    return make
+    return tuple if desc is None else _row_type(tuple(d.name for d in desc))
 
 
 class PgCursor:
@@ -225,6 +222,7 @@ class PgConnection:
         self.url = url
         self._raw = raw
         self._drafts: set[str] = set()
+        self._streams = 0
         self.closed = False
 
     @classmethod
@@ -279,12 +277,6 @@ class PgConnection:
         if self.in_transaction:
             self.execute("COMMIT")
 
-    @property
-    def raw(self) -> psycopg.Connection[Any]:
-        """The psycopg connection (the batch re-scorer's server-side cursors, ``store copy``)."""
-        self._ready()
-        return self._raw
-
     def script(self, sql: str) -> None:
         """Run several statements as one script (a migration file), errors as ``sqlite3``'s."""
         import psycopg
@@ -303,8 +295,9 @@ class PgConnection:
         import psycopg
 
         raw = self._raw
+        self._streams += 1  # a name per cursor: two scans may be open at once
         try:
-            with raw.cursor(name="screening_stream") as cur:
+            with raw.cursor(name=f"screening_stream_{self._streams}") as cur:
                 cur.itersize = size
                 cur.execute(translate(sql), tuple(params))
                 yield from cur

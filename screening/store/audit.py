@@ -44,6 +44,7 @@ from typing import Protocol, TypeGuard, cast
 
 from ..errors import StoreError
 from ._dialect import column_names, is_pg
+from ._dialect import rows as scan
 from ._trail import (
     ACTIONS,
     Checkpoint,
@@ -219,7 +220,8 @@ def _conn_of(target: _Target | sqlite3.Connection) -> sqlite3.Connection:
 
 def _rows(conn: sqlite3.Connection, where: str = "", params: tuple[object, ...] = ()) -> Iterator[Record]:
     sealed = "seal" in column_names(conn, "audit")
-    cur = conn.execute(
+    cur = scan(  # streamed: a trail has millions of records
+        conn,
         "SELECT seq, at, actor, action, assessment, case_ref, detail, outcome, kid, mac"
         + (", seal" if sealed else ", NULL") + " FROM audit" + where + " ORDER BY seq",
         params,
@@ -352,8 +354,8 @@ class _Written:
             return None
         seen: dict[tuple[str, int, str], bytes] = {}
         rows = itertools.chain(  # one scan of each table, streamed
-            conn.execute("SELECT assessment_id, revision, 'answer:' || item_id, value FROM answers"),
-            conn.execute("SELECT assessment_id, revision, 'judgement', judgement FROM revisions"),
+            scan(conn, "SELECT assessment_id, revision, 'answer:' || item_id, value FROM answers"),
+            scan(conn, "SELECT assessment_id, revision, 'judgement', judgement FROM revisions"),
         )
         for aid, revision, field, value in rows:
             if (aid, revision, field) in slots:
