@@ -126,8 +126,12 @@ def make_home(root: Path) -> Path:
 # ---------------------------------------------------------------------------- generation
 
 
-def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.3, p_unknown: float = 0.005) -> None:
-    """``n`` completed 1.0.0 assessments, written with executemany straight into the store's schema."""
+def generate(path: Path | str, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.3,
+             p_unknown: float = 0.005) -> None:
+    """``n`` completed 1.0.0 assessments, written with executemany straight into the store's schema.
+
+    ``path`` may be a ``postgresql://`` URL: the same rows through the store's PostgreSQL adapter.
+    """
     from screening.assessment import assess
     from screening.content.loader import load_instrument
     from screening.content.rules_loader import load_rules
@@ -141,9 +145,18 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
     Store.open(path, create=True).close()  # the store creates its own schema and registers the key
     ring = default_keyring()
     rnd = random.Random(seed)
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA cache_size = -400000")
+    pg = isinstance(path, str)
+    if pg:
+        from typing import cast
+
+        from screening.store._pg import PgConnection
+
+        conn = cast(sqlite3.Connection, PgConnection.connect(str(path)))
+        conn.execute("SET synchronous_commit = off")  # a generator's rows, not a caseworker's answers
+    else:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA cache_size = -400000")
     values = ["yes", "no", "unknown"]
     weights = [p_yes, 1 - p_yes - p_unknown, p_unknown]
     stamp = "2025-01-15T10:00:00.000Z"
@@ -195,7 +208,8 @@ def generate(path: Path, n: int, home: Path, *, seed: int = 7, p_yes: float = 0.
             "UPDATE revisions SET status = 'completed', completed_at = ? WHERE status = 'draft'", (stamp,)
         )
         conn.execute("COMMIT")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if not pg:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
 
 

@@ -84,7 +84,8 @@ KEYS: dict[str, Key] = {
     "rules": Key("Kommunens regeluppsättning för insatser (id, sökväg, 'none'; 'default' = Stockholm)",
                  "The municipality's referral rule set (id, path, 'none'; 'default' = Stockholm)", _rules, "default"),
     "lang": Key("Språk", "Language", _one_of("sv", "en"), "sv"),
-    "store": Key("Ärendelagret (SQLite-fil)", "The case store (SQLite file)", _path, None, env="SCREENING_STORE"),
+    "store": Key("Ärendelagret (SQLite-fil eller postgresql://-adress)",
+                 "The case store (SQLite file or postgresql:// URL)", _path, None, env="SCREENING_STORE"),
     "timezone": Key("Tidszon i rapporter (t.ex. Europe/Stockholm); standard: systemets",
                     "Time zone in reports (e.g. Europe/Stockholm); default: the system's", _zone, None),
     "report.format": Key("Rapportens format", "Report format", _one_of("html", "md", "txt"), "html"),
@@ -195,7 +196,8 @@ def set_setting(key: str, value: str, path: Path | None = None) -> Path:
     why = KEYS[key].check(value)
     if why is not None:
         raise SettingsError(f"{key}: {why}")
-    if key == "store" or (key == "rules" and (value.endswith((".yaml", ".yml")) or os.sep in value)):
+    url = key == "store" and value.startswith(("postgresql://", "postgres://"))  # a PostgreSQL store, as it is
+    if (key == "store" and not url) or (key == "rules" and (value.endswith((".yaml", ".yml")) or os.sep in value)):
         value = str(Path(value).expanduser().absolute())  # a path means the same from any directory
     target = path or settings_path()
     stored = load_settings(target)

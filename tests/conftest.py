@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+# ---------------------------------------------------------------- PostgreSQL (issue 17)
+# A throwaway cluster per session and the `backend` parameter (sqlite, postgresql) of the
+# store contract suite: tests/pg_fixtures.py, tests/pg_cluster.py.
+pytest_plugins = ["pg_fixtures"]
+# ---------------------------------------------------------------- end PostgreSQL
+
 # ---------------------------------------------------------------- reports (tests/test_report*.py)
 # `pytest --update-goldens` rewrites tests/golden/ (and docs/report-*.png) from the
 # current templates instead of comparing against them. Review the diff before committing.

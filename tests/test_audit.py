@@ -22,8 +22,9 @@ NAME = "CANARY-NAMN"
 
 
 @pytest.fixture
-def user(tmp_path, monkeypatch):
-    yield from isolated_user(tmp_path, monkeypatch)
+def user(tmp_path, monkeypatch, store_at):
+    """An isolated user whose store is on each backend in turn (tests/pg_fixtures.py)."""
+    yield from isolated_user(tmp_path, monkeypatch, store_at)
 
 
 def actions(st: Store) -> list[tuple[str, str | None, str, str]]:
@@ -191,11 +192,11 @@ def test_audit_records_cannot_be_changed_or_deleted_by_the_program(user):
 
 def test_record_on_a_raw_connection_joins_its_transaction(user):
     """How the batch re-scorer appends: inside its own chunk transaction, committed or rolled back with it."""
-    from screening.store._schema import connect
+    from screening.batch._store import open_writer
 
     with Store.open(user.store, create=True) as st:
         aid = st.create_assessment(text_instrument(), case_ref="c1").id
-    conn = connect(user.store)
+    conn = open_writer(user.store)  # the re-scorer's connection, on either backend
     try:
         conn.execute("BEGIN IMMEDIATE")
         record_many(conn, [Event("rescore", aid, "to 2.0.0", "changed"), Event("rescore", None, "run", "ok")])

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 
 import pytest
 from terminal.driver import ACK, QUESTION, child_env, finish, spawn_cli
 from terminal.scripted import ScriptedPrompter
+from test_privacy_support import raw
 
 from screening import load_instrument
 from screening.api import resolve_rules
@@ -35,8 +35,9 @@ def rules():
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "cases.db", create=True) as st:
+def store(store_at):
+    """A new store on each backend (tests/pg_fixtures.py)."""
+    with Store.open(store_at, create=True) as st:
         yield st
 
 
@@ -58,7 +59,7 @@ def fact_script(ci, rules, values):
 # ---------------------------------------------------------------- the store
 
 
-def test_facts_are_sealed_kept_apart_from_answers_and_frozen_with_the_revision(store, tmp_path):
+def test_facts_are_sealed_kept_apart_from_answers_and_frozen_with_the_revision(store, store_at):
     ci = load_instrument(DANGER)
     aid = start(store, ci)
     store.record_answer(aid, "threats_to_kill", "yes")
@@ -77,11 +78,12 @@ def test_facts_are_sealed_kept_apart_from_answers_and_frozen_with_the_revision(s
     assert store.facts(aid)["age"] == 35
     assert store.facts(aid, revision - 1)["age"] == 34  # the completed revision keeps its own
 
-    raw = b"".join(
-        bytes(v) if isinstance(v, bytes) else str(v).encode()
-        for (v,) in sqlite3.connect(tmp_path / "cases.db").execute("SELECT value FROM answers")
+    conn = raw(store_at)  # as whoever reads the database without the key (the DBA on PostgreSQL)
+    stored = b"".join(
+        bytes(v) if isinstance(v, bytes) else str(v).encode() for (v,) in conn.execute("SELECT value FROM answers")
     )
-    assert b"true" not in raw and b"34" not in raw  # sealed like every answer
+    conn.close()
+    assert b"true" not in stored and b"34" not in stored  # sealed like every answer
 
 
 def test_a_bad_fact_name_is_refused(store):
@@ -195,9 +197,9 @@ def test_the_case_file_report_names_every_fact_in_words(store, rules):
 # ---------------------------------------------------------------- re-scoring
 
 
-def test_rescoring_a_store_uses_the_stored_facts(tmp_path, rules, capsys):
+def test_rescoring_a_store_uses_the_stored_facts(tmp_path, store_at, rules, capsys):
     """A fact stored is never re-scored as unknown, and the JSON Lines export carries it."""
-    db = tmp_path / "cases.db"
+    db = store_at
     ci = load_instrument(DANGER)
     with Store.open(db, create=True) as st:
         aid = start(st, ci)
@@ -221,8 +223,8 @@ def test_rescoring_a_store_uses_the_stored_facts(tmp_path, rules, capsys):
 
 
 @pytest.mark.terminal
-def test_in_a_terminal_the_112_advice_comes_first_and_facts_survive_kill_9(tmp_path):
-    db = tmp_path / "cases.db"
+def test_in_a_terminal_the_112_advice_comes_first_and_facts_survive_kill_9(store_at):
+    db = store_at
     child = spawn_cli(["interview", DANGER, "--store", str(db), "--case", "nora", "--rules", "stockholm"],
                       env=child_env())
     child.expect_exact("Är personen i omedelbar fara just nu")

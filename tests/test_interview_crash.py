@@ -56,19 +56,23 @@ class Tally:
     notes: list[str] = field(default_factory=list)
 
 
-TALLY = Tally()
+TALLY = Tally()  # the run in progress; each backend's run has its own (TALLIES)
+TALLIES: dict[str, Tally] = {}
 
 
 class _Summary:
     """A plugin registered at run time so the figures show without ``-s``."""
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not TALLY.runs:
+        if not any(t.runs for t in TALLIES.values()):
             return
-        t = TALLY
         terminalreporter.section("interview kill -9 (D1)")
+        for backend, t in TALLIES.items():
+            self._line(terminalreporter, backend, t)
+
+    def _line(self, terminalreporter, backend: str, t: Tally) -> None:
         terminalreporter.write_line(
-            f"kills {t.kills}, runs {t.runs}, confirmed answers {t.confirmed}, lost {t.lost}, "
+            f"{backend}: kills {t.kills}, runs {t.runs}, confirmed answers {t.confirmed}, lost {t.lost}, "
             f"integrity failures {t.integrity_failures}, wrong resume points {t.wrong_resume_points}, "
             f"in flight at the kill {t.in_flight} (of which committed {t.in_flight_committed}), {t.seconds:.1f} s"
         )
@@ -168,10 +172,13 @@ def confirmed_on_screen(transcript: str, order: tuple[str, ...]) -> list[str]:
     return acked
 
 
-def test_kill_minus_9_loses_no_acknowledged_answer(tmp_path):
+def test_kill_minus_9_loses_no_acknowledged_answer(tmp_path, store_at, backend):
+    """On each backend (tests/pg_fixtures.py): on PostgreSQL the killed session's locks go with it."""
+    global TALLY
+    TALLY = TALLIES[backend] = Tally()
     start = time.perf_counter()
     rng = random.Random(20260501)
-    home, db = tmp_path / "home", tmp_path / "cases.db"
+    home, db = tmp_path / "home", store_at
     crash_instrument(home)
     order = tuple(("q" if n % 3 != 2 else "t") + str(n) for n in range(ITEMS))
     confirmed: dict[str, dict[str, str]] = {}  # case -> item -> value acknowledged on screen
@@ -237,22 +244,34 @@ def _drive_and_kill(run: Run, rng: random.Random, order: tuple[str, ...]) -> boo
     return False
 
 
-def _stored(db: Path, ref: str) -> dict[str, object] | None:
-    if not db.exists():  # killed before the interview made the store (opening never creates one)
+def _stored(db: Path | str, ref: str) -> dict[str, object] | None:
+    if isinstance(db, str):  # PostgreSQL: killed before the interview made the schema (opening never does)
+        from screening.store._pg import PgConnection
+        from screening.store._pgschema import schema_version
+
+        conn = PgConnection.connect(db)
+        try:
+            if schema_version(conn) is None:
+                return None
+        finally:
+            conn.close()
+    elif not db.exists():  # killed before the interview made the store (opening never creates one)
         return None
     with Store.open(db) as st:
         found = st.find(ref)
         return st.answers(found[0].id) if found else None
 
 
-def _check(db: Path, ref: str, mine: dict[str, str], order, run: Run, answered_before) -> None:
-    """Integrity, every acknowledged answer stored as typed, and the resume point."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True) if db.exists() else sqlite3.connect(":memory:")
-    try:
-        if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            TALLY.integrity_failures += 1
-    finally:
-        conn.close()
+def _check(db: Path | str, ref: str, mine: dict[str, str], order, run: Run, answered_before) -> None:
+    """Integrity (of the SQLite file; PostgreSQL's is the server's), every acknowledged answer stored as
+    typed, and the resume point."""
+    if isinstance(db, Path):
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True) if db.exists() else sqlite3.connect(":memory:")
+        try:
+            if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                TALLY.integrity_failures += 1
+        finally:
+            conn.close()
     stored = _stored(db, ref) or {}
     for key, value in mine.items():
         if stored.get(key) != value:

@@ -27,6 +27,7 @@ class User:
     config: Path
     state: Path
     data: Path
+    location: str | None = None  # a PostgreSQL store's URL (tests/pg_fixtures.py); None: the default file
 
     @property
     def key_file(self) -> Path:
@@ -37,31 +38,64 @@ class User:
         return self.state / "screening" / "incidents"
 
     @property
-    def store(self) -> Path:
-        return self.data / "screening" / "screening.db"
+    def store(self) -> Path | str:
+        return self.location or self.data / "screening" / "screening.db"
 
 
-def isolated_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[User]:
-    """Body of each test module's ``user`` fixture (``yield from isolated_user(tmp_path, monkeypatch)``)."""
+def isolated_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: object = None) -> Iterator[User]:
+    """Body of each test module's ``user`` fixture (``yield from isolated_user(tmp_path, monkeypatch)``).
+
+    ``store``: the ``store_at`` of a test run on both backends; a PostgreSQL URL becomes
+    ``user.store``, an SQLite path leaves the default file in the user's data directory.
+    """
     from screening.store.crypto import reset_default_keyring
 
-    u = User(tmp_path, tmp_path / "config", tmp_path / "state", tmp_path / "data")
+    location = store if isinstance(store, str) else None
+    u = User(tmp_path, tmp_path / "config", tmp_path / "state", tmp_path / "data", location)
     for name in ("SCREENING_KEY", "SCREENING_KEY_FILE", "SCREENING_STORE", "SCREENING_ACTOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(u.config))
     monkeypatch.setenv("XDG_STATE_HOME", str(u.state))
     monkeypatch.setenv("XDG_DATA_HOME", str(u.data))
+    if location is not None:  # the default store is the PostgreSQL one, as SCREENING_STORE makes it
+        monkeypatch.setenv("SCREENING_STORE", location)
     reset_default_keyring()
     yield u
     reset_default_keyring()
 
 
-def raw(db: Path) -> sqlite3.Connection:
-    """A second connection that edits the file like an intruder would (no triggers of ours help)."""
+def raw(db: Path | str) -> sqlite3.Connection:
+    """A second connection that edits the file like an intruder would (no triggers of ours help).
+
+    On PostgreSQL: the database administrator, a superuser whose session fires no triggers
+    (``session_replication_role = replica``), speaking the store's SQL through its adapter,
+    with SQLite's ``randomblob`` made for the tamper tests.
+    """
+    if isinstance(db, str):
+        from typing import cast
+
+        from screening.store._pg import PgConnection
+
+        conn = PgConnection.connect(dba_url(db))
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("CREATE OR REPLACE FUNCTION randomblob(n integer) RETURNS bytea LANGUAGE sql AS $$"
+                     " SELECT decode(string_agg(lpad(to_hex(floor(random() * 256)::int), 2, '0'), ''), 'hex')"
+                     " FROM generate_series(1, n) $$")
+        return cast(sqlite3.Connection, conn)
     return sqlite3.connect(db, isolation_level=None)
 
 
+def dba_url(url: str) -> str:
+    """The URL of the same database as the cluster's superuser (tests/pg_cluster.py)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc="postgres@" + parts.netloc.rsplit("@", 1)[-1]))
+
+
 def drop_triggers(conn: sqlite3.Connection, table: str) -> None:
+    if getattr(conn, "dialect", "") == "postgresql":
+        return  # the administrator's session fires none (``raw``)
     for (name,) in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?", (table,)):
         conn.execute(f"DROP TRIGGER {name}")
 

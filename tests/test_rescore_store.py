@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_rescore_support import (  # noqa: F401  (test_key: autouse)
     STAMP,
+    connect,
     digest,
     dump,
     fill_store,
@@ -45,8 +46,9 @@ def home(tmp_path):
 
 
 @pytest.fixture
-def store(tmp_path, home):
-    path = tmp_path / "cases.db"
+def store(store_at, home):
+    """A store of five completed assessments, on each backend (tests/pg_fixtures.py)."""
+    path = store_at
     ci = load_instrument("t@1.0.0", home)
     records = [{"answers": a, "case": f"ref-{n}"} for n, a in enumerate(ANSWERS)]
     fill_store(path, ci, records)
@@ -104,8 +106,8 @@ def test_full_results_are_stored_for_changes_and_read_back_by_the_store(store, h
     assert rows[first.id][-1] == sha  # the compact row points at the full result
 
 
-def test_an_unchanged_instrument_is_a_no_op(tmp_path, home, capsys):
-    path = tmp_path / "same.db"
+def test_an_unchanged_instrument_is_a_no_op(store_at, home, capsys):
+    path = store_at
     ci = load_instrument("t@1.0.0", home)
     rules = load_rules("stockholm")
     records = [{"answers": a} for a in ANSWERS]
@@ -121,7 +123,7 @@ def test_an_unchanged_instrument_is_a_no_op(tmp_path, home, capsys):
 
 
 def test_bad_records_are_listed_and_exit_1(store, home, capsys):
-    conn = sqlite3.connect(store)
+    conn = connect(store)
     conn.execute("INSERT INTO assessments (id, case_ref, instrument_id, lang, current_revision, created_at, updated_at)"
                  " VALUES ('bad1', 'ref-bad1', 't', 'sv', 1, ?, ?)", (STAMP, STAMP))
     conn.execute("INSERT INTO revisions (assessment_id, revision, status, instrument_version, instrument_sha256,"
@@ -140,13 +142,11 @@ def test_bad_records_are_listed_and_exit_1(store, home, capsys):
     assert "zz: no such item" in reasons["ref-bad2"]
 
 
-def test_two_workers_store_the_same_rows_and_report_the_same_diff(tmp_path, home, capsys):
+def test_two_workers_store_the_same_rows_and_report_the_same_diff(tmp_path, home, capsys, store_at, another_store_at):
     bench = __import__("test_rescore_support").bench_module()
-    paths = []
-    for n in (1, 2):
-        path = tmp_path / f"w{n}.db"
+    paths = [store_at, another_store_at]  # --jobs 2 on PostgreSQL: one connection each
+    for path in paths:
         bench.generate(path, 1500, bench.make_home(tmp_path / "bench"), seed=3)
-        paths.append(path)
     bhome = tmp_path / "bench" / "home"
     diffs = []
     for jobs, path in zip((1, 2), paths, strict=True):
@@ -159,8 +159,8 @@ def test_two_workers_store_the_same_rows_and_report_the_same_diff(tmp_path, home
     assert diffs[0]["counts"]["total"] == 1500 and diffs[0]["counts"]["rose"] > 0
 
 
-def test_filters_by_version_and_completion_date(tmp_path, home, capsys):
-    path = tmp_path / "f.db"
+def test_filters_by_version_and_completion_date(store_at, home, capsys):
+    path = store_at
     ci = load_instrument("t@1.0.0", home)
     fill_store(path, ci, [
         {"answers": ANSWERS[0], "completed_at": "2025-01-10T10:00:00.000Z"},
@@ -174,9 +174,9 @@ def test_filters_by_version_and_completion_date(tmp_path, home, capsys):
     assert cli(path, home, "--since", "last week") == 2
 
 
-def test_filters_apply_to_the_latest_completed_revision_only(tmp_path, home, capsys):
+def test_filters_apply_to_the_latest_completed_revision_only(tmp_path, store_at, home, capsys):
     """A corrected assessment is re-scored on its latest completed revision, or not at all."""
-    path = tmp_path / "c.db"
+    path = store_at
     ci = load_instrument("t@1.0.0", home)
     with Store.open(path, create=True) as st:
         info = st.create_assessment(ci, case_ref="ref-corrected")
@@ -328,6 +328,7 @@ def test_an_applied_run_leaves_one_audit_record_and_a_dry_run_none(store, home, 
     assert detail == "batch of 5: 5 stored, 2 rose, 0 failed; t 1.1.0; rules none" and actor
 
 
+@pytest.mark.sqlite_only  # an SQLite index hint (INDEXED BY)
 def test_a_store_without_the_covering_index_is_still_read(store, home, capsys):
     conn = sqlite3.connect(store)
     conn.execute("DROP INDEX assessments_by_id")

@@ -48,11 +48,24 @@ def bench_module() -> Any:
     return module
 
 
-def fill_store(path: Path, ci: Any, records: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Completed assessments with fixed ids (``id``, ``case``, ``answers``, optional ``judgement``, ``version``)."""
-    Store.open(path, create=True).close()
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A plain connection to a store on either backend: SQLite's file, or PostgreSQL through the
+    store's adapter as the application's own account (its triggers apply, as to any writer)."""
+    if isinstance(path, str):
+        from typing import cast
+
+        from screening.store._pg import PgConnection
+
+        return cast(sqlite3.Connection, PgConnection.connect(path))
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def fill_store(path: Path | str, ci: Any, records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Completed assessments with fixed ids (``id``, ``case``, ``answers``, optional ``judgement``, ``version``)."""
+    Store.open(path, create=True).close()
+    conn = connect(path)
     ids = []
     conn.execute("BEGIN")
     for n, rec in enumerate(records):
@@ -86,7 +99,7 @@ def fill_store(path: Path, ci: Any, records: Iterable[Mapping[str, Any]]) -> lis
     return ids
 
 
-def save_results(path: Path, ci: Any, rules: Any, ids: list[str], records: list[Mapping[str, Any]]) -> None:
+def save_results(path: Path | str, ci: Any, rules: Any, ids: list[str], records: list[Mapping[str, Any]]) -> None:
     """Store the result each assessment got under its own version (the baseline a re-score compares with)."""
     from screening import assess
 
@@ -115,13 +128,15 @@ def _select(conn: sqlite3.Connection, table: str, skip: Iterable[str]) -> tuple[
                    "instrument_version", "outcome", "result_sha256"]
         created = "" if "created_at" in skip else ", o.created_at"
         return columns + ([] if created == "" else ["created_at"]), OUTCOMES.format(created=created)
-    columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip]
+    from screening.store._dialect import column_names
+
+    columns = [c for c in column_names(conn, table) if c not in skip]
     return columns, f"SELECT {', '.join(columns)} FROM {table}"
 
 
-def dump(path: Path, table: str, skip: Iterable[str] = ("created_at",)) -> list[tuple[Any, ...]]:
+def dump(path: Path | str, table: str, skip: Iterable[str] = ("created_at",)) -> list[tuple[Any, ...]]:
     """Every row of a table, sorted, without the columns in ``skip`` (the time of writing)."""
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     try:
         columns, sql = _select(conn, table, skip)
         if not columns:
@@ -131,13 +146,13 @@ def dump(path: Path, table: str, skip: Iterable[str] = ("created_at",)) -> list[
         conn.close()
 
 
-def plain(path: Path, table: str) -> list[tuple[Any, ...]]:
+def plain(path: Path | str, table: str) -> list[tuple[Any, ...]]:
     """``dump`` with the sealed column opened (ciphertexts differ between runs, contents must not)."""
     import json
 
     from screening.store.values import decode
 
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     try:
         columns, sql = _select(conn, table, ("created_at",))
         rows = conn.execute(sql).fetchall()
@@ -156,15 +171,17 @@ def plain(path: Path, table: str) -> list[tuple[Any, ...]]:
     return sorted(out)
 
 
-def tables(path: Path) -> list[str]:
-    conn = sqlite3.connect(path)
+def tables(path: Path | str) -> list[str]:
+    conn = connect(path)
     try:
-        return sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'"))
+        from screening.store._dialect import table_names
+
+        return table_names(conn)
     finally:
         conn.close()
 
 
-def digest(path: Path, table: str) -> str:
+def digest(path: Path | str, table: str) -> str:
     """A hash of every row of a table (all columns), to show it did not change."""
     return hashlib.sha256(repr(dump(path, table, skip=())).encode()).hexdigest()
 

@@ -26,8 +26,9 @@ def demo():
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "cases.db", create=True) as st:
+def store(store_at):
+    """A new store on each backend (tests/pg_fixtures.py)."""
+    with Store.open(store_at, create=True) as st:
         yield st
 
 
@@ -68,6 +69,7 @@ def test_files_and_directories_are_owner_only_even_under_umask_022(monkeypatch, 
     assert dirs == dict.fromkeys(dirs, 0o700)
 
 
+@pytest.mark.sqlite_only
 def test_pragmas_are_set_and_read_back(store):
     conn = store._conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -87,8 +89,14 @@ def test_a_pragma_that_does_not_take_is_an_error(monkeypatch, tmp_path):
             conn.close()
 
 
-def test_schema_version_is_recorded(store):
+def test_schema_version_is_recorded(store, backend):
     conn = store._conn
+    if backend == "postgresql":
+        from screening.store._pgschema import PG_SCHEMA_VERSION, migrations
+
+        assert migrations()[-1][0] == PG_SCHEMA_VERSION
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(PG_SCHEMA_VERSION,)]
+        return
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     assert conn.execute("SELECT version FROM schema_version").fetchall() == [(schema.SCHEMA_VERSION,)]
 
@@ -366,8 +374,8 @@ def test_an_interrupt_inside_a_transaction_rolls_back(monkeypatch, store, demo):
     assert store.answers(info.id) == {}
 
 
-def test_each_answer_is_durable_for_another_connection_at_once(tmp_path, demo):
-    with Store.open(tmp_path / "a.db", create=True) as writer, Store.open(tmp_path / "a.db") as reader:
+def test_each_answer_is_durable_for_another_connection_at_once(store_at, demo):
+    with Store.open(store_at, create=True) as writer, Store.open(store_at) as reader:
         info = writer.create_assessment(demo)
         for n, value in enumerate(["yes", "no", "unknown"], 1):
             writer.record_answer(info.id, f"q{n}", value)
@@ -476,8 +484,8 @@ def test_find_by_case_reference(store, demo):
 # ---------------------------------------------------------------- locks
 
 
-def test_a_draft_is_open_in_one_store_at_a_time(tmp_path, demo):
-    path = tmp_path / "l.db"
+def test_a_draft_is_open_in_one_store_at_a_time(store_at, backend, demo):
+    path = store_at
     with Store.open(path, create=True) as first, Store.open(path) as second:
         info = first.create_assessment(demo)
         first.lock(info.id)
@@ -487,15 +495,16 @@ def test_a_draft_is_open_in_one_store_at_a_time(tmp_path, demo):
             second.record_answer(info.id, "q1", "yes")
         first.record_answer(info.id, "q1", "yes")
         first.unlock(info.id)
-        assert not (lock_dir(path) / f"{info.id}.lock").exists()
+        if backend == "sqlite":
+            assert not (lock_dir(path) / f"{info.id}.lock").exists()
         second.lock(info.id)
         second.record_answer(info.id, "q2", "no")
     with Store.open(path) as st:
         assert st.answers(info.id) == {"q1": "yes", "q2": "no"}
 
 
-def test_a_killed_holder_leaves_no_stale_lock(tmp_path, demo):
-    path = tmp_path / "k.db"
+def test_a_killed_holder_leaves_no_stale_lock(store_at, demo):
+    path = store_at
     with Store.open(path, create=True) as st:
         info = st.create_assessment(demo)
     code = textwrap.dedent(
@@ -520,5 +529,5 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path, demo):
             child.kill()
             child.wait()
     with Store.open(path) as st:
-        st.lock(info.id)  # the kernel dropped the dead process's lock
+        st.lock(info.id)  # the kernel (SQLite) or the server (PostgreSQL) dropped the dead process's lock
         st.record_answer(info.id, "q1", "yes")

@@ -6,6 +6,11 @@ by other users, one deeply nested line that stopped a whole re-score, a damaged
 byte that crashed ``cases`` and ``audit verify``, a mistyped ``--store`` that made
 a new, empty store whose empty audit trail "verified", and a store on NFS/SMB.
 The CLI runs in-process through ``screening.cli.run`` (it returns the exit code).
+
+SQLite only: every test here is about the file (its names, links, modes, damaged pages,
+the file system it is on). The PostgreSQL store has none of these; its own checks
+(an empty or foreign database, a newer schema, a server that goes away) are in
+``test_store_backends.py``.
 """
 
 from __future__ import annotations

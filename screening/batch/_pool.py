@@ -35,7 +35,7 @@ class Pool:
     itself only when no response is waiting, so the workers are never kept waiting.
     """
 
-    def __init__(self, jobs: int, config: RunConfig, store: Path | None) -> None:
+    def __init__(self, jobs: int, config: RunConfig, store: Path | str | None) -> None:
         env = dict(os.environ)
         # Workers must import this very `screening`, installed or not.
         root = str(Path(__file__).resolve().parents[2])

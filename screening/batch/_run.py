@@ -114,7 +114,8 @@ class Context:
         """A worker's context: its own ``Rescorer`` and connection (writable with ``apply``)."""
         conn = None
         if store is not None:
-            conn = open_writer(Path(store)) if config.apply else open_reader(Path(store))
+            where: Path | str = store if store.startswith(("postgresql://", "postgres://")) else Path(store)
+            conn = open_writer(where) if config.apply else open_reader(where)
         return cls(build_rescorer(config), config, conn)
 
 
@@ -283,7 +284,7 @@ class _Seen(DiffBuilder):
 
 
 def run_store(
-    path: Path,
+    path: Path | str,
     config: RunConfig,
     *,
     apply: bool = False,
@@ -300,10 +301,12 @@ def run_store(
             not written is written by the next run).
         SpecError: the instrument or rule set cannot be loaded.
     """
-    if not path.is_file():
-        raise ScreeningError(f"no store at {path}")
+    if isinstance(path, Path):  # else a postgresql:// URL (``store.store_location``)
+        if not path.is_file():
+            raise ScreeningError(f"no store at {path}")
+        path = path.absolute()
     cfg = RunConfig(**{**config.to_json(), "output": output is not None, "apply": apply})
-    ctx = Context(build_rescorer(cfg), cfg, open_writer(path.absolute()))
+    ctx = Context(build_rescorer(cfg), cfg, open_writer(path))
     pool = None
     try:
         ranges = chunks(ctx.conn, chunk)
@@ -311,7 +314,7 @@ def run_store(
         bar = Progress(len(ranges), progress, size=chunk, last=lambda: _count_from(conn, ranges[-1][0]))
         builder = _Seen(ctx.rescorer, limit)
         if jobs > 1:
-            pool = Pool(jobs, cfg, path.absolute())
+            pool = Pool(jobs, cfg, path)
             responses: Iterable[dict[str, Any]] = pool.map(
                 ({"range": [lo, hi]} for lo, hi in ranges),
                 lambda task: process_range(ctx, task["range"][0], task["range"][1]),

@@ -35,12 +35,12 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..engine.instrument import JudgementInput
 from ..errors import StoreError
@@ -88,13 +88,14 @@ class Filters:
     since: str | None = None
     until: str | None = None
 
-    def sql(self) -> tuple[str, tuple[object, ...]]:
+    def sql(self, pg: bool = False) -> tuple[str, tuple[object, ...]]:
         """The assessment-level part, for the query (the revision-level part is ``admits``)."""
         if self.instrument is None:
             return "", ()
         # The unary "+" keeps SQLite from using the instrument index: a chunk is an id
         # range, and walking every assessment of the instrument per chunk is quadratic.
-        return " AND +a.instrument_id = ?", (self.instrument,)
+        # PostgreSQL has no unary "+" for text, and its planner weighs the two by statistics.
+        return (" AND a.instrument_id = ?" if pg else " AND +a.instrument_id = ?"), (self.instrument,)
 
     def admits(self, version: str, completed_at: str | None) -> bool:
         """Whether an assessment's latest completed revision passes the version and date filters.
@@ -151,8 +152,16 @@ def _fail(exc: sqlite3.Error) -> StoreError:
     return StoreError(f"the store could not be read ({reason(exc)})")
 
 
-def open_writer(path: Path) -> sqlite3.Connection:
-    """The store's own connection (durable pragmas, key check) with a re-scorer's page cache."""
+def open_writer(path: Path | str) -> sqlite3.Connection:
+    """The store's own connection (durable pragmas, key check) with a re-scorer's page cache.
+
+    A ``postgresql://`` URL: the PostgreSQL store's connection (``store._pg``), one per
+    process (``--jobs N`` opens N), with the same schema and key checks.
+    """
+    if isinstance(path, str):
+        from ..store import Store
+
+        return Store.open(path).connection  # the Store object is dropped; its connection lives on
     from ..store._schema import connect
 
     conn = connect(path)
@@ -160,8 +169,12 @@ def open_writer(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def open_reader(path: Path) -> sqlite3.Connection:
+def open_reader(path: Path | str) -> sqlite3.Connection:
     """A read-only connection for a worker (WAL lets it read while the parent writes)."""
+    if isinstance(path, str):  # PostgreSQL: a session whose transactions are read-only
+        conn = open_writer(path)
+        conn.execute("SET default_transaction_read_only = on")
+        return conn
     try:
         # Not `mode=ro`: a read-only connection cannot use the shared WAL index and rebuilds it
         # from the WAL at every read, which gets slower with every chunk the parent writes.
@@ -218,10 +231,13 @@ def read_chunk(
     from ._rescorer import StoredAssessment
 
     ring = keyring or default_keyring(create=False)  # once a chunk: looking it up per value is slow
-    where, params = filters.sql()
+    pg = getattr(conn, "dialect", "") == "postgresql"
+    where, params = filters.sql(pg)
     span, bounds = _range("a.id", hi), _bounds(lo, hi)
+    if pg:  # one snapshot for the chunk's three queries, as SQLite's WAL read gives each statement
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     try:
-        covered = conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'assessments_by_id'").fetchone()
+        covered = not pg and conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'assessments_by_id'").fetchone()
         # Every completed revision, oldest first: the last one per assessment wins (cheaper
         # than asking SQLite for the latest one per assessment with a subquery).
         latest = {
@@ -239,8 +255,8 @@ def read_chunk(
             return [], set()
         # Every answer of the id range, in key order, and only then the wanted revisions: a
         # plain range scan is cheaper than joining each answer back to its revision.
-        answers = conn.execute(
-            "SELECT assessment_id, revision, item_id, value FROM answers" + _range("assessment_id", hi)
+        answers = _stream(
+            conn, "SELECT assessment_id, revision, item_id, value FROM answers" + _range("assessment_id", hi)
             + " ORDER BY assessment_id, revision",
             bounds,
         )
@@ -259,8 +275,13 @@ def read_chunk(
         keys = {inst: key_for(inst) for inst in {m[2] for m in meta}}
         wanted = {m[0]: (m[4], keys[m[2]]) for m in meta}
         stored = _baselines(conn, lo, hi, wanted, done, ring, {} if parsed is None else parsed)
+        if pg:
+            conn.execute("COMMIT")
     except sqlite3.Error as exc:
         raise _fail(exc) from None
+    finally:
+        if pg and conn.in_transaction:
+            conn.execute("ROLLBACK")
     out: list[StoredAssessment] = []
     for aid, case, inst, assessor, revision, version, sha, judgement, completed in meta:
         judged = None
@@ -275,6 +296,15 @@ def read_chunk(
             )
         )
     return out, done
+
+
+def _stream(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> Iterator[Any]:
+    """Rows of a large query as they come: on PostgreSQL a server-side cursor in key order
+    (the answers of a chunk are the bulk of what a re-score reads), inside the chunk's transaction.
+    On SQLite the cursor itself (no generator in between: a re-score reads tens of millions of rows)."""
+    if getattr(conn, "dialect", "") != "postgresql":
+        return conn.execute(sql, params)
+    return conn.stream(sql, params)  # type: ignore[attr-defined, no-any-return]  # a PgConnection
 
 
 def _split_facts(values: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:

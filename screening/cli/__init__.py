@@ -5,7 +5,7 @@ May import: everything / typer. Must not be imported by any other part of ``scre
 ``server`` never imports it.
 
 Modules: ``_audit``, ``_cases``, ``_config``, ``_core``, ``_help``, ``_help_texts``,
-``_interview``, ``_report``, ``_rescore``, ``_serve`` (``screening serve``), ``_shared``,
+``_interview``, ``_report``, ``_rescore``, ``_serve`` (``screening serve``), ``_shared``, ``_store_cmd``,
 ``_users`` (``users …`` and ``cases assign``).
 
 This is the only place where exceptions become messages and exit codes:
@@ -74,6 +74,7 @@ from . import _cases  # noqa: E402,F401
 from . import _config  # noqa: E402,F401
 from . import _serve  # noqa: E402,F401
 from . import _users  # noqa: E402,F401
+from . import _store_cmd  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

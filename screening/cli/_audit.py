@@ -22,6 +22,8 @@ from ._interview import Lang, cases_app
 from ._shared import StoreOption
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from ..store.crypto import Keyring
 
 audit_app = typer.Typer(
@@ -224,7 +226,7 @@ def key_show_cmd(lang: LangOption = Lang.sv) -> None:
 @key_app.command("rotate")
 def key_rotate_cmd(
     stores: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option("--store", help="A store sealed with this key (repeatable); default the default store."),
     ] = None,
     keep_old: Annotated[
@@ -248,7 +250,7 @@ def key_rotate_cmd(
     a time: a second one while the first runs refuses (the key file's lock).
     """
     from ..errors import StoreError
-    from ..store import Store, default_store_path
+    from ..store import Store, store_location
     from ..store.crypto import key_file_lock, key_source, load_key_file, reset_default_keyring, write_key_file
 
     kind, path = key_source()
@@ -257,7 +259,7 @@ def key_rotate_cmd(
                                   "SCREENING_KEY_FILE (eller ta bort SCREENING_KEY) för att rotera",
                             "the key comes from SCREENING_KEY; rotation rewrites a key file. Set SCREENING_KEY_FILE "
                             "(or unset SCREENING_KEY) to rotate"))
-    targets = [t.expanduser().absolute() for t in (stores or [default_store_path()])]
+    targets = [_target(store_location(t)) for t in stores] if stores else [_target(store_location())]
     with key_file_lock(path) as held:
         if not held:
             raise StoreError(_t(lang, f"en annan nyckelrotation pågår redan för {path}; vänta tills den är klar och "
@@ -265,7 +267,7 @@ def key_rotate_cmd(
                                 f"another key rotation is already running for {path}; wait for it to finish, then "
                                 "see the new key with screening key show"))
         ring = load_key_file(path)
-        found = {target: _store_id(target) for target in targets if target.exists()}
+        found = {target: _store_id(target) for target in targets if _exists(target)}
         named = set(found.values())
         others = {sid: where for sid, where in ring.stores.items() if sid not in named}
         if others and not force and not dry_run:
@@ -286,18 +288,19 @@ def key_rotate_cmd(
             ring = ring.rotated()
         # The stores this rotation re-encrypts are the ones the new key file lists.
         ring = ring.with_stores({**{s: w for s, w in ring.stores.items() if s in others and keep_old},
-                                 **{sid: str(target) for target, sid in found.items()}})
+                                 **{sid: _name(target) for target, sid in found.items()}})
         write_key_file(ring, path)
         reset_default_keyring()
         for target in targets:
+            name = _name(target)
             if target not in found:
-                typer.echo(_t(lang, f"{target}: finns inte, hoppas över.", f"{target}: does not exist, skipped."))
+                typer.echo(_t(lang, f"{name}: finns inte, hoppas över.", f"{name}: does not exist, skipped."))
                 continue
             with Store.open(target, keyring=ring) as st:
                 moved = st.rekey()
                 late, retired = st.retire_keys()
-            typer.echo(_t(lang, f"{target}: {moved + late} värden omkrypterade, {len(retired)} nycklar pensionerade.",
-                          f"{target}: {moved + late} values re-encrypted, {len(retired)} key(s) retired."))
+            typer.echo(_t(lang, f"{name}: {moved + late} värden omkrypterade, {len(retired)} nycklar pensionerade.",
+                          f"{name}: {moved + late} values re-encrypted, {len(retired)} key(s) retired."))
         if not keep_old:
             write_key_file(ring.retire_old(), path)
         reset_default_keyring()
@@ -314,7 +317,38 @@ def key_rotate_cmd(
                   "values."))
 
 
-def _store_id(target: Path) -> bytes:
+def _target(where: Path | str) -> Path | str:
+    """A store to rotate: a PostgreSQL URL as it is, an SQLite path absolute."""
+    return where if isinstance(where, str) else where.expanduser().absolute()
+
+
+def _exists(target: Path | str) -> bool:
+    return isinstance(target, str) or target.exists()  # a database's absence is the connection's error
+
+
+def _name(target: Path | str) -> str:
+    """How the key file lists a store: its path, or its URL without the password."""
+    from ..store._pg import redact
+
+    return redact(target) if isinstance(target, str) else str(target)
+
+
+def _read_only(target: Path | str) -> sqlite3.Connection:
+    """A connection that writes nothing: SQLite ``mode=ro``, or a PostgreSQL session of read-only transactions."""
+    import sqlite3
+
+    if isinstance(target, str):
+        from typing import cast
+
+        from ..store._pg import PgConnection
+
+        conn = PgConnection.connect(target)
+        conn.execute("SET default_transaction_read_only = on")
+        return cast(sqlite3.Connection, conn)
+    return sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
+
+
+def _store_id(target: Path | str) -> bytes:
     """A store's id, read without writing anything (no key check, no upgrade, no registration)."""
     import sqlite3
 
@@ -322,15 +356,15 @@ def _store_id(target: Path) -> bytes:
     from ..store._keys import identity
 
     try:
-        conn = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
+        conn = _read_only(target)
         try:
             found = identity(conn)
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot read the store {target} ({exc})") from None
+        raise StoreError(f"cannot read the store {_name(target)} ({exc})") from None
     if found is None:
-        raise StoreError(f"{target} is not a screening store with encrypted values")
+        raise StoreError(f"{_name(target)} is not a screening store with encrypted values")
     return found
 
 
@@ -339,14 +373,16 @@ def _listing(stores: dict[bytes, str], lang: Lang) -> str:
     from ..report.present import safe_text
 
     gone = _t(lang, ", finns inte längre där", ", no longer there")
-    return ", ".join(f"{safe_text(where)} (id {sid.hex()[:12]}{'' if Path(where).exists() else gone})"
+    def there(where: str) -> bool:  # a PostgreSQL store is not looked for here (no connection to list stores)
+        return where.startswith(("postgresql://", "postgres://")) or Path(where).exists()
+
+    return ", ".join(f"{safe_text(where)} (id {sid.hex()[:12]}{'' if there(where) else gone})"
                      for sid, where in sorted(stores.items()))
 
 
-def _dry_run(found: dict[Path, bytes], targets: list[Path], others: dict[bytes, str], ring: Keyring,
+def _dry_run(found: dict[Path | str, bytes], targets: list[Path | str], others: dict[bytes, str], ring: Keyring,
              path: Path, lang: Lang) -> None:
     """What ``key rotate`` would do, read-only: values per table and store, stores left out."""
-    import sqlite3
 
     from ..store._keys import pending
 
@@ -356,18 +392,19 @@ def _dry_run(found: dict[Path, bytes], targets: list[Path], others: dict[bytes, 
     typer.echo(_t(lang, "En ny nyckel skulle skapas." if fresh else "En påbörjad rotation skulle avslutas.",
                   "A new key would be made." if fresh else "An earlier rotation would be finished."))
     for target in targets:
+        name = _name(target)
         if target not in found:
-            typer.echo(_t(lang, f"{target}: finns inte, skulle hoppas över.", f"{target}: does not exist, would be "
-                                                                                 "skipped."))
+            typer.echo(_t(lang, f"{name}: finns inte, skulle hoppas över.",
+                          f"{name}: does not exist, would be skipped."))
             continue
-        conn = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
+        conn = _read_only(target)
         try:
             counts = pending(conn, ring, fresh=fresh)
         finally:
             conn.close()
         per_table = ", ".join(f"{table} {n}" for table, n in counts.items())
-        typer.echo(_t(lang, f"{target}: {sum(counts.values())} värden skulle omkrypteras ({per_table}).",
-                      f"{target}: {sum(counts.values())} values would be re-encrypted ({per_table})."))
+        typer.echo(_t(lang, f"{name}: {sum(counts.values())} värden skulle omkrypteras ({per_table}).",
+                      f"{name}: {sum(counts.values())} values would be re-encrypted ({per_table})."))
     if others:
         typer.echo(_t(lang, f"Nyckelfilen används också av: {_listing(others, lang)}; utan --store för var och en "
                             "vägrar rotationen (--force).",

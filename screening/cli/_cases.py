@@ -303,7 +303,7 @@ def stored_report(
     *,
     revision: int | None,
     instrument: str | None,
-    store: Path | None,
+    store: Path | str | None,
     home: Path | None,
     fmt: str,
     lang: str,

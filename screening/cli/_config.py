@@ -67,6 +67,10 @@ def config_cmd(
         value = found.value
         if value is None:
             value = str(default_store_path()) if key == "store" else ("systemets" if sv else "the system's")
+        elif key == "store" and str(value).startswith(("postgresql://", "postgres://")):
+            from ..store._pg import redact
+
+            value = redact(str(value))  # a password in the URL is never shown
         source = found.source
         if source.startswith("environment"):
             where = source.replace("environment", "miljön") if sv else source

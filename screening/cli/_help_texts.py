@@ -120,8 +120,10 @@ TEXTS: dict[str, tuple[str, str | None]] = {
         None,
     ),
     "sv (default) or en.": ("sv (standard) eller en.", None),
-    "Case store (SQLite); default $SCREENING_STORE or ~/.local/share/screening/screening.db.": (
-        "Ärendelagret (SQLite); standard $SCREENING_STORE eller ~/.local/share/screening/screening.db.",
+    ("Case store: an SQLite file or a postgresql:// URL; default $SCREENING_STORE or "
+     "~/.local/share/screening/screening.db."): (
+        ("Ärendelagret: en SQLite-fil eller en postgresql://-adress; standard $SCREENING_STORE eller "
+         "~/.local/share/screening/screening.db."),
         None,
     ),
     "Who interviews (name or staff id).": ("Vem som intervjuar (namn eller personal-id).", None),
@@ -432,4 +434,28 @@ TEXTS: dict[str, tuple[str, str | None]] = {
         None,
     ),
     "Det nya värdet. / The new value.": ("Det nya värdet.", "The new value."),
+    # store upgrade, store copy (issue 17: the PostgreSQL store)
+    "The case store: upgrade its schema, or copy it between SQLite and PostgreSQL.": (
+        "Ärendelagret: uppgradera dess schema, eller kopiera det mellan SQLite och PostgreSQL.",
+        None,
+    ),
+    "Bring the store's schema up to this version of screening (forward only; a newer store is refused).": (
+        "Uppgradera lagrets schema till den här versionen av screening (bara framåt; ett nyare lager vägras).",
+        None,
+    ),
+    "Copy a store, SQLite to PostgreSQL or back, and check the copy: its audit trail and every count. The copy is "
+    "the same store (same id, keys and audit trail): use one of the two afterwards.": (
+        ("Kopiera ett lager, från SQLite till PostgreSQL eller tillbaka, och kontrollera kopian: dess "
+         "granskningslogg och varje antal.\n\nKopian är samma lager (samma id, nycklar och granskningslogg): "
+         "använd bara det ena efteråt."),
+        None,
+    ),
+    "The store to copy: an SQLite file or a postgresql:// URL.": (
+        "Lagret som ska kopieras: en SQLite-fil eller en postgresql://-adress.",
+        None,
+    ),
+    "A new, empty store: an SQLite file or a postgresql:// URL.": (
+        "Ett nytt, tomt lager: en SQLite-fil eller en postgresql://-adress.",
+        None,
+    ),
 }

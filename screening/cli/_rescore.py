@@ -19,7 +19,7 @@ HomeOption = Annotated[
     typer.Option("--home", help="Content directory (instruments/, rules/, reports/); default $SCREENING_HOME."),
 ]
 StoreOption = Annotated[
-    Path | None, typer.Option("--store", help="Case store (default $SCREENING_STORE or the user's data directory).")
+    str | None, typer.Option("--store", help="Case store (default $SCREENING_STORE or the user's data directory).")
 ]
 InputOption = Annotated[
     Path | None, typer.Option("--input", help="Re-score a JSON Lines file instead of a store (one assessment a line).")
@@ -120,9 +120,10 @@ def rescore_cmd(
             raise typer.BadParameter("no such file", param_hint="--input")
         summary = run_jsonl(input_file, config, jobs=jobs, output=output, limit=limit, chunk=chunk)
     else:
-        from ..store import default_store_path
+        from ..store import store_location
 
-        path = (store or default_store_path()).expanduser()
+        where = store_location(store)  # a postgresql:// URL, or the SQLite file
+        path = where.expanduser() if isinstance(where, Path) else where
         summary = run_store(path, config, apply=apply, jobs=jobs, output=output, limit=limit, chunk=chunk)
     services = summary.rules.catalogue.services if summary.rules is not None else {}
     text = render_diff(

@@ -37,10 +37,12 @@ HomeOption = Annotated[
 ]
 
 
+# Text, not a Path: a PostgreSQL store is a postgresql:// URL, which Path would mangle.
 StoreOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--store", help="Case store (SQLite); default $SCREENING_STORE or ~/.local/share/screening/screening.db."
+        "--store", help="Case store: an SQLite file or a postgresql:// URL; default $SCREENING_STORE or "
+                        "~/.local/share/screening/screening.db."
     ),
 ]
 
@@ -50,7 +52,8 @@ class Lang(StrEnum):
     en = "en"
 
 
-def store_setting() -> Path | None:
+def store_setting() -> Path | str | None:
+    """The settings file's ``store``: a path, or a ``postgresql://`` URL kept as text."""
     import os
 
     from ..settings import load_settings
@@ -58,6 +61,8 @@ def store_setting() -> Path | None:
     if os.environ.get("SCREENING_STORE"):
         return None  # the environment wins over the file; Store.open reads it
     value = load_settings().get("store")
+    if isinstance(value, str) and value.startswith(("postgresql://", "postgres://")):
+        return value
     return Path(value).expanduser() if value else None
 
 

@@ -1,13 +1,16 @@
 """The case store: the SQLite schema and its DDL, stored values, sealing and keys, the
-writer lock, deletion, damage reports, the audit trail and the crypto around them.
+writer lock, deletion, damage reports, the audit trail and the crypto around them; and
+the PostgreSQL backend behind the same ``Store`` methods (``_pg``, ``_pgschema``, the
+migrations in ``pg/``; docs/postgresql.md).
 
 May import: ``screening.engine``, ``screening.files``, ``screening.errors`` / sqlite3,
-cryptography and the stdlib.
-Must not import: content, report, interview, batch, cli. A second backend (PostgreSQL)
-goes here, beside ``_store``, behind the same ``Store`` methods.
+cryptography and the stdlib; psycopg only in ``_pg`` and ``_pgschema``, lazily (importing
+``screening`` never loads it).
+Must not import: content, report, interview, batch, cli.
 
-Modules: ``_accounts``, ``_base``, ``_crypto``, ``_damage``, ``_ddl``, ``_delete``, ``_keys``, ``_lock``,
-``_reads``, ``_schema``, ``_store``, ``_trail``, ``audit``, ``crypto``, ``values``.
+Modules: ``_accounts``, ``_base``, ``_copy``, ``_crypto``, ``_damage``, ``_ddl``, ``_delete``, ``_dialect``,
+``_keys``, ``_lock``, ``_pg``, ``_pgschema``, ``_reads``, ``_schema``, ``_store``, ``_trail``, ``audit``,
+``crypto``, ``values``.
 
 The names below are those the old ``screening.store`` module exported; they are
 loaded on first use (PEP 562) so importing one module of the package does not
@@ -29,6 +32,7 @@ if typing.TYPE_CHECKING:
         check_case_ref,
         default_store_path,
         new_case_ref,
+        store_location,
     )
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
     "check_case_ref",
     "default_store_path",
     "new_case_ref",
+    "store_location",
 ]
 
 _ACCOUNTS = ["ROLES", "Account", "Token"]

@@ -1,6 +1,6 @@
 """The store's connection and transactions: locks, ``BEGIN IMMEDIATE … COMMIT`` with audit records, keys.
 
-May import: errors, crypto, audit, _damage, _keys, _lock, values, _delete / stdlib.
+May import: errors, crypto, audit, _damage, _dialect, _keys, _lock, _pg, values, _delete / stdlib.
 
 Split from ``store.py`` so the assessment methods read as the domain they are,
 and every durability and accountability rule of a write lives in one place
@@ -24,8 +24,10 @@ from ..errors import StoreError
 from . import audit as _audit
 from ._damage import damage_message, safe_reason
 from ._delete import delete_rows, scrub
+from ._dialect import is_pg
 from ._keys import current_is_active, rekey, retire
 from ._lock import AssessmentLock, Identity, probe
+from ._pg import ServerGone
 from ._trail import clean_actor
 from .crypto import Keyring, default_keyring, reset_default_keyring
 from .values import reason
@@ -51,15 +53,32 @@ class _NoGate:
 _NO_GATE = _NoGate()
 
 
+class _PgDraft:
+    """A draft's lock on PostgreSQL: a session advisory lock of the store's connection (``_pg``)."""
+
+    def __init__(self, conn: sqlite3.Connection, assessment_id: str) -> None:
+        self._conn = conn
+        self.assessment_id = assessment_id
+
+    def acquire(self) -> None:
+        self._conn.lock_draft(self.assessment_id)  # type: ignore[attr-defined]  # a PgConnection
+
+    def release(self) -> None:
+        self._conn.unlock_draft(self.assessment_id)  # type: ignore[attr-defined]
+
+
 class StoreBase:
     """Connection, locks, transactions and the audit trail of a ``Store``."""
 
     def __init__(
-        self, conn: sqlite3.Connection, path: Path, *, keyring: Keyring | None = None, actor: str | None = None
+        self, conn: sqlite3.Connection, path: Path | str, *, keyring: Keyring | None = None, actor: str | None = None
     ) -> None:
         self._conn = conn
+        # The SQLite file; on PostgreSQL (``_pg``) the URL without its password, for messages.
         self.path = path
-        self._locks: dict[str, AssessmentLock] = {}
+        # On PostgreSQL a draft's lock is an advisory lock of this store's session (``_pg``).
+        self._pg = is_pg(conn)
+        self._locks: dict[str, AssessmentLock | _PgDraft] = {}
         self._keyring = keyring or default_keyring()
         self._given_key = keyring is not None
         self._actor = clean_actor(actor) if actor else _audit.default_actor()
@@ -111,7 +130,9 @@ class StoreBase:
             StoreError: the store file was moved or replaced, or got a second name.
         """
         if assessment_id not in self._locks:
-            lock = AssessmentLock(self.path, assessment_id, self._identity)
+            lock: AssessmentLock | _PgDraft = (
+                _PgDraft(self._conn, assessment_id) if self._pg
+                else AssessmentLock(Path(self.path), assessment_id, self._identity))
             lock.acquire()
             self._locks[assessment_id] = lock
 
@@ -141,9 +162,12 @@ class StoreBase:
         self._pending = [event] if event is not None else []
         conn = self._conn
         try:
-            if assessment_id is not None and assessment_id not in self._locks:
-                probe(self.path, assessment_id, self._identity)
+            held = assessment_id is None or assessment_id in self._locks
+            if not held and not self._pg:
+                probe(Path(self.path), assessment_id, self._identity)  # type: ignore[arg-type]  # not None: held
             conn.execute("BEGIN IMMEDIATE")
+            if not held and self._pg:  # inside the transaction: shared with readers, until COMMIT
+                conn.probe_draft(assessment_id)  # type: ignore[attr-defined]  # a PgConnection
             self._check_key(conn)
             yield conn
             if self._pending:
@@ -155,6 +179,10 @@ class StoreBase:
                     conn.execute("ROLLBACK")
             if isinstance(exc, StoreError | sqlite3.Error):
                 self._record_failure("refused" if isinstance(exc, StoreError) else "failed")
+            if isinstance(exc, ServerGone):  # said in both languages: the interview shows it to the caseworker
+                raise StoreError(f"databasservern svarar inte, så det sparades inte; försök igen när den är "
+                                 f"tillbaka / {what} was not saved ({reason(exc)}); try again when the database "
+                                 "server is back", assessment_id) from None
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"{what} was not saved ({reason(exc)}); try again", assessment_id) from None
             raise
@@ -241,7 +269,7 @@ class StoreBase:
 
     def scrub(self) -> bool:
         """Compact the file and empty the WAL so deleted data leaves no readable trace (see ``_delete``)."""
-        return scrub(self._conn, self.path)
+        return scrub(self._conn, Path(self.path))
 
     def rekey(self) -> int:
         """Re-encrypt every value not under the current key, in short transactions (see ``_keys``)."""

@@ -57,7 +57,7 @@ def is_damage(exc: BaseException) -> bool:
     return code == SQLITE_CORRUPT or "malformed" in str(exc).lower()
 
 
-def damage_message(conn: sqlite3.Connection, exc: BaseException, path: Path | None = None) -> str | None:
+def damage_message(conn: sqlite3.Connection, exc: BaseException, path: Path | str | None = None) -> str | None:
     """A message naming what is damaged, or ``None`` if ``exc`` is not about damage.
 
     Reads the whole store when it has to (only on this error path); never raises.

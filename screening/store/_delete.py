@@ -1,6 +1,6 @@
 """Deleting an assessment so that nothing readable of it stays in the database file or its WAL.
 
-May import: errors / stdlib (sqlite3).
+May import: errors, _dialect / stdlib (sqlite3).
 
 Deletion is the one path allowed through the freeze triggers: inside the
 delete transaction a ``maintenance`` row says "delete", the triggers let the
@@ -26,6 +26,7 @@ import sqlite3
 from pathlib import Path
 
 from ..errors import StoreError
+from ._dialect import column_names, is_pg, table_names
 
 __all__ = ["delete_rows", "scrub"]
 
@@ -33,13 +34,11 @@ _LAST = ("revisions", "assessments")
 
 
 def _tables_with_assessment(conn: sqlite3.Connection) -> list[str]:
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")]
     found = []
-    for name in names:
+    for name in table_names(conn):
         if name in (*_LAST, "audit") or not name.replace("_", "").isalnum():
             continue
-        columns = {r[1] for r in conn.execute(f"PRAGMA table_info({name})")}
-        if "assessment_id" in columns:
+        if "assessment_id" in column_names(conn, name):
             found.append(name)
     return found
 
@@ -63,9 +62,22 @@ def delete_rows(conn: sqlite3.Connection, assessment_id: str) -> int:
 def scrub(conn: sqlite3.Connection, path: Path) -> bool:
     """Checkpoint, VACUUM and truncate the WAL; ``True`` if nothing of the old pages remains in the files.
 
+    On PostgreSQL, ``VACUUM`` of the tables a deletion touches makes the dead rows' space
+    reusable, but the server's WAL, its archive and every backup keep older pages as long
+    as they are kept, so ``False`` is returned: the values there are sealed, the case
+    reference and dates are not (docs/postgresql.md).
+
     Raises:
         StoreError: VACUUM failed (disk full, or the store is busy).
     """
+    if is_pg(conn):
+        try:
+            for table in (*_tables_with_assessment(conn), *_LAST):
+                conn.execute(f"VACUUM {table}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"the deleted data was removed, but the tables could not be vacuumed ({exc}); "
+                             "ask the database administrator to run VACUUM") from None
+        return False
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("VACUUM")

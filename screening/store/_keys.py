@@ -1,6 +1,6 @@
 """Which keys a store is sealed with: attaching a keyring, the v1 upgrade, re-encryption, retirement.
 
-May import: errors, crypto, values / stdlib (sqlite3).
+May import: errors, crypto, _dialect, values / stdlib (sqlite3).
 
 A store lists the key ids it is sealed with in ``store_keys``; the schema's
 triggers accept a value only under an *active* one. That list is what lets us
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import StoreError
+from ._dialect import table_names
 from .crypto import FORMAT, HEADER, Keyring, default_keyring, record_store, reset_default_keyring
 from .values import ResultKey, binding, encode, now, open_legacy, open_text, seal_text
 
@@ -119,7 +120,7 @@ _COLUMNS = (
 
 def sealed_columns(conn: sqlite3.Connection) -> list[Sealed]:
     """The encrypted columns of the tables this store has."""
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    tables = set(table_names(conn))
     return [c for c in _COLUMNS if c.table in tables]
 
 

@@ -34,6 +34,7 @@ import dataclasses
 import os
 import secrets
 import sqlite3
+import typing
 from pathlib import Path
 
 from ..engine.instrument import JudgementInput
@@ -68,6 +69,7 @@ __all__ = [
     "check_case_ref",
     "default_store_path",
     "new_case_ref",
+    "store_location",
 ]
 
 
@@ -91,7 +93,11 @@ class Store(StoreReads, StoreAccounts):
         actor: str | None = None,
         create: bool = False,
     ) -> Store:
-        """Open the store (default: ``default_store_path()``); with ``create``, make it if there is none.
+        """Open the store (default: ``store_location()``); with ``create``, make it if there is none.
+
+        ``path`` is an SQLite file, or a ``postgresql://`` URL for a PostgreSQL store
+        (``store_location``; see docs/postgresql.md): the same methods, guarantees and
+        audit trail on either.
 
         A store is created only when asked: a mistyped path is an error, never a
         new empty store. The path is resolved (symlinks followed), so every name of
@@ -113,7 +119,21 @@ class Store(StoreReads, StoreAccounts):
                 file system, is damaged, is not a screening store, or the key is missing
                 or belongs to another store.
         """
-        target = store_path(path if path is not None else default_store_path())
+        where = store_location(path)
+        if isinstance(where, str):  # a postgresql:// URL: the one place the backend is chosen
+            from ._pg import redact
+            from ._pgschema import open_pg
+
+            pg, ring = open_pg(where, keyring, create=create)
+            conn = typing.cast(sqlite3.Connection, pg)  # the adapter speaks the part of sqlite3's API we use
+            try:
+                store = cls(conn, redact(where), actor=actor, keyring=ring)
+            except BaseException:
+                pg.close()
+                raise
+            store._given_key = keyring is not None
+            return store
+        target = store_path(where)
         conn, ring = open_connection(target, keyring, create=create)
         store = cls(conn, target, actor=actor, keyring=ring)
         store._given_key = keyring is not None
@@ -337,6 +357,24 @@ class Store(StoreReads, StoreAccounts):
             return saved
 
 
+
+
+def store_location(path: str | os.PathLike[str] | None = None) -> Path | str:
+    """Where a store is: a ``postgresql://`` URL (kept as text) or an SQLite file's path.
+
+    ``path`` if given, else ``$SCREENING_STORE``, else ``default_store_path()``. The one
+    place that tells the backends apart (``Store.open``, ``screening store``, ``rescore``).
+    """
+    from ._pg import is_url
+
+    if path is None:
+        env = os.environ.get("SCREENING_STORE", "")
+        if is_url(env):
+            return env
+        return default_store_path()
+    if isinstance(path, str) and is_url(path):
+        return path
+    return Path(path)
 
 
 def _result_detail(revision: int, result: Result) -> str:

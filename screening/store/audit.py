@@ -1,6 +1,6 @@
 """The audit trail: who did what to which case, when, and with what outcome — never answer content.
 
-May import: errors, crypto, _trail / stdlib (sqlite3, hmac, logging). The records and the
+May import: errors, crypto, _dialect, _trail / stdlib (sqlite3, hmac, logging). The records and the
 chain's arithmetic are in ``_trail``; writing, reading and ``verify`` are here.
 
 Every create, answer, judgement, completion, score, re-score, correction, view,
@@ -40,9 +40,11 @@ import logging
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol
+from typing import Protocol, TypeGuard, cast
 
 from ..errors import StoreError
+from ._dialect import column_names, is_pg
+from ._dialect import rows as scan
 from ._trail import (
     ACTIONS,
     Checkpoint,
@@ -140,9 +142,10 @@ def append(conn: sqlite3.Connection, keyring: Keyring, events: Sequence[Event], 
 def _resolve(
     target: _Target | sqlite3.Connection, keyring: Keyring | None, actor: str | None
 ) -> tuple[sqlite3.Connection, Keyring, str]:
-    if isinstance(target, sqlite3.Connection):
+    if _is_conn(target):
         return target, keyring or default_keyring(), clean_actor(actor) if actor else default_actor()
-    return target.connection, keyring or target.keyring, clean_actor(actor) if actor else target.actor
+    store = cast(_Target, target)
+    return store.connection, keyring or store.keyring, clean_actor(actor) if actor else store.actor
 
 
 def record_many(
@@ -207,13 +210,19 @@ def record(
 # ---------------------------------------------------------------------- reading
 
 
+def _is_conn(target: object) -> TypeGuard[sqlite3.Connection]:
+    """A store connection of either backend (not a ``Store``)."""
+    return isinstance(target, sqlite3.Connection) or is_pg(target)
+
+
 def _conn_of(target: _Target | sqlite3.Connection) -> sqlite3.Connection:
-    return target if isinstance(target, sqlite3.Connection) else target.connection
+    return target if _is_conn(target) else cast(_Target, target).connection
 
 
 def _rows(conn: sqlite3.Connection, where: str = "", params: tuple[object, ...] = ()) -> Iterator[Record]:
-    sealed = any(r[1] == "seal" for r in conn.execute("PRAGMA table_info(audit)"))
-    cur = conn.execute(
+    sealed = "seal" in column_names(conn, "audit")
+    cur = scan(  # streamed: a trail has millions of records
+        conn,
         "SELECT seq, at, actor, action, assessment, case_ref, detail, outcome, kid, mac"
         + (", seal" if sealed else ", NULL") + " FROM audit" + where + " ORDER BY seq",
         params,
@@ -274,7 +283,7 @@ def verify(
     """
     conn = _conn_of(target)
     written = _Written()
-    ring = keyring or (default_keyring() if isinstance(target, sqlite3.Connection) else target.keyring)
+    ring = keyring or (default_keyring() if _is_conn(target) else cast(_Target, target).keyring)
     expected = 1
     at_checkpoint: bytes | None = None
 
@@ -366,8 +375,8 @@ class _Written:
             return None
         seen: dict[tuple[str, int, str], bytes] = {}
         rows = itertools.chain(  # one scan of each table, streamed
-            conn.execute("SELECT assessment_id, revision, 'answer:' || item_id, value FROM answers"),
-            conn.execute("SELECT assessment_id, revision, 'judgement', judgement FROM revisions"),
+            scan(conn, "SELECT assessment_id, revision, 'answer:' || item_id, value FROM answers"),
+            scan(conn, "SELECT assessment_id, revision, 'judgement', judgement FROM revisions"),
         )
         for aid, revision, field, value in rows:
             if (aid, revision, field) in slots:
