@@ -92,7 +92,7 @@ def test_every_action_writes_exactly_its_record_and_no_content(user, tmp_path, c
         ("delete", "c1", "11 rows", "ok"),  # 6 answers, 2 revisions, 1 result and its compact outcome, 1 assessment
     ]
     covered = {a for a, *_ in got}
-    assert covered == audit_mod.ACTIONS - {"rekey", "migrate", "access", "account"}, "every action of the issue has a record"
+    assert covered == audit_mod.ACTIONS - {"rekey", "migrate", "access", "account"}, "every action has a record"
     # "access" and "account" are written by the server and `screening users`: tests/server/test_access_log.py.
     assert "handläggare 7" in actors
     dump = json.dumps(got, ensure_ascii=False)

@@ -25,7 +25,7 @@ __all__ = ["rescore_router"]
 
 
 class RescoreRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     instrument: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     to: Annotated[str | None, Field(min_length=1, max_length=40)] = None
