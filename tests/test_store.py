@@ -95,7 +95,8 @@ def test_schema_version_is_recorded(store, backend):
         from screening.store._pgschema import PG_SCHEMA_VERSION, migrations
 
         assert migrations()[-1][0] == PG_SCHEMA_VERSION
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(PG_SCHEMA_VERSION,)]
+        recorded = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+        assert recorded == list(range(1, PG_SCHEMA_VERSION + 1)), "each migration is recorded as it is run"
         return
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     assert conn.execute("SELECT version FROM schema_version").fetchall() == [(schema.SCHEMA_VERSION,)]

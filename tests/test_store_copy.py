@@ -36,6 +36,10 @@ def fill(location, demo) -> None:
         st.record_answer(draft.id, "q2", "Fritext åäö 😀")
         st.record_fact(draft.id, "age", 34)
         st.set_judgement(draft.id, JudgementInput(level="high", rationale="skäl"))
+        st.add_account("anna", "caseworker", team="nordost", password_hash="$argon2id$not-a-real-hash")
+        st.add_account("journal", "system", team="nordost", scopes=frozenset({"score"}))
+        st.add_token("journal", b"\x01" * 32, frozenset({"score"}))
+        st.create_assessment(demo, case_ref="teamets", team="nordost")
         gone = st.create_assessment(demo, case_ref="raderad")
         st.record_answer(gone.id, "q1", "yes")
         st.delete_assessment(gone.id, compact=False)
@@ -63,7 +67,8 @@ def test_a_copy_moves_every_row_and_its_audit_trail_verifies_there(direction, de
     capsys.readouterr()
     assert run(["store", "copy", src, dst, "--lang", "en"]) == 0
     out = capsys.readouterr().out
-    assert "Copied: 2 assessments, 3 revisions, 6 answers, 2 results (2 outcomes," in out, out
+    assert "Copied: 3 assessments, 4 revisions, 6 answers, 2 results (2 outcomes," in out, out
+    assert "2 accounts, 1 API tokens, 1 cases with a team." in out, out
     assert "The copy's audit trail is intact" in out
     assert contents(dst) == before
     with Store.open(dst) as st:
@@ -71,7 +76,11 @@ def test_a_copy_moves_every_row_and_its_audit_trail_verifies_there(direction, de
         # The copy's own record (the reads of contents() came after it).
         details = [d for (a, d) in st.connection.execute("SELECT action, detail FROM audit") if a == "migrate"]
         kind = "SQLite" if direction.startswith("sqlite") else "PostgreSQL"
-        assert details == [f"copied from a {kind} store: 2 assessments"]
+        assert details == [f"copied from a {kind} store: 3 assessments"]
+        # The server's accounts, tokens and case teams moved with the store.
+        assert [a.name for a in st.accounts()] == ["anna", "journal"]
+        assert st.token_account(b"\x01" * 32) is not None
+        assert st.case_team(st.find("teamets")[0].id) == "nordost"
         # The deleted case is still in the trail (pseudonym only); the copy can be written to.
         assert [r.action for r in extract(st, "raderad")][-1] == "delete"
         info = st.create_assessment(demo, case_ref="efter")

@@ -19,7 +19,8 @@ class ServerConfig:
     """How one server runs.
 
     Attributes:
-        store: the case store (a path; default: the user's store).
+        store: the case store: an SQLite file or a ``postgresql://`` URL (default: ``$SCREENING_STORE``,
+            else the user's SQLite store).
         home: where instruments and rule sets are read (default: the bundled ones).
         rules: the rule set used for referrals (``default``: the bundled Stockholm one; ``none``).
         trust_header: a header an authenticating reverse proxy sets to the signed-in
@@ -31,7 +32,7 @@ class ServerConfig:
         secure_cookies: mark the session cookie ``Secure`` (off only for plain-HTTP tests).
     """
 
-    store: Path | None = None
+    store: Path | str | None = None
     home: Path | None = None
     rules: str = "default"
     trust_header: str | None = None

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..accounts import Principal
-from ..store import default_store_path
+from ..store import store_location
 from . import _access
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def rescore_router(srv: "Server") -> APIRouter:
                            rules=rules.ruleset.id if rules is not None and body.rules == "default" else None,
                            home=None if srv.config.home is None else str(srv.config.home),
                            filters={"instrument": body.instrument})
-        summary = run_store((srv.config.store or default_store_path()).expanduser(), config, apply=False)
+        summary = run_store(store_location(srv.config.store), config, apply=False)
         diff = summary.diff
         own = {info.id for info in store.list_assessments(team=who.team)} if who.team else set()
         diff["changed"] = {kind: [e for e in entries if e.get("id") in own]

@@ -23,7 +23,7 @@ __all__ = ["StorePool"]
 class StorePool:
     """Opens the store once per thread, on first use; ``close`` closes them all."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | str | None) -> None:
         self.path = path
         self._local = threading.local()
         self._all: list[Store] = []

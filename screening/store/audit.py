@@ -253,7 +253,7 @@ def accesses(target: _Target | sqlite3.Connection, *, case_ref: str | None = Non
         params.append(actor)
     conn = _conn_of(target)
     start = conn.execute("SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM audit WHERE " + " AND ".join(where)
-                         + " ORDER BY seq DESC LIMIT ?)", (*params, limit)).fetchone()[0]
+                         + " ORDER BY seq DESC LIMIT ?) AS recent", (*params, limit)).fetchone()[0]
     return list(_rows(conn, " WHERE " + " AND ".join([*where, "seq >= ?"]), (*params, start)))
 
 

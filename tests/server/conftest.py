@@ -27,7 +27,7 @@ class Site:
     """The app under test, its store, and a way to get a signed-in client per account."""
 
     app: object
-    store: Path
+    store: Path | str
     loop: Loop
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -78,8 +78,8 @@ def site_factory(tmp_path: Path) -> Iterator[Callable[..., Site]]:
 
     loops: list[Loop] = []
 
-    def make(**overrides: object) -> Site:
-        path = tmp_path / f"store{len(loops)}.db"
+    def make(store: Path | str | None = None, **overrides: object) -> Site:
+        path = store if store is not None else tmp_path / f"store{len(loops)}.db"
         tokens = make_store(path)
         loop = Loop()
         loops.append(loop)

@@ -36,3 +36,25 @@ def test_another_teams_case_is_not_found_and_the_refusal_is_logged(site: Site) -
     assert site.client("bo").get(f"/api/cases/{aid}").status_code == 404
     records = site.client("greta").get("/api/audit/access", params={"case": "K-2"}).json()
     assert [(r["actor"], r["outcome"]) for r in records][-1] == ("bo", "refused")
+
+
+def test_the_server_keeps_its_promises_on_either_backend(site_factory, store_at) -> None:
+    """The same flow on SQLite and on PostgreSQL (``store_at``: a file, or a fresh database's URL)."""
+    from screening.store import Store
+    from screening.store.audit import accesses, verify
+
+    site = site_factory(store=store_at)
+    anna = site.client("anna")
+    created = anna.post("/api/cases", json={"instrument": "freda-kortfragor", "case_ref": "K-9"})
+    assert created.status_code == 201, created.text
+    aid = created.json()["id"]
+    while (step := anna.get(f"/api/cases/{aid}").json()["progress"]["next"]) is not None:
+        assert anna.put(f"/api/cases/{aid}/answers/{step}", json={"value": "no"}).status_code == 200
+    assert anna.post(f"/api/cases/{aid}/complete").status_code == 200
+    assert anna.get(f"/api/cases/{aid}/report", params={"format": "txt"}).status_code == 200
+    assert site.client("bo").get(f"/api/cases/{aid}").status_code == 404
+    with Store.open(site.store) as st:
+        assert st.get(aid).status == "completed"
+        outcomes = [(r.actor, r.outcome) for r in accesses(st, case_ref="K-9")]
+        assert ("anna", "allowed") in outcomes and ("bo", "refused") in outcomes
+        assert verify(st).ok
