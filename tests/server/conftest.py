@@ -10,6 +10,7 @@ Accounts (password ``PASSWORD`` for people):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +78,7 @@ def site_factory(tmp_path: Path) -> Iterator[Callable[..., Site]]:
     from screening.server import ServerConfig, create_app
 
     loops: list[Loop] = []
+    apps: list[Any] = []
 
     def make(store: Path | str | None = None, **overrides: object) -> Site:
         path = store if store is not None else tmp_path / f"store{len(loops)}.db"
@@ -84,11 +86,14 @@ def site_factory(tmp_path: Path) -> Iterator[Callable[..., Site]]:
         loop = Loop()
         loops.append(loop)
         app = create_app(ServerConfig(store=path, **overrides))  # type: ignore[arg-type]
+        apps.append(app)
         return Site(app, path, loop, tokens)
 
     yield make
     for loop in loops:
         loop.close()
+    for app in apps:  # the app's store connections (its lifespan does not run under the ASGI transport)
+        app.state.server.stores.close()
 
 
 @pytest.fixture
