@@ -10,9 +10,9 @@ Accounts (password ``PASSWORD`` for people):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
