@@ -10,7 +10,7 @@ one process do not share a connection, a cache or a login counter.
 
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -41,7 +41,7 @@ class Server:
         self.limiter = LoginLimiter(config.login_attempts, config.login_window)
 
     @property
-    def who(self) -> Callable[..., Principal]:
+    def who(self) -> Callable[..., Awaitable[Principal]]:
         """The dependency that signs a request in (``Depends(server.who)``)."""
         return self.authenticate
 

@@ -34,6 +34,7 @@ import time
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from ..accounts import Principal, principal_for_account, principal_for_session, principal_for_token
 from ._config import ServerConfig
@@ -120,7 +121,21 @@ class Authenticator:
     def __init__(self, config: ServerConfig, stores: StorePool) -> None:
         self.config, self.stores = config, stores
 
-    def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
+        """Sign the request in; on SQLite right here, on PostgreSQL in the thread pool.
+
+        A sync dependency costs a hop to the thread pool before the endpoint's own hop
+        (about 0.15 ms of the ~2 ms the server adds to a scoring call). On SQLite what
+        this reads — a token's or session's row by its hash, an account by name — are
+        indexed reads of a local file that a WAL reader never waits for, so they run on
+        the event loop. A PostgreSQL server can be slow or away, which must never stall
+        the loop, so there it goes to the pool like every other store call.
+        """
+        if self.stores.local:
+            return self.identify(request)
+        return await run_in_threadpool(self.identify, request)
+
+    def identify(self, request: Request) -> Principal:
         store = self.stores.get()
         auth = request.headers.get("authorization")
         if auth is not None:

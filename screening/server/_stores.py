@@ -16,11 +16,13 @@ connection per live thread, never one per thread it ever had.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import weakref
 from pathlib import Path
 
 from ..store import Store
+from ..store._pg import is_url
 
 __all__ = ["StorePool"]
 
@@ -41,6 +43,7 @@ class StorePool:
 
     def __init__(self, path: Path | str | None) -> None:
         self.path = path
+        self.local = not is_url(str(path)) if path is not None else not is_url(os.environ.get("SCREENING_STORE", ""))
         self._local = threading.local()
         self._all: weakref.WeakSet[Store] = weakref.WeakSet()  # for ``close``; a dead thread's store drops out
         self._lock = threading.Lock()

@@ -116,7 +116,7 @@ class Web:
             request.state.csrf_form = form.get("csrf", "")
         who: Principal | None = None
         try:
-            who = self.srv.authenticate(request)
+            who = self.srv.authenticate.identify(request)
             return handler(W(request, lang, who, self.srv.stores.get(), form), *args)
         except Problem as exc:
             if exc.kind == "unauthenticated":
