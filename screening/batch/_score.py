@@ -106,7 +106,7 @@ class Scorer:
         self.ci = ci
         self.rules = rules
         inst = ci.instrument
-        self.fast = ci.fast if ci.fast.usable else None
+        self.fast = ci.fast if ci.fast.plain else None  # complete sets, no skip logic: see _fast
         self.band_score = ci.fast.band_score
         self.items = frozenset(ci.items)
         # Items the fast path does not check itself (it checks every scored item and
