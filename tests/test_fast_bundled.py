@@ -17,10 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening import AnswerError, assess, load_instrument
+from screening import AnswerError, JudgementError, assess, load_instrument
 from screening.assessment import summarize_referrals
+from screening.batch._score import Scorer
 from screening.content.rules_loader import load_rules
 from screening.engine import decide, summarize
+from screening.engine.instrument import JudgementInput
 
 FAST = ("freda-kortfragor", "freda-farlighet", "hedersindikatorer", "freda-beskrivning")
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -132,3 +134,54 @@ def test_patriark_steps_aside_for_its_blocking_requirements():
     ci = load_instrument("patriark")
     assert not ci.fast.usable
     assert ci.fast.quick({}) is None
+
+
+JUDGEMENTS = st.one_of(
+    st.none(),
+    st.builds(
+        JudgementInput,
+        level=st.sampled_from(["low", "medium", "high", "not_identified", "identified", "no_indicators",
+                               "indicators_present", "l9"]),
+        rationale=st.sampled_from(["skäl", " "]),
+        acknowledged=st.sampled_from([{}, {"strangulation": "skäl", "escalation": "skäl"}, {"nope": "skäl"}]),
+    ),
+)
+
+
+def _outcome_or_refusal(call: Any) -> object:
+    try:
+        return call()
+    except JudgementError as exc:
+        return ("refused", exc.reason, None if exc.words is None else exc.words.get("sv"))
+    except AnswerError:
+        return AnswerError
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_batch_rescoring_takes_the_fast_path_and_agrees_with_assess(bundled, stockholm, name):
+    """The re-scorer's memoised outcome on the bundled instruments equals ``assess``, refusals word for word."""
+    ci = bundled[name]
+    scorer = Scorer(ci, stockholm)
+    assert scorer.detail is not None  # skip logic no longer sends batch re-scoring to ``evaluate``
+
+    facts = st.sampled_from([{}, {"children_in_household": True}])
+
+    @SETTINGS
+    @given(answers=answer_sets(ci), judgement=JUDGEMENTS, children=facts)
+    def check(answers: dict[str, object], judgement: JudgementInput | None, children: dict[str, object]) -> None:
+        def full() -> object:
+            r = assess(ci, answers, judgement=judgement, rules=stockholm, facts=children)
+            scores = tuple(s.value if s.value is not None else (s.min, s.max) for s in r.scores.values())
+            return (r.final_level, r.status, r.complete, tuple(r.critical), tuple(x.service for x in r.referrals),
+                    scores)
+
+        def fast() -> object:
+            o = scorer.outcome(answers, judgement, children)
+            scores = tuple(lo if lo == hi else (lo, hi) for lo, hi in o.scores)  # type: ignore[misc]
+            return (o.level, o.status, o.complete, o.critical, o.referrals, scores)
+
+        want = _outcome_or_refusal(full)
+        assert _outcome_or_refusal(fast) == want
+        assert _outcome_or_refusal(fast) == want  # a memo hit says the same
+
+    check()

@@ -30,7 +30,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..errors import AnswerError
-from ._plans import build_gated
+from ._plans import Detail, build_gated
 from .expr import UNKNOWN
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ class FastPath:
         self.quick: Callable[[Mapping[str, object]], Quick | None] = self._no_quick
         self.summary: Callable[[Mapping[str, object]], Summary | None] = self._no_quick
         self.read: frozenset[str] = frozenset()
+        self.detail: Callable[[Mapping[str, object]], Detail | None] = self._no_quick  # set with skip logic
         if self.plain:
             self._build_interval()
         elif self.usable:
@@ -113,7 +114,7 @@ class FastPath:
             if built is None:
                 self.usable = False
             else:
-                self.quick, self.summary = built
+                self.quick, self.summary, self.detail = built
 
     # ------------------------------------------------------------- complete answers only
 

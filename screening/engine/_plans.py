@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ._fast import FastPath, Quick, Summary
     from .scoring import CompiledInstrument
 
-__all__ = ["HIDDEN", "MAYBE", "SHOWN", "Plan", "build_gated", "freeze", "plan_states", "tables"]
+__all__ = ["HIDDEN", "MAYBE", "SHOWN", "Detail", "Plan", "build_gated", "freeze", "plan_states", "tables"]
 
 SHOWN, HIDDEN, MAYBE = 0, 1, 2
 MEMO_LIMIT = 65_536
@@ -40,6 +40,11 @@ _MASK = (1 << WIDTH) - 1
 
 Group = tuple[tuple[str, ...], tuple[dict[object, int], ...], int]
 # Per score (keys, packed tables, base); crit-only choice tables; (number, low, high, counts); crit states.
+# quick, the count of unknowns, the plan's key, the critical rules' key: what the batch scorer memoises on.
+Detail = tuple["Quick", int, tuple[object, ...], tuple[object, ...]]
+QuickFn = Callable[[Mapping[str, object]], "Quick | None"]
+SummaryFn = Callable[[Mapping[str, object]], "Summary | None"]
+DetailFn = Callable[[Mapping[str, object]], "Detail | None"]
 Plan = tuple[tuple[Group, ...], tuple[dict[object, int], ...], tuple[tuple[str, int, int, bool], ...], tuple[int, ...]]
 
 
@@ -171,8 +176,8 @@ def key_getter(
     return lambda get: tuple(freeze(get(n)) if s else get(n) for n, s in pairs)
 
 
-def build_gated(fp: FastPath) -> tuple[Callable[[Mapping[str, object]], Quick | None], Callable[[Mapping[str, object]], Summary | None]] | None:  # noqa: C901, E501
-    """``quick`` and ``summary`` for an instrument with skip logic or non-scalar critical reads.
+def build_gated(fp: FastPath) -> tuple[QuickFn, SummaryFn, DetailFn] | None:  # noqa: C901
+    """``quick``, ``summary`` and ``detail`` for an instrument with skip logic or non-scalar critical reads.
 
     ``None`` when the tables cannot capture what ``evaluate`` counts (the slow path decides).
     """
@@ -234,8 +239,10 @@ def build_gated(fp: FastPath) -> tuple[Callable[[Mapping[str, object]], Quick | 
     shift2 = 2 * WIDTH
     extras_ok = fp._extras_ok
 
-    def make(full: bool) -> Callable[[Mapping[str, object]], Quick | Summary | None]:  # noqa: C901
-        def quick(answers: Mapping[str, object]) -> Quick | Summary | None:  # noqa: C901
+    def make(full: int) -> Callable[[Mapping[str, object]], object]:  # noqa: C901
+        """0: ``summary``; 1: ``quick``; 2: ``detail`` (``quick``, unknowns, the plan's and the critical key)."""
+
+        def quick(answers: Mapping[str, object]) -> object:  # noqa: C901
             get = answers.get
             try:
                 gk = gate_key(get)
@@ -298,10 +305,12 @@ def build_gated(fp: FastPath) -> tuple[Callable[[Mapping[str, object]], Quick | 
                 status = "indeterminate"
             totals = tuple([a if a == b else -1 for a, b in ranges])
             rng = tuple(ranges)
+            if full == 2:
+                return ((final, status, totals, floor), complete, hi, rng), unknown, gk, key
             if full:
                 return (final, status, totals, floor), complete, hi, rng
             return final, status, totals, floor
 
         return quick
 
-    return make(True), make(False)  # type: ignore[return-value]
+    return make(1), make(0), make(2)  # type: ignore[return-value]
