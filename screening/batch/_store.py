@@ -48,6 +48,7 @@ from ..store.crypto import Keyring, default_keyring
 from ..store.values import (
     FACT_PREFIX,
     decode,
+    decode_answers,
     open_text,
     reason,
 )
@@ -196,6 +197,7 @@ def chunks(conn: sqlite3.Connection, size: int = CHUNK) -> list[Range]:
 
 
 _first_two = itemgetter(0, 1)
+_last_two = itemgetter(2, 3)
 
 
 def read_chunk(
@@ -247,11 +249,11 @@ def read_chunk(
         revision_of = {m[0]: m[4] for m in meta}
         by_id: dict[str, dict[str, object]] = {}
         facts_of: dict[str, dict[str, object]] = {}
+        texts: dict[bytes, object] = {}  # this chunk's distinct scalar plaintexts, parsed once
         for (aid, revision), rows in itertools.groupby(answers, key=_first_two):
             if revision_of.get(aid) == revision:
                 # Every value is decrypted on its own, bound to its assessment, revision and item.
-                values = {item: decode(aid, f"answer:{item}", raw, revision=revision, keyring=ring)
-                          for _, _, item, raw in rows}
+                values = decode_answers(aid, revision, map(_last_two, rows), keyring=ring, parsed=texts)
                 if any(item.startswith(FACT_PREFIX) for item in values):
                     values, facts_of[aid] = _split_facts(values)
                 by_id[aid] = values
