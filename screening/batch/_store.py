@@ -47,8 +47,8 @@ from ..errors import StoreError
 from ..store.crypto import Keyring, default_keyring
 from ..store.values import (
     FACT_PREFIX,
+    AnswerReader,
     decode,
-    decode_answers,
     open_text,
     reason,
 )
@@ -249,11 +249,11 @@ def read_chunk(
         revision_of = {m[0]: m[4] for m in meta}
         by_id: dict[str, dict[str, object]] = {}
         facts_of: dict[str, dict[str, object]] = {}
-        texts: dict[bytes, object] = {}  # this chunk's distinct scalar plaintexts, parsed once
+        reader = AnswerReader(ring)  # per chunk: what it caches (parsed plaintexts) lives no longer
         for (aid, revision), rows in itertools.groupby(answers, key=_first_two):
             if revision_of.get(aid) == revision:
                 # Every value is decrypted on its own, bound to its assessment, revision and item.
-                values = decode_answers(aid, revision, map(_last_two, rows), keyring=ring, parsed=texts)
+                values = reader.read(aid, revision, map(_last_two, rows))
                 if any(item.startswith(FACT_PREFIX) for item in values):
                     values, facts_of[aid] = _split_facts(values)
                 by_id[aid] = values
