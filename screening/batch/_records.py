@@ -163,9 +163,12 @@ def nesting_ok(data: object, limit: int = MAX_DEPTH) -> bool:
             return False
         below: list[object] = []
         for item in level:
-            children: Iterable[object] = item.values() if isinstance(item, Mapping) else item  # type: ignore[assignment]
+            cls = item.__class__
+            mapping = cls is dict or (cls is not list and isinstance(item, Mapping))  # parsed JSON: no ABC check
+            children: Iterable[object] = item.values() if mapping else item  # type: ignore[attr-defined,assignment]
             for child in children:
-                if type(child) not in _SCALARS and _nests(child):  # most values are text: one set look-up
+                kind = child.__class__
+                if kind is dict or kind is list or (kind not in _SCALARS and _nests(child)):
                     below.append(child)
         level = below
     return True

@@ -107,8 +107,8 @@ class Scorer:
         self.rules = rules
         inst = ci.instrument
         self.fast = ci.fast if ci.fast.plain else None  # complete sets, no skip logic: see _fast
-        # Skip logic or a calendar read by a critical rule: the fast path's ``detail``.
-        self.detail = ci.fast.detail if ci.fast.usable and not ci.fast.plain else None
+        # Skip logic, a calendar read by a critical rule, or unknown answers: the fast path's ``detail``.
+        self.detail = ci.fast.detail if ci.fast.usable else None
         self.band_score = ci.fast.band_score
         self.items = frozenset(ci.items)
         # Items the fast path does not check itself (it checks every scored item and

@@ -106,9 +106,12 @@ class FastPath:
         self.quick: Callable[[Mapping[str, object]], Quick | None] = self._no_quick
         self.summary: Callable[[Mapping[str, object]], Summary | None] = self._no_quick
         self.read: frozenset[str] = frozenset()
-        self.detail: Callable[[Mapping[str, object]], Detail | None] = self._no_quick  # set with skip logic
+        self.detail: Callable[[Mapping[str, object]], Detail | None] = self._no_quick  # see _plans
         if self.plain:
             self._build_interval()
+            gated = build_gated(self, keep_read=True)  # only ``detail``: batch scoring's unknown answers
+            if gated is not None:
+                self.detail = gated[2]
         elif self.usable:
             built = build_gated(self)
             if built is None:

@@ -176,8 +176,10 @@ def key_getter(
     return lambda get: tuple(freeze(get(n)) if s else get(n) for n, s in pairs)
 
 
-def build_gated(fp: FastPath) -> tuple[QuickFn, SummaryFn, DetailFn] | None:  # noqa: C901
+def build_gated(fp: FastPath, keep_read: bool = False) -> tuple[QuickFn, SummaryFn, DetailFn] | None:  # noqa: C901
     """``quick``, ``summary`` and ``detail`` for an instrument with skip logic or non-scalar critical reads.
+
+    Also built for a plain instrument, for ``detail`` only (``keep_read``: its ``read`` stays).
 
     ``None`` when the tables cannot capture what ``evaluate`` counts (the slow path decides).
     """
@@ -191,7 +193,8 @@ def build_gated(fp: FastPath) -> tuple[QuickFn, SummaryFn, DetailFn] | None:  # 
         return None
     gate_names = tuple(sorted({n for cond in ci.show_if.values() for n in cond.names}))
     read = frozenset(ci.counted | set(gate_names) | set(crit_names))
-    fp.read = read
+    if not keep_read:
+        fp.read = read
     plan0 = tables(ci, {}, extra, crit_names)
     if plan0 is None:
         return None
