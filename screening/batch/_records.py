@@ -17,6 +17,8 @@ from ..content.migration import Note
 from ..engine.instrument import JudgementInput, Text
 from ..engine.result import Result
 from ..engine.scoring import CompiledInstrument
+from ..errors import StoreError
+from ..store.values import check_case_ref
 from ._score import Outcome
 
 __all__ = [
@@ -183,9 +185,6 @@ def _nests(value: object) -> bool:
 
 def pseudonym_ok(case: str) -> bool:
     """A case reference the store would accept: never something shaped like a personnummer."""
-    from ..errors import StoreError
-    from ..store.values import check_case_ref
-
     try:
         check_case_ref(case)
     except StoreError:
