@@ -109,6 +109,7 @@ class Scorer:
         self.fast = ci.fast if ci.fast.plain else None  # complete sets, no skip logic: see _fast
         # Skip logic, a calendar read by a critical rule, or unknown answers: the fast path's ``detail``.
         self.detail = ci.fast.detail if ci.fast.usable else None
+        self.gated_calls = self.gated_misses = 0
         self.band_score = ci.fast.band_score
         self.items = frozenset(ci.items)
         # Items the fast path does not check itself (it checks every scored item and
@@ -199,9 +200,10 @@ class Scorer:
         """Answers the fast path took (skip logic in play): the slow path's outcome, memoised.
 
         The key is everything the outcome reads: the decision and score ranges, the count
-        of unknowns (a refusal names it), the answers the skip conditions and critical
-        rules read (which items count, which rules fire), the answers the referral rules
-        read, the judgement and the case facts. A miss is scored by ``evaluate`` + ``decide``.
+        of unknowns (a refusal names it), which items skip logic shows, hides or may show,
+        the answers the critical rules read (which rules fire), the answers the referral
+        rules read (what they are follows from the raw answer and its item's state), the
+        judgement and the case facts. A miss is scored by ``evaluate`` + ``decide``.
         """
         key = (
             "gated",
@@ -213,7 +215,13 @@ class Scorer:
             tuple(_freeze(facts.get(f)) for f in self.fact_names) if facts else self.no_facts,
         )
         hit = self.outcomes.get(key)
+        self.gated_calls += 1
         if hit is None:
+            if self.gated_calls >= 4096 and self.gated_misses * 4 > self.gated_calls * 3:
+                # Keys hardly repeat here (many answers read, varied data): the memo costs more than
+                # it saves, so the rest is scored by evaluate + decide directly.
+                self.detail = None
+            self.gated_misses += 1
             try:
                 hit = self._slow(answers, judgement, facts)
             except JudgementError as exc:

@@ -39,13 +39,20 @@ WIDTH = 24  # as in _fast: bits per packed field
 _MASK = (1 << WIDTH) - 1
 
 Group = tuple[tuple[str, ...], tuple[dict[object, int], ...], int]
-# Per score (keys, packed tables, base); crit-only choice tables; (number, low, high, counts); crit states.
-# quick, the count of unknowns, the plan's key, the critical rules' key: what the batch scorer memoises on.
+# Per score (keys, packed tables, base); crit-only choice tables; (number, low, high, counts); crit states;
+# every gated item's state (SHOWN, HIDDEN, MAYBE).
+# quick, the count of unknowns, each gated item's state, the critical rules' key: what the batch scorer memoises on.
 Detail = tuple["Quick", int, tuple[object, ...], tuple[object, ...]]
 QuickFn = Callable[[Mapping[str, object]], "Quick | None"]
 SummaryFn = Callable[[Mapping[str, object]], "Summary | None"]
 DetailFn = Callable[[Mapping[str, object]], "Detail | None"]
-Plan = tuple[tuple[Group, ...], tuple[dict[object, int], ...], tuple[tuple[str, int, int, bool], ...], tuple[int, ...]]
+Plan = tuple[
+    tuple[Group, ...],
+    tuple[dict[object, int], ...],
+    tuple[tuple[str, int, int, bool], ...],
+    tuple[int, ...],
+    tuple[int, ...],
+]
 
 
 def freeze(value: object) -> object:
@@ -134,7 +141,8 @@ def tables(
     )
     if spread > _MASK:
         return None
-    return tuple(groups), extra_tables, numbers, tuple(states.get(n, SHOWN) for n in crit_names)
+    crit_states = tuple(states.get(n, SHOWN) for n in crit_names)
+    return tuple(groups), extra_tables, numbers, crit_states, tuple(states.get(k, SHOWN) for k in ci.show_if)
 
 
 def crit_env(
@@ -252,7 +260,7 @@ def build_gated(fp: FastPath, keep_read: bool = False) -> tuple[QuickFn, Summary
                 plan = gate_memo[gk] if gk in gate_memo else plan_miss(gk, answers)
                 if plan is None:
                     return None
-                groups, extra_tables, numbers, cstates = plan
+                groups, extra_tables, numbers, cstates, shown = plan
                 unknown = 0
                 ranges = []
                 for keys, tbls, base in groups:
@@ -309,7 +317,7 @@ def build_gated(fp: FastPath, keep_read: bool = False) -> tuple[QuickFn, Summary
             totals = tuple([a if a == b else -1 for a, b in ranges])
             rng = tuple(ranges)
             if full == 2:
-                return ((final, status, totals, floor), complete, hi, rng), unknown, gk, key
+                return ((final, status, totals, floor), complete, hi, rng), unknown, shown, key
             if full:
                 return (final, status, totals, floor), complete, hi, rng
             return final, status, totals, floor
