@@ -122,7 +122,8 @@ class Scorer:
         self.free_other = frozenset(k for k, item in ci.items.items() if item.type != "choice" and k not in covered)
         self.outcomes: dict[tuple[object, ...], Outcome | str | JudgementError] = {}
         self.ref_memo: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[Text, ...]]] = {}
-        names: set[str] = {"age"}
+        # What the safety rules read from the answers under a fact's name (referral._safety).
+        names: set[str] = {"age", "children_in_household", "honour_context", "gender"}
         if rules is not None:
             for table in rules.tables_for(ci):
                 for _, cond in table.rules:
@@ -130,6 +131,8 @@ class Scorer:
                 for extra in (table.violence, table.honour):
                     if extra is not None:
                         names |= extra.names
+                for _, source in table.derive:  # a case fact derived from an answer (children in the household)
+                    names |= source.names
             names |= set(rules.ruleset.facts)
         if inst.own_view is not None:
             names.add(inst.own_view.item)
