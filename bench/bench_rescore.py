@@ -15,8 +15,8 @@ critical rule), then times, on identical copies of the store:
 (c) the real CLI once, in a subprocess, on a smaller store (``--cli-n``), next to
     the floor on that store.
 
-Targets (printed, not asserted): (b) jobs 1 within 1.5× of (a); jobs 2 faster
-than (a); peak memory under 300 MB at any store size.
+Targets (printed, not asserted; issue 19): (b) jobs 1 within 1.3× of (a); jobs 2
+within 0.8× of (a); peak memory under 300 MB at any store size.
 
 How the store is generated: the store's own schema is created by opening it
 with ``screening.store._store.Store``; then rows go in with ``executemany`` straight in
@@ -368,8 +368,8 @@ def main() -> None:
         cli_s = cli_run(copy_store(small, root / "small-cli.db"), home, root / "small-diff.json")
         print(f"(c) CLI subprocess, n={args.cli_n:,}: {cli_s:.2f} s (floor {floor_small:.2f} s, "
               f"ratio {cli_s / floor_small:.2f}, includes interpreter start and loading)")
-        print(f"targets: jobs 1 ≤ 1.5× floor: {float(results[1]['seconds']) <= 1.5 * floor_s}; "  # type: ignore[arg-type]
-              f"jobs 2 < floor: {float(results[2]['seconds']) < floor_s}; "  # type: ignore[arg-type]
+        print(f"targets: jobs 1 ≤ 1.3× floor: {float(results[1]['seconds']) <= 1.3 * floor_s}; "  # type: ignore[arg-type]
+              f"jobs 2 ≤ 0.8× floor: {float(results[2]['seconds']) <= 0.8 * floor_s}; "  # type: ignore[arg-type]
               f"peak < 300 MB: {max(float(r[k]) for r in results.values() for k in ('self_mb', 'workers_mb')) < 300}")  # type: ignore[arg-type]
     finally:
         if args.keep is None:

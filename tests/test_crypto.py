@@ -27,7 +27,7 @@ from screening.store.crypto import (
     reset_default_keyring,
     write_key_file,
 )
-from screening.store.values import decode, encode
+from screening.store.values import AnswerReader, decode, encode
 
 CANARY = "CANARY-FRITEXT-7f3a"
 
@@ -81,6 +81,40 @@ def test_a_value_moved_to_another_assessment_or_field_fails_to_open(user, aid, f
     with pytest.raises(StoreError, match="failed authentication") as info:
         decode(aid, field, data, revision=revision)
     assert CANARY not in str(info.value)
+
+
+def _both(aid, revision, rows, ring, reader):
+    """``decode`` per value and ``AnswerReader.read``: the value or the error message of each."""
+    def one(call):
+        try:
+            return call()
+        except StoreError as exc:
+            return ("refused", str(exc), exc.record_id)
+
+    each = one(lambda: {item: decode(aid, f"answer:{item}", data, revision=revision, keyring=ring)
+                        for item, data in rows})
+    return each, one(lambda: reader.read(aid, revision, rows))
+
+
+def test_the_batch_opener_gives_what_decode_gives_and_refuses_what_it_refuses(user):
+    """The re-scorer's ``AnswerReader`` shares the binding's parts and parses a scalar once; nothing else differs."""
+    ring = default_keyring()
+    values = {"a": "yes", "b": "yes", "n": 3, "t": None, "f": True, "cal": [{"when": "2024-01-05", "what": CANARY}]}
+    rows = [(item, encode("id", f"answer:{item}", v, revision=2, keyring=ring)) for item, v in values.items()]
+    reader = AnswerReader(ring)
+    each, batch = _both("id", 2, rows, ring, reader)
+    assert batch == each == values
+    batch["cal"][0]["what"] = "changed"  # a caller may change a list: it is never shared through the cache
+    assert reader.read("id", 2, rows)["cal"][0]["what"] == CANARY
+    assert all(not isinstance(v, list | dict) for v in reader.parsed.values())
+    # Moved to another assessment, revision or item, plaintext, a flipped bit: the same refusal.
+    flipped = bytearray(rows[0][1])
+    flipped[-1] ^= 1
+    for aid, revision, bad in (("other", 2, rows), ("id", 1, rows), ("id", 2, [("b", rows[0][1])]),
+                               ("id", 2, [("a", b'"yes"'.decode())]), ("id", 2, [("a", bytes(flipped))])):
+        each, batch = _both(aid, revision, bad, ring, reader)
+        assert each[0] == "refused" and batch == each
+        assert CANARY not in each[1]
 
 
 def test_one_flipped_bit_anywhere_fails(user):

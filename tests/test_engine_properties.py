@@ -250,8 +250,9 @@ def test_the_fast_path_gives_the_full_engines_answer_unknowns_included(data: st.
     """``summarize`` (the batch path) against ``assess`` on random instruments and answers.
 
     Unknown answers come in every form (an unknown option, ``None``, left out) and
-    stay on the fast path whenever it applies at all (no skip logic in play, critical
-    rules that read answers only): a faster wrong answer is worse than a slow one.
+    stay on the fast path whenever it applies at all (skip logic included: shown, hidden
+    or behind an unknown condition; critical rules that read answers only): a faster
+    wrong answer is worse than a slow one.
     """
     _, ci, base = data.draw(scored(complete=False, show_if=data.draw(st.booleans())))
     full = assess(ci, base)

@@ -17,6 +17,8 @@ from ..content.migration import Note
 from ..engine.instrument import JudgementInput, Text
 from ..engine.result import Result
 from ..engine.scoring import CompiledInstrument
+from ..errors import StoreError
+from ..store.values import check_case_ref
 from ._score import Outcome
 
 __all__ = [
@@ -163,9 +165,12 @@ def nesting_ok(data: object, limit: int = MAX_DEPTH) -> bool:
             return False
         below: list[object] = []
         for item in level:
-            children: Iterable[object] = item.values() if isinstance(item, Mapping) else item  # type: ignore[assignment]
+            cls = item.__class__
+            mapping = cls is dict or (cls is not list and isinstance(item, Mapping))  # parsed JSON: no ABC check
+            children: Iterable[object] = item.values() if mapping else item  # type: ignore[attr-defined,assignment]
             for child in children:
-                if type(child) not in _SCALARS and _nests(child):  # most values are text: one set look-up
+                kind = child.__class__
+                if kind is dict or kind is list or (kind not in _SCALARS and _nests(child)):
                     below.append(child)
         level = below
     return True
@@ -180,9 +185,6 @@ def _nests(value: object) -> bool:
 
 def pseudonym_ok(case: str) -> bool:
     """A case reference the store would accept: never something shaped like a personnummer."""
-    from ..errors import StoreError
-    from ..store.values import check_case_ref
-
     try:
         check_case_ref(case)
     except StoreError:

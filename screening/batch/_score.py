@@ -106,7 +106,10 @@ class Scorer:
         self.ci = ci
         self.rules = rules
         inst = ci.instrument
-        self.fast = ci.fast if ci.fast.usable else None
+        self.fast = ci.fast if ci.fast.plain else None  # complete sets, no skip logic: see _fast
+        # Skip logic, a calendar read by a critical rule, or unknown answers: the fast path's ``detail``.
+        self.detail = ci.fast.detail if ci.fast.usable else None
+        self.gated_calls = self.gated_misses = 0
         self.band_score = ci.fast.band_score
         self.items = frozenset(ci.items)
         # Items the fast path does not check itself (it checks every scored item and
@@ -117,9 +120,10 @@ class Scorer:
             key: frozenset(ci.known[key]) | ci.unknown_options[key] for key in ci.known if key not in covered
         }
         self.free_other = frozenset(k for k, item in ci.items.items() if item.type != "choice" and k not in covered)
-        self.outcomes: dict[tuple[object, ...], Outcome | str] = {}
+        self.outcomes: dict[tuple[object, ...], Outcome | str | JudgementError] = {}
         self.ref_memo: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[Text, ...]]] = {}
-        names: set[str] = {"age"}
+        # What the safety rules read from the answers under a fact's name (referral._safety).
+        names: set[str] = {"age", "children_in_household", "honour_context", "gender"}
         if rules is not None:
             for table in rules.tables_for(ci):
                 for _, cond in table.rules:
@@ -127,6 +131,8 @@ class Scorer:
                 for extra in (table.violence, table.honour):
                     if extra is not None:
                         names |= extra.names
+                for _, source in table.derive:  # a case fact derived from an answer (children in the household)
+                    names |= source.names
             names |= set(rules.ruleset.facts)
         if inst.own_view is not None:
             names.add(inst.own_view.item)
@@ -179,8 +185,57 @@ class Scorer:
                     self.outcomes[key] = hit
                 if isinstance(hit, str):
                     raise JudgementError(hit)
+                assert isinstance(hit, Outcome)
                 return hit
+        if self.detail is not None:
+            got = self.detail(answers)
+            if got is not None:
+                return self._gated(answers, judgement, facts, got)
         return self._slow(answers, judgement, facts)
+
+    def _gated(
+        self,
+        answers: Mapping[str, object],
+        judgement: JudgementInput | None,
+        facts: Mapping[str, object] | None,
+        detail: tuple[object, ...],
+    ) -> Outcome:
+        """Answers the fast path took (skip logic in play): the slow path's outcome, memoised.
+
+        The key is everything the outcome reads: the decision and score ranges, the count
+        of unknowns (a refusal names it), which items skip logic shows, hides or may show,
+        the answers the critical rules read (which rules fire), the answers the referral
+        rules read (what they are follows from the raw answer and its item's state), the
+        judgement and the case facts. A miss is scored by ``evaluate`` + ``decide``.
+        """
+        key = (
+            "gated",
+            detail,
+            None
+            if judgement is None
+            else (judgement.level, not judgement.rationale.strip(), tuple(sorted(judgement.acknowledged))),
+            tuple(map(_freeze, map(answers.get, self.read))),
+            tuple(_freeze(facts.get(f)) for f in self.fact_names) if facts else self.no_facts,
+        )
+        hit = self.outcomes.get(key)
+        self.gated_calls += 1
+        if hit is None:
+            if self.gated_calls >= 4096 and self.gated_misses * 4 > self.gated_calls * 3:
+                # Keys hardly repeat here (many answers read, varied data): the memo costs more than
+                # it saves, so the rest is scored by evaluate + decide directly.
+                self.detail = None
+            self.gated_misses += 1
+            try:
+                hit = self._slow(answers, judgement, facts)
+            except JudgementError as exc:
+                hit = exc  # raised again on every hit, with its words for the caseworker
+            if len(self.outcomes) >= MEMO_LIMIT:
+                self.outcomes.clear()
+            self.outcomes[key] = hit
+        if isinstance(hit, JudgementError):
+            raise JudgementError(hit.reason, hit.words)
+        assert isinstance(hit, Outcome)
+        return hit
 
     def _free_ok(self, answers: Mapping[str, object]) -> bool:
         """Whether the answers the fast path does not look at fit (else the slow path says why)."""

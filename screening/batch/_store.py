@@ -47,6 +47,7 @@ from ..errors import StoreError
 from ..store.crypto import Keyring, default_keyring
 from ..store.values import (
     FACT_PREFIX,
+    AnswerReader,
     decode,
     open_text,
     reason,
@@ -209,6 +210,7 @@ def chunks(conn: sqlite3.Connection, size: int = CHUNK) -> list[Range]:
 
 
 _first_two = itemgetter(0, 1)
+_last_two = itemgetter(2, 3)
 
 
 def read_chunk(
@@ -263,11 +265,11 @@ def read_chunk(
         revision_of = {m[0]: m[4] for m in meta}
         by_id: dict[str, dict[str, object]] = {}
         facts_of: dict[str, dict[str, object]] = {}
+        reader = AnswerReader(ring)  # per chunk: what it caches (parsed plaintexts) lives no longer
         for (aid, revision), rows in itertools.groupby(answers, key=_first_two):
             if revision_of.get(aid) == revision:
                 # Every value is decrypted on its own, bound to its assessment, revision and item.
-                values = {item: decode(aid, f"answer:{item}", raw, revision=revision, keyring=ring)
-                          for _, _, item, raw in rows}
+                values = reader.read(aid, revision, map(_last_two, rows))
                 if any(item.startswith(FACT_PREFIX) for item in values):
                     values, facts_of[aid] = _split_facts(values)
                 by_id[aid] = values

@@ -13,10 +13,11 @@ item's least (its lower bound), the points its most could add (its upper bound),
 1 if the answer is unknown — so one ``sum`` yields the score's interval and the count
 of unknowns at once. The critical rules are memoised on the raw answers they read,
 three-valued (fired, possibly fired), and the decision repeats ``decide``'s rules
-inline. Anything else — a value outside the tables, an item the fast path does not
-read that does not fit, skip logic, a blocking requirement — returns ``None`` and the
-caller takes ``CompiledInstrument.evaluate`` + ``decide``, so the two paths always
-agree; ``tests/test_fast.py`` checks that they do, unknowns included.
+inline. Skip logic and critical rules that read a repeating group, a date or text
+take ``_plans``' closure (memoised plans of shown, hidden and maybe items). Anything
+else — a value outside the tables, an answer not read that does not fit, a blocking
+requirement — returns ``None`` and the caller takes ``evaluate`` + ``decide``, so the
+two paths always agree; ``tests/test_fast.py`` and ``test_fast_bundled.py`` check it.
 
 ``summarize`` is the older complete-only entry the batch scorer builds on (it returns
 ``None`` for any unknown); ``summary`` and ``quick`` take unknowns as well.
@@ -29,6 +30,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..errors import AnswerError
+from ._plans import Detail, build_gated
 from .expr import UNKNOWN
 
 if TYPE_CHECKING:
@@ -61,11 +63,13 @@ class FastPath:
         self.ci = ci
         inst = ci.instrument
         names = {name for _, cond, _ in ci.critical for name in cond.names}
+        gates = {name for cond in ci.show_if.values() for name in cond.names}
         # A blocking requirement reads answers (group rows) the fast path never looks at.
-        self.usable = (
-            not ci.show_if
-            and all(n in ci.items and ci.items[n].type in ("choice", "number") for n in names)
-            and not any(req.blocking for req in inst.requirements)
+        self.usable = all(n in ci.items for n in names | gates) and not any(req.blocking for req in inst.requirements)
+        # Plain: no skip logic, critical rules read only choices and numbers; the
+        # complete-only entries (``summarize``, ``complete``) and batch scoring need it.
+        self.plain = (
+            self.usable and not ci.show_if and all(ci.items[n].type in ("choice", "number") for n in names)
         )
         self.scores = tuple(
             (_getter(tuple(k for k, *_ in rows)), tuple(table for _, table, *_ in rows)) for _, rows in ci.scores
@@ -102,8 +106,18 @@ class FastPath:
         self.quick: Callable[[Mapping[str, object]], Quick | None] = self._no_quick
         self.summary: Callable[[Mapping[str, object]], Summary | None] = self._no_quick
         self.read: frozenset[str] = frozenset()
-        if self.usable:
+        self.detail: Callable[[Mapping[str, object]], Detail | None] = self._no_quick  # see _plans
+        if self.plain:
             self._build_interval()
+            gated = build_gated(self, keep_read=True)  # only ``detail``: batch scoring's unknown answers
+            if gated is not None:
+                self.detail = gated[2]
+        elif self.usable:
+            built = build_gated(self)
+            if built is None:
+                self.usable = False
+            else:
+                self.quick, self.summary, self.detail = built
 
     # ------------------------------------------------------------- complete answers only
 
@@ -116,7 +130,7 @@ class FastPath:
         answers hold exactly the items read (the batch scorer checks the rest itself).
         """
         if (
-            not self.usable
+            not self.plain
             or self.single is None
             or self.policy_status != "concluded"
             or self.band_score != 0
@@ -154,7 +168,7 @@ class FastPath:
 
     def _general(self, answers: Mapping[str, object]) -> Summary | None:
         """The summary of a complete answer set, or ``None`` when the slow path must decide."""
-        if not self.usable:
+        if not self.plain:
             return None
         # An unknown answer needs no separate check: its value is in no point table
         # (KeyError) and is refused by _valid before a critical key is memoised.

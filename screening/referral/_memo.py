@@ -66,6 +66,9 @@ def build_memo(ci: CompiledInstrument, tables: tuple[CompiledTable, ...], rulese
         reads |= {n for _, cond, _ in ci.critical for n in cond.names if n in ci.items}
     if ci.instrument.own_view:
         reads.add(ci.instrument.own_view.item)
+    if reads & ci.show_if.keys():
+        # A gated answer is what it is only when shown: key on what the conditions read too.
+        reads |= {n for cond in ci.show_if.values() for n in cond.names}
     if any(ci.items[n].type in ("group", "date", "text") for n in reads):
         return None
     scores = tuple(i for i, score in enumerate(ci.instrument.scores) if score.id in names)

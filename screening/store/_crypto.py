@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,6 +187,27 @@ class Keyring:
             what = f"the stored {field}" if field else "a stored value"
             raise StoreError(f"{what} failed authentication: it was altered, or moved from another row or revision "
                              "(tampering detected); it is not used") from None
+
+    def opener(self) -> Callable[[bytes, bytes], bytes | None]:
+        """``open`` for a batch of values: the plaintext, or ``None`` on any failure (``open`` then says why).
+
+        The same checks as ``open`` without building a message; a re-score opens
+        twenty values per assessment, a million times.
+        """
+        aeads = {kid: key.aead for kid, key in self._keys.items() if key.aead is not None}
+        shortest = HEADER + NONCE_BYTES + 16
+        body = HEADER + NONCE_BYTES
+
+        def open_or_none(blob: bytes, associated: bytes) -> bytes | None:
+            aead = aeads.get(blob[1:HEADER])
+            if aead is None or len(blob) < shortest or blob[:1] != FORMAT:
+                return None
+            try:
+                return aead.decrypt(blob[HEADER:body], blob[body:], blob[:HEADER] + associated)
+            except InvalidTag:
+                return None
+
+        return open_or_none
 
     def rekeyed(self, blob: bytes, associated: bytes, field: str | None = None) -> bytes:
         """The value sealed under the current key with the nonce it already has (a key rotation).

@@ -23,7 +23,7 @@ import json
 import re
 import secrets
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,6 +33,7 @@ from ..errors import StoreError
 from .crypto import HEADER, NONCE_BYTES, Keyring, aad, bind, codec_keyring
 
 __all__ = [
+    "AnswerReader",
     "AssessmentInfo",
     "OutcomeKeys",
     "ResultKey",
@@ -238,6 +239,55 @@ def open_text(
         return (keyring or codec_keyring()).open(data, binding(assessment_id, field, revision, key), field)
     except StoreError as exc:
         raise StoreError(f"{exc.message} (revision {revision})", assessment_id) from None
+
+
+class AnswerReader:
+    """``decode`` for the answers of many revisions, sharing what they share (the re-scorer's reader).
+
+    A re-score opens twenty answers per assessment, a million times: the binding's
+    assessment-and-revision part is built once per revision and its item part once
+    per item, the keyring's lean ``opener`` decrypts, and each distinct plaintext of
+    a scalar (``"yes"``) is parsed once (a list or mapping every time: the caller may
+    change it). A value that does not open goes through ``open_text``, so it is
+    refused with ``decode``'s own error; ``tests/test_crypto.py`` compares the two.
+    """
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+        self.open = keyring.opener()
+        self.items: dict[str, bytes] = {}
+        self.parsed: dict[bytes, object] = {}
+
+    def read(self, assessment_id: str, revision: int, rows: Iterable[tuple[str, object]]) -> dict[str, object]:
+        """``{item: decode(assessment_id, "answer:" + item, data, revision=revision)}`` of ``(item, data)`` rows.
+
+        Raises:
+            StoreError: as ``decode``, for the first value that does not open.
+        """
+        a, r = assessment_id.encode("utf-8"), str(revision).encode("utf-8")
+        head = b"screening-value/v2|%d:%b|%d:%b|" % (len(a), a, len(r), r)  # crypto.bind's first two parts
+        items, parsed, open_ = self.items, self.parsed, self.open
+        out: dict[str, object] = {}
+        for item, data in rows:
+            tail = items.get(item)
+            if tail is None:
+                f = ("answer:" + item).encode("utf-8")
+                tail = items[item] = b"%d:%b" % (len(f), f)
+            text = open_(data, head + tail) if data.__class__ is bytes else None
+            if text is None:  # refused: decode's own message (or, should it open after all, its text)
+                text = open_text(assessment_id, "answer:" + item, data, revision=revision, keyring=self.keyring)  # type: ignore[arg-type]
+            value = parsed.get(text, parsed)
+            if value is parsed:
+                value = json.loads(text)
+                if value is None or value.__class__ in _SCALARS:
+                    if len(parsed) >= 4096:
+                        parsed.clear()
+                    parsed[text] = value
+            out[item] = value
+        return out
+
+
+_SCALARS = (str, int, float, bool)
 
 
 def reseal_revision(keyring: Keyring, assessment_id: str, field: str, data: bytes, old: int, new: int) -> bytes:
