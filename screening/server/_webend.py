@@ -34,7 +34,7 @@ from ..report.present import label, result_text
 from ..store.values import now
 from . import _access
 from ._webflow import Case, Get, open_case, url_of
-from ._webforms import W, describe
+from ._webforms import W, describe, judgement_tag
 
 if TYPE_CHECKING:
     from ._web import Web
@@ -151,6 +151,10 @@ def _judgement(web: Web, w: W, aid: str) -> Response:
     rationale = existing.rationale if existing else ""
     acks = dict(existing.acknowledged) if existing else {}
     status = 200
+    notice = ""
+    seen = w.form.get("seen") if posting else None
+    if seen is not None and seen != judgement_tag(existing):  # made before another tab's judgement: refused
+        posting, status, notice = False, 409, w.tr("stale_judgement")
     if posting:
         chosen = w.form.get("level", "")
         rationale = w.form.get("rationale", "").strip()[: MAX_RATIONALE + 1]
@@ -205,6 +209,7 @@ def _judgement(web: Web, w: W, aid: str) -> Response:
                     guidance=inst.judgement.guidance.get(lang) if inst.judgement.guidance else "",
                     options=options, refused=refused, rationale=rationale, acks=ack_fields, errors=error_list,
                     level_error=errors.get("level", ""), rationale_error=errors.get("rationale", ""),
+                    seen=judgement_tag(existing), notice=notice, notice_role="alert" if notice else "status",
                     **case.common(w))
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from ..accounts import Principal
-from ..engine.instrument import Item
+from ..engine.instrument import Item, JudgementInput
 from ..engine.pnr import looks_like_personnummer
 from ..engine.scoring import MAX_TEXT
 from ..errors import AnswerError
@@ -68,6 +68,15 @@ def fact_tag(s: Session, name: str) -> str:
     if name not in s.facts:
         return "none"
     return hashlib.sha256(json.dumps(s.facts[name], default=str).encode()).hexdigest()[:16]
+
+
+def judgement_tag(judgement: JudgementInput | None) -> str:
+    """The same for the stored judgement (level, rationale and acknowledgements)."""
+    if judgement is None:
+        return "none"
+    text = json.dumps([judgement.level, judgement.rationale, sorted((judgement.acknowledged or {}).items())],
+                      default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def describe(s: Session, item: Item, value: object, lang: str) -> str:

@@ -79,6 +79,10 @@ WEB: dict[str, tuple[str, str]] = {
                   "Inget ändrades av ditt klick; se listan som den är nu."),
                   ("The list was changed in another window or tab while this page was open. Your click "
                   "changed nothing; see the list as it is now.")),
+    "stale_judgement": (("Bedömningen ändrades i ett annat fönster eller en annan flik medan den här sidan var "
+                         "öppen. Inget ändrades av ditt klick; här är den sparade bedömningen."),
+                        ("The judgement was changed in another window or tab while this page was open. Your "
+                         "click changed nothing; this is the saved judgement.")),
     "saved_answer": ("Sparat: {answer}", "Saved: {answer}"),
     "current_answer": ("Sparat svar: {answer}", "Saved answer: {answer}"),
     "locked": (("Utkastet är öppet i en intervju någon annanstans (till exempel en terminal). Inget sparades. "

@@ -269,3 +269,28 @@ def test_completion_waits_for_every_question_and_a_required_judgement(anna: Clie
     with Store.open(web[1]) as st:
         info = st.get(aid)
         assert info.status == "draft" and info.revision == 2
+
+
+def test_a_judgement_from_an_older_tab_does_not_overwrite_the_one_saved_since(
+        anna: Client, web: tuple[Any, Path]) -> None:
+    aid = _start(anna, "freda-kortfragor", "W7")
+    url = f"/web/cases/{aid}/judgement"
+    page = anna.get(url).text  # both tabs show the page before any judgement
+    old = _seen(page)
+    choices = re.findall(r'name="level" id="[^"]+" value="([^"]+)"', page)
+    first, second = choices[0], choices[-1]  # a level, and "no judgement" (or another level)
+    assert first != second
+    assert anna.post(url, {"seen": old, "level": first, "rationale": "Flik ett"}).status_code == 303
+    stale = anna.post(url, {"seen": old, "level": second, "rationale": "Flik två"})
+    assert stale.status_code == 409 and "annan flik" in stale.text
+    assert "Flik ett" in stale.text  # the saved judgement is shown, not the stale form's
+    from screening.store import Store
+
+    with Store.open(web[1]) as st:
+        saved = st.judgement(aid)
+    assert saved is not None and (saved.level, saved.rationale) == (first, "Flik ett")
+    fresh = _seen(anna.get(url).text)
+    assert anna.post(url, {"seen": fresh, "level": second, "rationale": "Flik två"}).status_code == 303
+    with Store.open(web[1]) as st:
+        now = st.judgement(aid)
+    assert now is None or now.level == second  # from a fresh page the change goes through
