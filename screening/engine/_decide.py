@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import JudgementError
-from ._fast import Summary
+from ._fast import Summary, undecided_status
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
 from .phrases import phrase, unknowns
@@ -190,20 +190,8 @@ def _blocking_unmet(ci: CompiledInstrument, ev: Evaluation, final: int | None) -
 
 def _undecided(ci: CompiledInstrument, lo: int | None, hi: int | None, floor: int | None, complete: bool) -> Decision:
     policy = ci.instrument.judgement.policy
-    status: Status
-    final = None
-    if policy == "none":
-        status = "no_level"
-    elif policy == "required" or ci.instrument.bands is None or lo is None:
-        status = "judgement_required"
-    elif not complete and not (lo == hi and lo > 0):
-        # Too many unknowns forbid concluding a *low* level; a level the unknowns
-        # cannot move, above the lowest, still stands (with complete=False).
-        status = "incomplete"
-    elif lo == hi:
-        status, final = "concluded", lo
-    else:
-        status = "indeterminate"
+    needs_judgement = policy == "required" or ci.instrument.bands is None
+    status, final = undecided_status(policy == "none", needs_judgement, lo, hi, complete)
     return Decision(lo, hi, floor, None, None, final, status, complete)
 
 

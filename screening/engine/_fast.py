@@ -33,10 +33,30 @@ from ..errors import AnswerError
 from ._plans import Detail, build_gated
 from .expr import UNKNOWN
 
+
+def undecided_status(no_level: bool, needs_judgement: bool, lo: int | None, hi: int | None,
+                     complete: bool) -> tuple[Status, int | None]:
+    """The status and level without a judgement: the one place that says when a level may be concluded.
+
+    Both ``decide`` and the fast path call this, so the safety rule cannot drift
+    between them: with too many unknowns a *low* level is never concluded; a level
+    the unknowns cannot move, above the lowest, still stands (``complete`` false).
+    """
+    if no_level:
+        return "no_level", None
+    if needs_judgement or lo is None:
+        return "judgement_required", None
+    if not complete and not (lo == hi and lo > 0):
+        return "incomplete", None
+    if lo == hi:
+        return "concluded", lo
+    return "indeterminate", None
+
 if TYPE_CHECKING:
+    from .result import Status
     from .scoring import CompiledInstrument
 
-__all__ = ["FastPath", "Quick", "Summary"]
+__all__ = ["FastPath", "Quick", "Summary", "undecided_status"]
 
 MEMO_LIMIT = 65_536
 _MISSING = object()
@@ -299,11 +319,11 @@ class FastPath:
                     return None
             return unknown, tuple(out)
 
-        def make(full: bool) -> Callable[[Mapping[str, object]], Quick | Summary | None]:  # noqa: C901
+        def make(full: bool) -> Callable[[Mapping[str, object]], Quick | Summary | None]:
             """``quick`` (``full``: with completeness, range top and score ranges) or ``summary``."""
 
             # One function, inlined, because it runs once per answer set in batch runs.
-            def quick(answers: Mapping[str, object]) -> Quick | Summary | None:  # noqa: C901
+            def quick(answers: Mapping[str, object]) -> Quick | Summary | None:
                 get = answers.get
                 ranges: tuple[tuple[int, int], ...]
                 try:
@@ -348,17 +368,7 @@ class FastPath:
                     if possible is not None and possible > hi:
                         hi = possible
                 complete = unknown <= max_unknown
-                final = None
-                if no_level:
-                    status = "no_level"
-                elif needs_judgement or lo is None:
-                    status = "judgement_required"
-                elif not complete and not (lo == hi and lo > 0):
-                    status = "incomplete"
-                elif lo == hi:
-                    status, final = "concluded", lo
-                else:
-                    status = "indeterminate"
+                status, final = undecided_status(no_level, needs_judgement, lo, hi, complete)
                 if single:
                     totals: tuple[int, ...] = (slo if slo == shi else -1,)
                 else:
