@@ -7,7 +7,7 @@ interview, batch, cli), nor yaml, jinja2, sqlite3, typer or click, nor read the 
 the same answers always give the same result.
 
 Modules: ``_compile``, ``_decide``, ``_explain``, ``_fast``, ``_functions``, ``_outcome``,
-``_plans``, ``_syntax``, ``checks``, ``expr``, ``instrument``, ``migration_spec``, ``phrases``, ``pnr``,
+``_plans``, ``_status``, ``_syntax``, ``checks``, ``expr``, ``instrument``, ``migration_spec``, ``phrases``, ``pnr``,
 ``result``, ``scoring``.
 
 The names below are the engine's face to the layers above (the old ``screening.engine``

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import JudgementError
-from ._fast import Summary, undecided_status
+from ._fast import Summary
+from ._status import level_bounds, undecided_status
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
 from .phrases import phrase, unknowns
@@ -59,8 +60,7 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
     lo = hi = None
     if ev.computed is not None or floor is not None or possible is not None:
         clo, chi = ev.computed if ev.computed is not None else (0, 0)
-        lo = max(clo, floor if floor is not None else 0)
-        hi = max(chi, lo, possible if possible is not None else 0)
+        lo, hi = level_bounds(clo, chi, floor, possible)
     complete = len(ev.unknown_items) <= inst.missing.max_unknown
     policy = inst.judgement.policy
     if judgement is None:

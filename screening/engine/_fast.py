@@ -31,32 +31,13 @@ from typing import TYPE_CHECKING
 
 from ..errors import AnswerError
 from ._plans import Detail, build_gated
+from ._status import level_bounds, undecided_status
 from .expr import UNKNOWN
 
-
-def undecided_status(no_level: bool, needs_judgement: bool, lo: int | None, hi: int | None,
-                     complete: bool) -> tuple[Status, int | None]:
-    """The status and level without a judgement: the one place that says when a level may be concluded.
-
-    Both ``decide`` and the fast path call this, so the safety rule cannot drift
-    between them: with too many unknowns a *low* level is never concluded; a level
-    the unknowns cannot move, above the lowest, still stands (``complete`` false).
-    """
-    if no_level:
-        return "no_level", None
-    if needs_judgement or lo is None:
-        return "judgement_required", None
-    if not complete and not (lo == hi and lo > 0):
-        return "incomplete", None
-    if lo == hi:
-        return "concluded", lo
-    return "indeterminate", None
-
 if TYPE_CHECKING:
-    from .result import Status
     from .scoring import CompiledInstrument
 
-__all__ = ["FastPath", "Quick", "Summary", "undecided_status"]
+__all__ = ["FastPath", "Quick", "Summary"]
 
 MEMO_LIMIT = 65_536
 _MISSING = object()
@@ -358,15 +339,7 @@ class FastPath:
                     clo = chi = -1
                 else:
                     clo = chi = 0
-                lo: int | None
-                hi: int | None
-                if clo < 0:
-                    lo = hi = None
-                else:
-                    lo = clo if floor is None or floor < clo else floor
-                    hi = max(chi, lo)
-                    if possible is not None and possible > hi:
-                        hi = possible
+                lo, hi = level_bounds(clo, chi, floor, possible)
                 complete = unknown <= max_unknown
                 status, final = undecided_status(no_level, needs_judgement, lo, hi, complete)
                 if single:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import AnswerError
+from ._status import level_bounds, undecided_status
 from .expr import UNKNOWN
 
 if TYPE_CHECKING:
@@ -250,10 +251,10 @@ def build_gated(fp: FastPath, keep_read: bool = False) -> tuple[QuickFn, Summary
     shift2 = 2 * WIDTH
     extras_ok = fp._extras_ok
 
-    def make(full: int) -> Callable[[Mapping[str, object]], object]:  # noqa: C901
+    def make(full: int) -> Callable[[Mapping[str, object]], object]:
         """0: ``summary``; 1: ``quick``; 2: ``detail`` (``quick``, unknowns, the plan's and the critical key)."""
 
-        def quick(answers: Mapping[str, object]) -> object:  # noqa: C901
+        def quick(answers: Mapping[str, object]) -> object:
             get = answers.get
             try:
                 gk = gate_key(get)
@@ -293,27 +294,9 @@ def build_gated(fp: FastPath, keep_read: bool = False) -> tuple[QuickFn, Summary
                 clo = chi = -1
             else:
                 clo = chi = 0
-            lo: int | None
-            hi: int | None
-            if clo < 0:
-                lo = hi = None
-            else:
-                lo = clo if floor is None or floor < clo else floor
-                hi = max(chi, lo)
-                if possible is not None and possible > hi:
-                    hi = possible
+            lo, hi = level_bounds(clo, chi, floor, possible)
             complete = unknown <= max_unknown
-            final = None
-            if no_level:
-                status = "no_level"
-            elif needs_judgement or lo is None:
-                status = "judgement_required"
-            elif not complete and not (lo == hi and lo > 0):
-                status = "incomplete"
-            elif lo == hi:
-                status, final = "concluded", lo
-            else:
-                status = "indeterminate"
+            status, final = undecided_status(no_level, needs_judgement, lo, hi, complete)
             totals = tuple([a if a == b else -1 for a, b in ranges])
             rng = tuple(ranges)
             if full == 2:
