@@ -57,7 +57,10 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
     levels = ci.levels
     floor = max((ci.critical[i][2] for i in ev.fired), default=None)
     possible = max((ci.critical[i][2] for i in ev.possible), default=None)
-    lo, hi = level_bounds(ev.computed, floor, possible)
+    lo = hi = None
+    if ev.computed is not None or floor is not None or possible is not None:
+        clo, chi = ev.computed if ev.computed is not None else (0, 0)
+        lo, hi = level_bounds(clo, chi, floor, possible)
     complete = len(ev.unknown_items) <= inst.missing.max_unknown
     policy = inst.judgement.policy
     if judgement is None:

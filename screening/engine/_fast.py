@@ -331,10 +331,15 @@ class FastPath:
                 if crit is None:
                     crit = crit_miss(key)
                 floor, possible = crit
-                if band_index is not None and not single:
-                    slo, shi = ranges[band_index]
-                banded = None if band_index is None else (band_get(slo, top), band_get(shi, top))
-                lo, hi = level_bounds(banded, floor, possible)
+                if band_index is not None:
+                    if not single:
+                        slo, shi = ranges[band_index]
+                    clo, chi = band_get(slo, top), band_get(shi, top)
+                elif floor is None and possible is None:
+                    clo = chi = -1
+                else:
+                    clo = chi = 0
+                lo, hi = level_bounds(clo, chi, floor, possible)
                 complete = unknown <= max_unknown
                 status, final = undecided_status(no_level, needs_judgement, lo, hi, complete)
                 if single:

@@ -287,11 +287,14 @@ def build_gated(fp: FastPath, keep_read: bool = False) -> tuple[QuickFn, Summary
                 if crit is None:
                     return None
             floor, possible = crit
-            banded = None
             if band_index is not None:
                 slo, shi = ranges[band_index]
-                banded = (band_get(slo, top), band_get(shi, top))
-            lo, hi = level_bounds(banded, floor, possible)
+                clo, chi = band_get(slo, top), band_get(shi, top)
+            elif floor is None and possible is None:
+                clo = chi = -1
+            else:
+                clo = chi = 0
+            lo, hi = level_bounds(clo, chi, floor, possible)
             complete = unknown <= max_unknown
             status, final = undecided_status(no_level, needs_judgement, lo, hi, complete)
             totals = tuple([a if a == b else -1 for a, b in ranges])

@@ -18,16 +18,9 @@ if TYPE_CHECKING:
 __all__ = ["level_bounds", "undecided_status"]
 
 
-def level_bounds(banded: tuple[int, int] | None, floor: int | None,
-                 possible: int | None) -> tuple[int | None, int | None]:
-    """(lowest, highest) level: the bands' range (``None``: no bands; a negative low: no level)
-    raised by a fired critical rule (``floor``) and widened by one that an unknown answer
-    could fire (``possible``). Without bands a critical rule still gives a range from the lowest."""
-    if banded is None:
-        if floor is None and possible is None:
-            return None, None
-        banded = (0, 0)
-    clo, chi = banded
+def level_bounds(clo: int, chi: int, floor: int | None, possible: int | None) -> tuple[int | None, int | None]:
+    """(lowest, highest) level: the bands' range raised by a fired critical rule (``floor``) and
+    widened by one that an unknown answer could fire (``possible``); ``clo < 0``: no level."""
     if clo < 0:
         return None, None
     lo = clo if floor is None or floor < clo else floor
