@@ -18,6 +18,7 @@ result incomplete, never concluded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from weakref import WeakKeyDictionary
 
 from .engine import Decision, Recommendation, build_result, rule_level, score
 from .engine._fast import Summary
@@ -116,11 +117,7 @@ def assess(
     ev, d, own = scored.ev, scored.d, scored.own
     rec = None
     if rules is not None:
-        clean_facts = rules.check_facts(facts or {})
-        rec = rules.recommend(
-            ci, ev, rule_level(ci, d), d.status, d.complete, bool(own and own.discrepancy), clean_facts
-        )
-        rec.trace.extend(near_misses(ci, ev, d, rules, clean_facts, bool(own and own.discrepancy), rec))
+        rec = _recommend(ci, rules, ev, d, bool(own and own.discrepancy), rules.check_facts(facts or {}))
     elif facts:
         raise JudgementError("case facts were given but no rule set to use them")
     return build_result(
@@ -140,6 +137,64 @@ def assess(
         },
         ruleset_title=None if rules is None else rules.ruleset.title,
     )
+
+
+_MEMO_LIMIT = 65_536
+# rule set → instrument → (the names the rules read, recommendations by what they read)
+_Known = tuple[tuple[str, ...], dict[object, Recommendation]]
+_RECOMMENDED: WeakKeyDictionary[CompiledRuleSet, dict[CompiledInstrument, _Known]] = WeakKeyDictionary()
+
+
+def _recommend(
+    ci: CompiledInstrument,
+    rules: CompiledRuleSet,
+    ev: Evaluation,
+    d: Decision,
+    discrepancy: bool,
+    facts: dict[str, object],
+) -> Recommendation:
+    """The full recommendation with its near misses, memoised on everything it reads.
+
+    A recommendation — referrals with their facts in words, follow-ups, case facts,
+    warnings, trace and near misses — is a pure function of the level the rules see,
+    the status, completeness, discrepancy, the critical rules' states, the values of
+    the names the rules read (``CompiledRuleSet.env_reads``), the given facts and, for
+    the near miss, the band score's range and the final level. Without a judgement
+    those are the key (a judgement changes the level and is rare in bulk); a value no
+    key can hold (a repeating group's rows) is recommended afresh. It was half of
+    ``assess``. The stored recommendation is shared, so nothing may change it:
+    ``build_result`` copies its lists.
+    """
+    level = rule_level(ci, d)
+    per_ci = _RECOMMENDED.get(rules)
+    if per_ci is None:
+        per_ci = _RECOMMENDED[rules] = {}
+    known = per_ci.get(ci)
+    if known is None:
+        known = per_ci[ci] = (rules.env_reads(ci), {})
+    names, table = known
+    bands = ci.instrument.bands
+    env = ev.env
+    key: object = None
+    if d.judged is None:
+        key = (
+            level, d.status, d.complete, d.final, discrepancy, ev.fired, ev.possible,
+            None if bands is None else ev.scores[bands.score],
+            tuple(map(env.get, names)), tuple(sorted(facts.items())),
+        )
+        try:
+            made = table.get(key)
+        except TypeError:  # rows of a group: no key
+            key = made = None
+        if made is not None:
+            return made
+    rec = rules.recommend(ci, ev, level, d.status, d.complete, discrepancy, facts)
+    rec.trace.extend(near_misses(ci, ev, d, rules, facts, discrepancy, rec))
+    if key is not None:
+        if len(table) >= _MEMO_LIMIT:
+            table.clear()
+        table[key] = rec
+    return rec
 
 
 def near_misses(

@@ -15,7 +15,7 @@ leaves the result incomplete, never concluded.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import JudgementError
 from ._fast import Summary
@@ -31,9 +31,12 @@ from .scoring import CompiledInstrument, Evaluation
 __all__ = ["Decision", "allowed_levels", "decide", "rule_level", "summarize"]
 
 
-@dataclass(frozen=True)
-class Decision:
-    """Level indexes and status; ``precautionary`` is the highest level not ruled out."""
+class Decision(NamedTuple):
+    """Level indexes and status; ``precautionary`` is the highest level not ruled out.
+
+    A named tuple, not a frozen dataclass: one is made per assessment, and a frozen
+    dataclass's ``__init__`` (``object.__setattr__`` per field) cost three times as much.
+    """
 
     lo: int | None
     hi: int | None
@@ -55,8 +58,9 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
     """Combine computed range, critical rules and judgement under the safety rules."""
     inst = ci.instrument
     levels = ci.levels
-    floor = max((ci.critical[i][2] for i in ev.fired), default=None)
-    possible = max((ci.critical[i][2] for i in ev.possible), default=None)
+    raise_to = ci.raise_to
+    floor = max(map(raise_to.__getitem__, ev.fired)) if ev.fired else None
+    possible = max(map(raise_to.__getitem__, ev.possible)) if ev.possible else None
     lo = hi = None
     if ev.computed is not None or floor is not None or possible is not None:
         clo, chi = ev.computed if ev.computed is not None else (0, 0)

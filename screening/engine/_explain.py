@@ -105,14 +105,19 @@ def explain(
     """The trace for one evaluation, in interview order then decision order."""
     inst = ci.instrument
     steps: list[TraceStep] = []
-    labels = {s.id: s.label for s in inst.scores}
     memo = _MEMOS.get(ci)
     if memo is None or len(memo) >= STEP_MEMO_LIMIT:
         memo = _MEMOS[ci] = {}
+    fixed = memo.get(("fixed",))
+    if fixed is None:  # per instrument: the scores' labels and the items that feed a score
+        fixed = memo[("fixed",)] = (
+            {s.id: s.label for s in inst.scores},
+            frozenset(key for _, rows in ci.scores for key, *_ in rows),
+        )
+    labels, scored = fixed
     for key in ev.skipped_items:
         steps.append(TraceStep(kind="skipped", ref=key, text=_skipped(ci, ev, key)))
     steps.extend(_score_steps(ci, ev, memo, labels))
-    scored = {key for _, rows in ci.scores for key, *_ in rows}
     for key in ev.unknown_items:
         if key not in scored:
             steps.append(TraceStep(kind="unknown", ref=key, text=phrase("unknown_plain", item=_item_label(ci, key))))
@@ -169,38 +174,23 @@ def _score_steps(
 ) -> list[TraceStep]:
     """Each scored answer that gives points or is unknown, then each score (steps from ``memo``)."""
     steps: list[TraceStep] = []
+    env = ev.env
     for score_id, rows in ci.scores:
         n_unknown = 0
-        for key, table, least, most in rows:
-            v = ev.env[key]
+        # Per item, the step each value gives (``False``: none, the answer gave no points),
+        # made on first sight: the same answer to the same question gives the same step.
+        known: tuple[dict[object, TraceStep | bool], ...] | None = memo.get(("steps", score_id))
+        if known is None:
+            known = memo[("steps", score_id)] = tuple({None: False} for _ in rows)
+        for (key, table, least, most), said in zip(rows, known, strict=True):
+            v = env[key]
+            step = said.get(v)
+            if step is None:
+                step = said[v] = _answer_step(ci, score_id, key, v, table, least, most, labels[score_id])
             if v is UNKNOWN:
                 n_unknown += 1
-                step = memo.get(("unknown", score_id, key))
-                if step is None:
-                    step = memo[("unknown", score_id, key)] = TraceStep(
-                        kind="unknown",
-                        ref=key,
-                        text=phrase(
-                            "unknown", item=_item_label(ci, key), least=least, most=most, score=labels[score_id]
-                        ),
-                    )
-                steps.append(step)
-            elif v is not None and table[v]:  # type: ignore[index]
-                # The same answer to the same question gives the same step: built once per instrument.
-                step = memo.get(("answer", score_id, key, v))
-                if step is None:
-                    step = memo[("answer", score_id, key, v)] = TraceStep(
-                        kind="answer",
-                        ref=key,
-                        text=phrase(
-                            "answer",
-                            item=_item_label(ci, key),
-                            answer=_option_label(ci, key, v),
-                            points=points(table[v]),  # type: ignore[index]
-                            score=labels[score_id],
-                        ),
-                    )
-                steps.append(step)
+            if step:
+                steps.append(step)  # type: ignore[arg-type]
         lo, hi = ev.scores[score_id]
         step = memo.get(("score", score_id, lo, hi, n_unknown))
         if step is None:
@@ -212,6 +202,32 @@ def _score_steps(
             step = memo[("score", score_id, lo, hi, n_unknown)] = TraceStep(kind="score", ref=score_id, text=text)
         steps.append(step)
     return steps
+
+
+def _answer_step(
+    ci: CompiledInstrument, score_id: str, key: str, v: object, table: dict[str, int], least: int, most: int,
+    label: Text,
+) -> TraceStep | bool:
+    """The step of one scored answer (unknown, or giving points), or ``False`` when it gives none."""
+    if v is UNKNOWN:
+        return TraceStep(
+            kind="unknown",
+            ref=key,
+            text=phrase("unknown", item=_item_label(ci, key), least=least, most=most, score=label),
+        )
+    if v is None or not table[v]:  # type: ignore[index]
+        return False
+    return TraceStep(
+        kind="answer",
+        ref=key,
+        text=phrase(
+            "answer",
+            item=_item_label(ci, key),
+            answer=_option_label(ci, key, v),
+            points=points(table[v]),  # type: ignore[index]
+            score=label,
+        ),
+    )
 
 
 def judgement_discrepancy(ci: CompiledInstrument, ev: Evaluation, d: Decision) -> Text | None:

@@ -7,9 +7,9 @@ it) and ``screening.assessment`` puts the two together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from .._version import __version__ as ENGINE_VERSION
@@ -19,6 +19,7 @@ from .expr import UNKNOWN
 from .instrument import JudgementInput, Text
 from .phrases import phrase
 from .result import (
+    SCHEMA_VERSION,
     CaseFact,
     Completeness,
     FollowUp,
@@ -53,8 +54,7 @@ class Recommendation:
     case_facts: list[CaseFact] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Scored:
+class Scored(NamedTuple):
     """Checked answers, their evaluation and decision, the person's own view and unmet requirements."""
 
     clean: dict[str, object]
@@ -87,55 +87,66 @@ def build_result(
     ev, d, own, unmet = scored.ev, scored.d, scored.own, scored.unmet
     levels = ci.levels
     inst = ci.instrument
-    def name(i: int | None) -> str | None:
-        return None if i is None else levels[i]
-
     memo = _MEMOS.get(ci)
     if memo is None or len(memo) >= 65_536:
         memo = _MEMOS[ci] = {}
-
-    def once(key: tuple[object, ...], build: Callable[[], Any]) -> Any:
-        made = memo.get(key)
-        if made is None:
-            made = memo[key] = build()
-        return made
-
-    def span(lo: int, hi: int) -> LevelRange:
-        return once(("range", lo, hi), lambda: LevelRange(min=levels[lo], max=levels[hi]))  # type: ignore[no-any-return]
-
-    def score_result(score_id: str, label: Text) -> ScoreResult:
-        lo, hi = ev.scores[score_id]
-        return once(  # type: ignore[no-any-return]
-            ("score", score_id, lo, hi),
-            lambda: ScoreResult(label=label, value=lo if lo == hi else None, min=lo, max=hi),
+    fixed = memo.get(("fixed",))
+    if fixed is None:
+        fixed = memo[("fixed",)] = (
+            InstrumentRef(
+                id=inst.id, version=inst.version, sha256=ci.sha256, title=inst.title, texts_sha256=ci.texts_sha256
+            ),
+            tuple((s.id, s.label) for s in inst.scores),
+            {level.id: level.label for level in inst.levels},
         )
+    instrument_ref, score_labels, level_labels = fixed
+    scores: dict[str, ScoreResult] = {}
+    for score_id, label in score_labels:
+        lo, hi = ev.scores[score_id]
+        said_score = ("score", score_id, lo, hi)
+        made = memo.get(said_score)
+        if made is None:
+            made = memo[said_score] = ScoreResult(label=label, value=lo if lo == hi else None, min=lo, max=hi)
+        scores[score_id] = made
 
     if judgement is None:
         # Without a judgement the warnings follow from these values alone.
         said = (
             "warnings", bool(d.blocked), d.complete, len(ev.unknown_items), d.status, d.lo, d.hi, ev.possible,
-            bool(own and own.discrepancy), tuple(getattr(r, "id", "") for r, _ in unmet),
+            bool(own and own.discrepancy), tuple([getattr(r, "id", "") for r, _ in unmet]) if unmet else (),
         )
-        warnings: list[Message] = once(said, lambda: _warnings(ci, ev, d, own, unmet))
+        warnings: list[Message] | None = memo.get(said)
+        if warnings is None:
+            warnings = memo[said] = _warnings(ci, ev, d, own, unmet)
     else:
         warnings = _warnings(ci, ev, d, own, unmet)
 
-    result = Result(
-        engine_version=ENGINE_VERSION,
-        instrument=once(("ref",), lambda: InstrumentRef(
-            id=inst.id, version=inst.version, sha256=ci.sha256, title=inst.title, texts_sha256=ci.texts_sha256
-        )),
-        assessed_at=assessed_at,
-        answers=dict(sorted(scored.clean.items())),
-        scores={s.id: score_result(s.id, s.label) for s in inst.scores},
-        levels=list(levels),
-        level_labels={level.id: level.label for level in inst.levels},
-        computed_level=name(ev.computed[0]) if ev.computed and ev.computed[0] == ev.computed[1] else None,
-        computed_range=span(*ev.computed) if ev.computed else None,
-        critical=[ci.critical[i][0].id for i in ev.fired],
-        critical_possible=[ci.critical[i][0].id for i in ev.possible],
-        critical_level=name(d.floor),
-        judgement=None
+    # Every value below is the engine's own, already of its field's type: the records are
+    # made without validating them again (``Record.trusted``; keys in sorted order).
+    unknown_items = ev.unknown_items
+    result = Result.trusted({
+        "answers": dict(sorted(scored.clean.items())),
+        "assessed_at": assessed_at,
+        "case_facts": list(rec.case_facts) if rec else [],
+        "complete": d.complete,
+        "completeness": Completeness.trusted({
+            "complete": d.complete,
+            "max_unknown": inst.missing.max_unknown,
+            "skipped_items": list(ev.skipped_items),
+            "unknown": len(unknown_items),
+            "unknown_answers": list(ev.unknown_answers),
+            "unknown_items": list(unknown_items),
+        }),
+        "computed_level": levels[ev.computed[0]] if ev.computed and ev.computed[0] == ev.computed[1] else None,
+        "computed_range": _span(memo, levels, *ev.computed) if ev.computed else None,
+        "critical": [ci.critical[i][0].id for i in ev.fired],
+        "critical_level": None if d.floor is None else levels[d.floor],
+        "critical_possible": [ci.critical[i][0].id for i in ev.possible],
+        "engine_version": ENGINE_VERSION,
+        "final_level": None if d.final is None else levels[d.final],
+        "follow_up": list(rec.follow_up) if rec else [],
+        "instrument": instrument_ref,
+        "judgement": None
         if judgement is None or d.judged is None or d.direction is None
         else JudgementRecord(
             level=judgement.level,
@@ -144,30 +155,30 @@ def build_result(
             direction=d.direction,
             acknowledged={rid: judgement.acknowledged[rid] for rid in d.acknowledged},
         ),
-        final_level=name(d.final),
-        level_range=None if d.lo is None or d.hi is None else span(d.lo, d.hi),
-        status=d.status,
-        complete=d.complete,
-        completeness=Completeness(
-            unknown=len(ev.unknown_items),
-            unknown_items=list(ev.unknown_items),
-            unknown_answers=list(ev.unknown_answers),
-            skipped_items=list(ev.skipped_items),
-            max_unknown=inst.missing.max_unknown,
-            complete=d.complete,
-        ),
-        own_view=own,
-        requirements_unmet=[getattr(r, "id", "") for r, _ in unmet],
-        warnings=warnings + (rec.warnings if rec else []),
-        trace=explain(ci, ev, d, judgement, own, unmet) + (rec.trace if rec else []),
-        ruleset=ruleset,
-        ruleset_title=ruleset_title,
-        case_facts=rec.case_facts if rec else [],
-        referrals=rec.referrals if rec else [],
-        follow_up=rec.follow_up if rec else [],
-        reassess_within_days=rec.reassess_within_days if rec else None,
-    )
+        "level_labels": dict(level_labels),
+        "level_range": None if d.lo is None or d.hi is None else _span(memo, levels, d.lo, d.hi),
+        "levels": list(levels),
+        "own_view": own,
+        "reassess_within_days": rec.reassess_within_days if rec else None,
+        "referrals": list(rec.referrals) if rec else [],
+        "requirements_unmet": [getattr(r, "id", "") for r, _ in unmet],
+        "ruleset": None if ruleset is None else dict(ruleset),
+        "ruleset_title": ruleset_title,
+        "schema_version": SCHEMA_VERSION,
+        "scores": scores,
+        "status": d.status,
+        "trace": explain(ci, ev, d, judgement, own, unmet) + (rec.trace if rec else []),
+        "warnings": warnings + (rec.warnings if rec else []),
+    })
     return result
+
+
+def _span(memo: dict[tuple[object, ...], Any], levels: tuple[str, ...], lo: int, hi: int) -> LevelRange:
+    """The level range ``lo``–``hi``: a frozen record, built once per instrument."""
+    made = memo.get(("range", lo, hi))
+    if made is None:
+        made = memo[("range", lo, hi)] = LevelRange(min=levels[lo], max=levels[hi])
+    return made
 
 
 def _level(ci: CompiledInstrument, index: int) -> Text:

@@ -11,7 +11,7 @@ caller passes ``assessed_at``, so the same inputs give byte-identical JSON.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler
 from pydantic_core import PydanticSerializationError, SchemaSerializer, core_schema
@@ -67,6 +67,24 @@ class Record(BaseModel):
             items = sorted(d.items())
             d.clear()
             d.update(items)
+
+    @classmethod
+    def trusted(cls, values: dict[str, Any]) -> Self:
+        """A record from values the engine made itself, without validating them again.
+
+        For the engine's own hot path only (``build_result``): ``values`` must hold every
+        field, in sorted key order, each already of its declared type. Validating a
+        ``Result`` the engine has just computed cost a third of ``assess``; the property
+        tests check that such a record equals the one validation gives
+        (``tests/test_result_trusted.py``), so a mistake here fails a test, not a user.
+        """
+        record = cls.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(record, "__dict__", values)
+        setattr_(record, "__pydantic_fields_set__", set(values))
+        setattr_(record, "__pydantic_extra__", None)
+        setattr_(record, "__pydantic_private__", None)
+        return record
 
 
 class InstrumentRef(Record):

@@ -67,6 +67,8 @@ class CompiledInstrument:
                 scale = instrument.scales[item.scale or ""]
                 self.known[item.id] = {o.value: o.points for o in scale.options if not o.unknown}
                 self.unknown_options[item.id] = frozenset(o.value for o in scale.options if o.unknown)
+        # Every value a choice item takes, for check_answers' common case (one set look-up).
+        self.choice_values = {key: frozenset(known) | self.unknown_options[key] for key, known in self.known.items()}
         self.show_if = {
             i.id: expr.compile_expression(i.show_if, symbols_for(instrument, upto=i.id))
             for i in self.items.values()
@@ -79,6 +81,7 @@ class CompiledInstrument:
             (c, expr.compile_expression(c.when, without_fired), self.levels.index(c.raise_to))
             for c in instrument.critical
         )
+        self.raise_to = tuple(level for _, _, level in self.critical)  # each critical rule's level
         with_level = dict(everything, final_level=expr.LevelType(self.levels))
         self.requirements = tuple((r, expr.compile_expression(r.check, with_level)) for r in instrument.requirements)
         self.bands: tuple[tuple[int, int, int], ...] = ()
@@ -91,6 +94,9 @@ class CompiledInstrument:
         self.counted = frozenset(
             i.id for i in self.items.values() if i.type in ("choice", "number") and i.id in scored | named
         )
+        # _walk's loop without skip logic: each item with its unknown options and whether it counts.
+        self.uncounted = len(self.counted) < len(self.items)  # some unknown answer would count for nothing
+        self._plain_walk = tuple((key, self.unknown_options.get(key), key in self.counted) for key in self.order)
         from ._fast import FastPath
 
         self.fast = FastPath(self)
@@ -114,7 +120,12 @@ class CompiledInstrument:
         put in the error: it may be a name or an identity number.
         """
         clean: dict[str, object] = {}
+        choice_values = self.choice_values
         for key, value in answers.items():
+            allowed = choice_values.get(key)
+            if allowed is not None and value.__class__ is str and value in allowed:
+                clean[key] = value  # a choice item's own option: what _check_value would return
+                continue
             item = self.items.get(key)
             if item is None:
                 # Echo the key only if it looks like an id: a mis-indented line of free
@@ -192,10 +203,24 @@ class CompiledInstrument:
     def evaluate(self, answers: Mapping[str, object]) -> Evaluation:
         """Score already-checked answers (see ``check_answers``)."""
         env, unknown, skipped, maybe, masked = self._walk(answers)
-        unknown_answers = tuple(k for k in self.order if env[k] is UNKNOWN)
+        # When every item counts, the unknown answers are the counted unknowns, in the same order.
+        unknown_answers = tuple([k for k in self.order if env[k] is UNKNOWN]) if self.uncounted else tuple(unknown)
         scores: dict[str, tuple[int, int]] = {}
         for score_id, rows in self.scores:
             lo = hi = 0
+            if not maybe:  # no gate unknown (always so without skip logic): the plain sum
+                for key, table, least, most in rows:
+                    v = env[key]
+                    if v is UNKNOWN:
+                        lo += least
+                        hi += most
+                    elif v is not None:
+                        pts = table[v]  # type: ignore[index]
+                        lo += pts
+                        hi += pts
+                scores[score_id] = (lo, hi)
+                env[score_id] = lo if lo == hi else Interval(lo, hi)
+                continue
             for key, table, least, most in rows:
                 v = env[key]
                 if v is None:
@@ -252,6 +277,20 @@ class CompiledInstrument:
         skipped: list[str] = []
         maybe: set[str] = set()  # asked because the skip condition was unknown
         masked: dict[str, object] = {}
+        get = answers.get
+        if not self.show_if:
+            # No skip logic (most screening forms): nothing is hidden, masked or maybe.
+            for key, unknown_options, is_counted in self._plain_walk:
+                value = get(key, UNKNOWN)
+                if value.__class__ is str:
+                    if unknown_options is not None and value in unknown_options:
+                        value = UNKNOWN
+                elif value.__class__ is list:
+                    value = self._group_env(key, value)
+                env[key] = value
+                if value is UNKNOWN and is_counted:
+                    unknown.append(key)
+            return env, unknown, skipped, maybe, masked
         show_if = self.show_if
         counted = self.counted
         for key in self.order:

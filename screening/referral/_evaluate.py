@@ -23,7 +23,7 @@ from ..engine.instrument import Text
 from ..engine.phrases import phrase
 from ..engine.result import CaseFact, Fact, FollowUp, Message, Referral, TraceStep
 from ..engine.scoring import CompiledInstrument, Evaluation
-from ._memo import ReferralMemo, build_memo, no_hit
+from ._memo import ReferralMemo, build_memo, env_reads, no_hit
 from ._safety import GENDER_FACT, apply_safety_rules
 from ._words import case_facts, check_facts, facts_read
 from .rules import URGENCIES, Catalogue, FactSpec, Rule, RuleSet, Table
@@ -140,6 +140,10 @@ class CompiledRuleSet:
             fast = no_hit if memo is None else memo.fast
             self._fast[ci] = fast
         return fast
+
+    def env_reads(self, ci: CompiledInstrument) -> tuple[str, ...]:
+        """The names a recommendation on ``ci`` reads of the environment (see ``_memo.env_reads``)."""
+        return env_reads(self.tables_for(ci), self.ruleset)
 
     def check_facts(self, facts: Mapping[str, object]) -> dict[str, object]:
         """Validate caller-supplied case facts against their declarations."""

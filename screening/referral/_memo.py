@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ._evaluate import CompiledTable
     from .rules import RuleSet
 
-__all__ = ["MEMO_LIMIT", "ReferralMemo", "build_memo", "no_hit"]
+__all__ = ["MEMO_LIMIT", "ReferralMemo", "build_memo", "env_reads", "no_hit"]
 
 SAFETY_NAMES = (AGE_FACT, CHILDREN_FACT, GENDER_FACT, HONOUR_FACT)  # what the safety rules read by name
 
@@ -74,6 +74,28 @@ def build_memo(ci: CompiledInstrument, tables: tuple[CompiledTable, ...], rulese
     scores = tuple(i for i, score in enumerate(ci.instrument.scores) if score.id in names)
     facts = tuple((name, spec.type) for name, spec in ruleset.facts.items())
     return ReferralMemo(ci.fast, tuple(sorted(reads)), scores, facts)
+
+
+def env_reads(tables: tuple[CompiledTable, ...], ruleset: RuleSet) -> tuple[str, ...]:
+    """Every name a recommendation reads of the scored environment, sorted.
+
+    The names in the tables' conditions, their derived facts and their violence and
+    honour conditions, every declared fact, and what the safety rules and target groups
+    read by name (age, gender, children, honour context). With the level, status,
+    completeness, discrepancy, the critical rules' states and the given facts, these
+    values decide a full recommendation, words and trace included (``assess`` memoises
+    it on them).
+    """
+    names: set[str] = {*ruleset.facts, *SAFETY_NAMES}
+    for ct in tables:
+        for _, cond in ct.rules:
+            names |= cond.names
+        for extra in (ct.violence, ct.honour):
+            if extra is not None:
+                names |= extra.names
+        for _, source in ct.derive:
+            names |= source.names
+    return tuple(sorted(names))
 
 
 def no_hit(answers: Mapping[str, object], facts: Mapping[str, object]) -> None:
