@@ -268,3 +268,22 @@ def test_controls_are_made_visible_and_lines_flattened() -> None:
     assert strip_controls("a\u202eb\x1b") == "a\\u202eb\\u001b"
     assert strip_controls("rad\nrad\tx") == "rad\nrad\tx"
     assert flatten("a\r\nb\n\nc\td") == "a / b / c d"
+
+
+@pytest.mark.parametrize("fmt", ["txt", "html", "md"])
+def test_a_stored_result_reports_its_scores_in_the_instruments_order(fmt: str) -> None:
+    """Seen while speeding up ``to_json``: a stored result's scores come back in key order
+    (canonical JSON sorts keys), so FREDA-beskrivning's thirteen scores were listed
+    alphabetically by id in a report from the store and in the instrument's order right
+    after the interview. The same assessment now gives the same report either way."""
+    from screening import load_instrument
+    from screening.engine.result import Result
+    from screening.report.present import result_text
+
+    ci = load_instrument("freda-beskrivning")
+    fresh = assess(ci, {}, assessed_at=ASSESSED_AT)
+    stored = Result.model_validate_json(fresh.to_json())
+    assert list(stored.scores) != list(fresh.scores)  # the stored order differs underneath
+    same = {"instrument": ci, "fmt": fmt, "case": CASE, "timezone": "Europe/Stockholm"}
+    assert render_report(stored, **same) == render_report(fresh, **same)
+    assert result_text(stored, "sv", ci) == result_text(fresh, "sv", ci)

@@ -208,7 +208,7 @@ def _show_lines(
         for item in shown:
             lines += _answer_lines(ci, item, answers[item.id], lang)
     lines += ["", f"== {_w('result', lang)} =="]
-    lines += result_text(result, lang).rstrip("\n").split("\n") if result else [_w("no_result", lang)]
+    lines += result_text(result, lang, ci).rstrip("\n").split("\n") if result else [_w("no_result", lang)]
     lines += ["", f"== {_w('history', lang)} =="]
     for r, results in history:
         level = ""

@@ -59,7 +59,7 @@ def finish(flow: _Flow, *, assessor: str | None, rules: CompiledRuleSet | None) 
         flow.p.show(flow.say("save_failed", reason=in_language(exc.message, flow.lang, "store_problem")))
         return None
     flow.p.show(flow.say("completed"))
-    flow.p.show(result_text(result, flow.lang))
+    flow.p.show(result_text(result, flow.lang, s.ci))
     return result
 
 

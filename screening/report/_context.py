@@ -23,6 +23,7 @@ from ..engine.result import Result
 from ..engine.scoring import CompiledInstrument
 from ._answers import option_label, protected_ids, sections
 from ._time import date_of, display_time
+from .present import scores_in_order
 
 __all__ = ["Labels", "ViewInput", "Words", "build_context", "css_string", "summary_sentence"]
 
@@ -128,7 +129,7 @@ def build_context(view: ViewInput, labels: Labels) -> dict[str, Any]:
             scores=[
                 {"id": key, "label": w.text(s.label), "min": s.min, "max": s.max,
                  "value": str(s.value) if s.value is not None else w("score_range", low=s.min, high=s.max)}
-                for key, s in r.scores.items()
+                for key, s in scores_in_order(r, view.ci)
             ],
             case_facts=[
                 {"name": f.name, "label": w.text(f.label), "value": w.text(f.text),

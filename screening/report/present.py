@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 
 from ..engine.instrument import Item
-from ..engine.result import Result
+from ..engine.result import Result, ScoreResult
 from ..engine.scoring import CompiledInstrument
 
 __all__ = ["LABELS", "label", "questionnaire_text", "result_text", "safe_text"]
@@ -140,7 +140,20 @@ def _answer_hint(ci: CompiledInstrument, item_id: str, lang: str) -> str:
     return _field_hint(ci, item, lang)
 
 
-def result_text(result: Result, lang: str) -> str:
+def scores_in_order(result: Result, ci: CompiledInstrument | None) -> list[tuple[str, ScoreResult]]:
+    """The result's scores in the instrument's order (then any it no longer has).
+
+    A stored result comes back with its scores in key order (the canonical JSON sorts
+    keys), a fresh one in the instrument's: a report and a summary must not depend on
+    which of the two they were given.
+    """
+    if ci is None:
+        return list(result.scores.items())
+    order = {s.id: n for n, s in enumerate(ci.instrument.scores)}
+    return sorted(result.scores.items(), key=lambda kv: order.get(kv[0], len(order)))
+
+
+def result_text(result: Result, lang: str, ci: CompiledInstrument | None = None) -> str:
     """A short summary of a result for the terminal."""
     lines = [f"{result.instrument.title.get(lang)} ({result.instrument.id} {result.instrument.version})"]
 
@@ -158,7 +171,7 @@ def result_text(result: Result, lang: str) -> str:
     if result.scores:
         scores = ", ".join(
             f"{s.label.get(lang)} {s.value if s.value is not None else f'{s.min}–{s.max}'}"
-            for s in result.scores.values()
+            for _, s in scores_in_order(result, ci)
         )
         lines.append(f"{label('scores', lang)}: {scores}")
     c = result.completeness

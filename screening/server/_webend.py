@@ -260,7 +260,7 @@ def _result(web: Web, w: W, aid: str) -> Response:
     if result is None:
         return RedirectResponse(f"{case.base}/summary", status_code=303)
     return web.page(w.request, w.lang, "result.html.j2", who=w.who, title=w.tr("result"),
-                    blocks=_blocks(result_text(result, w.lang)), may_correct=w.who.may("cases:write"),
+                    blocks=_blocks(result_text(result, w.lang, case.s.ci)), may_correct=w.who.may("cases:write"),
                     notice=w.tr("result_saved") if w.request.query_params.get("done") else "", **case.common(w))
 
 
