@@ -24,10 +24,14 @@ from typing import Any, Self
 from ..errors import ScreeningError
 from ..files import FileWriteError, check_target
 
-__all__ = ["PrivateLines", "line_ranges", "output_line", "read_range"]
+__all__ = ["PrivateLines", "count_lines", "encode", "line_ranges", "line_text", "output_line", "read_range"]
 
 # A line this long is not an assessment; refuse it instead of reading it into memory.
 MAX_LINE = 16 * 1024 * 1024
+
+# How every output line is written: compact, keys sorted, UTF-8 as is. One encoder for the
+# general path (``line_text``) and the pieces the lean path (``_lean``) joins, so their bytes agree.
+encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 def line_ranges(path: Path, lines: int) -> Iterator[tuple[int, int, int]]:
@@ -48,22 +52,33 @@ def line_ranges(path: Path, lines: int) -> Iterator[tuple[int, int, int]]:
         raise ScreeningError(f"{path}: cannot read ({exc.strerror})") from None
 
 
+def count_lines(path: Path, start: int, end: int) -> int:
+    """Lines in ``[start, end)`` of a JSON Lines file (the progress display's total for the last range)."""
+    count = 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while fh.tell() < end and fh.readline(MAX_LINE + 1):
+            count += 1
+    return count
+
+
 def read_range(path: Path, start: int, end: int, first: int) -> Iterator[tuple[int, object]]:
     """``(line number, parsed JSON or an error text)`` for the lines in ``[start, end)``."""
     try:
         with open(path, "rb") as fh:
             fh.seek(start)
-            number = first
-            while fh.tell() < end:
+            number, at = first, start  # counted, not asked: ``tell`` on every line cost a system call
+            while at < end:
                 raw = fh.readline(MAX_LINE + 1)
                 if not raw:
                     break
+                at += len(raw)
                 if len(raw) > MAX_LINE:
                     yield number, ValueError("the line is too long")
-                    fh.readline()  # skip the rest
+                    at += len(fh.readline())  # skip the rest
                 elif raw.strip():
                     try:
-                        yield number, json.loads(raw)
+                        yield number, _loads(raw)
                     except ValueError:
                         yield number, ValueError("not a JSON object")
                     except RecursionError:  # nested deeper than the parser goes: this line only is bad
@@ -71,6 +86,29 @@ def read_range(path: Path, start: int, end: int, first: int) -> Iterator[tuple[i
                 number += 1
     except OSError as exc:
         raise ScreeningError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+_DECODER: Any = json.JSONDecoder()  # json.loads's own decoder: the same settings
+_scan = _DECODER.scan_once  # what json.loads runs, without the steps it takes around it on every call
+
+
+def _loads(raw: bytes) -> object:
+    """``json.loads(raw)``, a fifth faster for the usual line: an object in UTF-8.
+
+    Such a line decodes as UTF-8 (a first byte ``{`` and a second that is not zero
+    rule out a byte-order mark and UTF-16/32), starts with no whitespace, and is
+    scanned by the default decoder's own scanner. Any other line, or any failure,
+    is left to ``json.loads`` itself, so its value and its errors stay exactly those.
+    """
+    if raw[:1] == b"{" and raw[1:2] != b"\x00":
+        try:
+            text = raw.decode("utf-8", "surrogatepass")
+            value, end = _scan(text, 0)
+            if not text[end:].strip(" \t\n\r"):  # only JSON's whitespace after the value
+                return value
+        except Exception:  # noqa: BLE001, S110 - json.loads below gives this line its own error
+            pass
+    return json.loads(raw)
 
 
 def output_line(item: Any) -> dict[str, Any]:
@@ -102,6 +140,11 @@ def output_line(item: Any) -> dict[str, Any]:
     return line
 
 
+def line_text(record: dict[str, Any]) -> str:
+    """One output line's text, without its newline (``PrivateLines.write_lines`` adds it)."""
+    return encode(record)
+
+
 class PrivateLines:
     """Write lines to ``path`` atomically and owner-only; nothing appears until ``close``."""
 
@@ -116,7 +159,12 @@ class PrivateLines:
         self.fh = os.fdopen(fd, "w", encoding="utf-8")
 
     def write(self, record: dict[str, Any]) -> None:
-        self.fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
+        self.fh.write(encode(record) + "\n")
+
+    def write_lines(self, lines: list[str]) -> None:
+        """Lines of ``line_text`` (or the lean path's equal text), in one write."""
+        if lines:
+            self.fh.write("\n".join(lines) + "\n")
 
     def close(self) -> None:
         """Make the file durable and give it its final name."""
