@@ -48,18 +48,9 @@ def build_memo(ci: CompiledInstrument, tables: tuple[CompiledTable, ...], rulese
     an answer the safety rules read under a fact's name; a repeating group, a date or
     free text cannot be a key.
     """
-    names: set[str] = set()
-    for ct in tables:
-        for _, cond in ct.rules:
-            names |= cond.names
-        for extra in (ct.violence, ct.honour):
-            if extra is not None:
-                names |= extra.names
-        for _, source in ct.derive:
-            names |= source.names
-    # The safety rules and target groups read these from the environment, where an
+    # The safety rules and target groups read facts from the environment, where an
     # answer of the same name stands when the caller gave no such fact.
-    names |= {*ruleset.facts, *SAFETY_NAMES}
+    names = set(env_reads(tables, ruleset))
     reads = {n for n in names if n in ci.items}
     if any("fired(" in rule.when for ct in tables for rule, _ in ct.rules):
         # fired('x') reads which critical rules held: key on the answers they read.
