@@ -55,11 +55,13 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
     _unsorted: ClassVar[bool] = False
+    _field_names: ClassVar[set[str]] = set()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._unsorted = list(cls.model_fields) != sorted(cls.model_fields)
+        cls._field_names = set(cls.model_fields)
 
     def model_post_init(self, context: object, /) -> None:
         if self._unsorted:
@@ -81,7 +83,7 @@ class Record(BaseModel):
         record = cls.__new__(cls)
         setattr_ = object.__setattr__
         setattr_(record, "__dict__", values)
-        setattr_(record, "__pydantic_fields_set__", set(values))
+        setattr_(record, "__pydantic_fields_set__", cls._field_names.copy())
         setattr_(record, "__pydantic_extra__", None)
         setattr_(record, "__pydantic_private__", None)
         return record
