@@ -5,7 +5,7 @@ May import: ``screening.engine``, ``screening.referral``, ``screening.content``,
 ``screening.report``, ``screening.store``, ``screening.assessment``, ``screening.files`` / the stdlib.
 Must not import: interview, cli, typer.
 
-Modules: ``_diff``, ``_jsonl``, ``_pool``, ``_reasons``, ``_records``, ``_report``,
+Modules: ``_diff``, ``_jsonl``, ``_lean``, ``_pool``, ``_reasons``, ``_records``, ``_report``,
 ``_rescorer``, ``_run``, ``_score``, ``_store``, ``_texts``, ``_worker``, ``_write``.
 
 The names below are those the old ``screening.batch`` module exported; they are

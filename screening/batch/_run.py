@@ -27,7 +27,8 @@ from typing import Any, Literal
 from .._version import __version__ as ENGINE_VERSION
 from ..errors import ScreeningError
 from ._diff import DiffBuilder, entry
-from ._jsonl import MAX_LINE, PrivateLines, line_ranges, output_line, read_range
+from ._jsonl import PrivateLines, count_lines, line_ranges, line_text, output_line, read_range
+from ._lean import Lean, Took
 from ._pool import Pool, Progress
 from ._rescorer import Failed, Rescorer, Unchanged
 from ._score import Outcome
@@ -108,6 +109,11 @@ class Context:
     conn: Any = None  # sqlite3.Connection to the store, or None for JSON Lines
     texts: dict[Outcome, bytes] = field(default_factory=dict)  # outcome → its stored JSON text
     parsed: dict[bytes, Outcome] = field(default_factory=dict)  # stored JSON text → outcome
+    lean: Lean | None = None  # the usual JSON Lines record's short way (``_lean``); None: every record the general way
+
+    def __post_init__(self) -> None:
+        if self.lean is None and not self.config.apply:
+            self.lean = Lean(self.rescorer)
 
     @classmethod
     def open(cls, config: RunConfig, store: str | None) -> Context:
@@ -128,6 +134,7 @@ def process(
     and failed assessments; ``tally`` counts the unchanged ones per (instrument,
     version, old level, new level) — most of a large run, so they travel as counts.
     Assessments in ``done`` already have a row under this run's key and get none.
+    ``records`` may hold ``Took`` items, done by the lean path. Output lines come back as text.
 
     Raises:
         StoreError: the chunk's rows could not be written (none of them were).
@@ -140,6 +147,14 @@ def process(
     # Output lines need every record in full; otherwise unchanged ones come back small.
     score = rescorer.one if output else rescorer.step
     for rec in records:
+        if rec.__class__ is Took:  # done by the lean path (JSON Lines, nothing stored)
+            if rec.item is None:
+                tally[rec.key] += 1
+            else:
+                entries.append(rec.item)
+            if output:
+                lines.append(rec.line)
+            continue
         item = score(rec) if not isinstance(rec, Failed) else rec
         if isinstance(item, Failed):
             entries.append(entry(item))
@@ -152,7 +167,7 @@ def process(
                 entries.append(entry(item))
         if output:
             assert not isinstance(item, Unchanged)
-            lines.append(output_line(item))
+            lines.append(line_text(output_line(item)))
     return {
         "stored": write_rows(ctx.conn, rows) if rows else 0,
         "entries": entries,
@@ -171,10 +186,16 @@ def process_range(ctx: Context, lo: str, hi: str | None) -> dict[str, Any]:
 def process_lines(ctx: Context, path: Path, start: int, end: int, first: int) -> dict[str, Any]:
     from ._rescorer import StoredAssessment
 
+    lean, output = ctx.lean, ctx.config.output
+
     def records() -> Iterator[Any]:
         for number, data in read_range(path, start, end, first):
             if isinstance(data, ValueError):
                 yield Failed(f"line {number}", "?", str(data), "record")
+                continue
+            took = lean.take(data, output) if lean is not None else None
+            if took is not None:
+                yield took
                 continue
             try:
                 yield StoredAssessment.from_json(data)
@@ -241,8 +262,7 @@ def _consume(
         for inst, version, old, new, n in response["tally"]:
             builder.tally(inst, version, old, new, n)
         if out is not None:
-            for line in response["output"] or ():
-                out.write(line)
+            out.write_lines(response["output"] or [])
         progress.step()
 
 
@@ -337,16 +357,6 @@ def _count_from(conn: Any, lo: str) -> int:
     return int(conn.execute("SELECT count(*) FROM assessments WHERE id >= ?", (lo,)).fetchone()[0])
 
 
-def _count_lines(path: Path, start: int, end: int) -> int:
-    """Lines in the last range of a JSON Lines file (for the progress display's total)."""
-    count = 0
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        while fh.tell() < end and fh.readline(MAX_LINE + 1):
-            count += 1
-    return count
-
-
 def _run_detail(builder: _Seen, rescorer: Rescorer) -> str:
     """What the audit trail says of a run: ids, versions and counts (one record per run, not per case)."""
     c = builder.counts
@@ -371,7 +381,7 @@ def run_jsonl(
     cfg = RunConfig(**{**config.to_json(), "output": output is not None, "apply": False})
     ctx = Context(build_rescorer(cfg), cfg)
     ranges = list(line_ranges(path, chunk))
-    bar = Progress(len(ranges), progress, size=chunk, last=lambda: _count_lines(path, *ranges[-1][:2]))
+    bar = Progress(len(ranges), progress, size=chunk, last=lambda: count_lines(path, *ranges[-1][:2]))
     builder = _Seen(ctx.rescorer, limit)
     pool = Pool(jobs, cfg, None) if jobs > 1 else None
     try:
