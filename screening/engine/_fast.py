@@ -26,6 +26,7 @@ two paths always agree; ``tests/test_fast.py`` and ``test_fast_bundled.py`` chec
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ __all__ = ["FastPath", "Quick", "Summary"]
 
 MEMO_LIMIT = 65_536
 _MISSING = object()
+_ABSENT = object()  # the default of the packed look-up: an item not in the answers at all
 WIDTH = 24  # bits per packed field: sums of up to 16 million points or unknowns
 _MASK = (1 << WIDTH) - 1
 
@@ -243,6 +245,7 @@ class FastPath:
                 packed: dict[object, int] = {v: (p - least) | (p - least) << WIDTH for v, p in table.items()}
                 for v in (*ci.unknown_options[key], None):
                     packed[v] = (most - least) << WIDTH | unknown
+                packed[_ABSENT] = packed[None] | 1 << 3 * WIDTH  # not in the answers at all: counted apart
                 keys.append(key)
                 tables.append(packed)
                 base += least
@@ -280,7 +283,8 @@ class FastPath:
         getitem = dict.__getitem__
         single = len(groups) == 1 and not extra and not numbers
         keys0, tables0, base0 = groups[0] if groups else ((), (), 0)
-        shift2 = 2 * WIDTH
+        shift2, shift3 = 2 * WIDTH, 3 * WIDTH
+        absent = repeat(_ABSENT)  # shared: map() never exhausts it
 
         def several(get: Callable[[str], object]) -> tuple[int, tuple[tuple[int, int], ...]] | None:
             """Unknowns and score ranges over several scores, crit-only items and numbers."""
@@ -309,8 +313,8 @@ class FastPath:
                 ranges: tuple[tuple[int, int], ...]
                 try:
                     if single:
-                        packed = sum(map(getitem, tables0, map(get, keys0)))
-                        unknown = packed >> shift2
+                        packed = sum(map(getitem, tables0, map(get, keys0, absent)))
+                        unknown = (packed >> shift2) & _MASK
                         slo, shi = (packed & _MASK) + base0, ((packed >> WIDTH) & _MASK) + base0
                         ranges = ((slo, shi),)
                     else:
@@ -322,7 +326,11 @@ class FastPath:
                 except (KeyError, TypeError):
                     return None
                 # Every item read was found valid; anything else in the answers must fit too.
-                if unknown:
+                if single:
+                    # The answers hold n_read items less those absent, unless they hold others.
+                    if len(answers) != n_read - (packed >> shift3) and not extras_ok(answers):
+                        return None
+                elif unknown:
                     if not answers.keys() <= read and not extras_ok(answers):
                         return None
                 elif len(answers) != n_read and not extras_ok(answers):
