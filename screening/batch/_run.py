@@ -112,7 +112,7 @@ class Context:
     lean: Lean | None = None  # the usual JSON Lines record's short way (``_lean``); None: every record the general way
 
     def __post_init__(self) -> None:
-        if self.lean is None and not self.config.apply:
+        if self.lean is None and not self.config.apply:  # it makes no rows: never for a run that stores
             self.lean = Lean(self.rescorer)
 
     @classmethod
