@@ -186,3 +186,22 @@ def test_the_near_miss_is_remembered_with_the_score_it_counts_from(tmp_path):
     near = [[s.text.en for s in r.trace if s.kind == "near_miss"] for r in (none, one)]
     assert near[0] and near[1] and near[0] != near[1]
     assert one.to_json() == assess(ci, dict(one.answers), rules=fresh(rules)).to_json()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rationale=st.text(min_size=1, max_size=60), assessor=st.text(max_size=30))
+def test_canonical_json_escapes_any_text_as_the_standard_library_does(bundled, rationale, assessor):
+    """``to_json`` (orjson) and ``to_json_python`` (json.dumps) agree on any text a person
+    types: control characters, quotes, backslashes, line separators, emoji, and a lone
+    surrogate (orjson refuses it; the standard library then writes it)."""
+    from pydantic import ValidationError
+
+    ci = bundled["freda-kortfragor"]
+    try:
+        judged = JudgementInput(level=ci.levels[-1], rationale="Bedömt: " + rationale)
+    except ValidationError:
+        return  # an over-long rationale is refused before any result
+    result = assess(ci, {}, judgement=judged, assessor=assessor)
+    assert result.to_json() == result.to_json_python()
+    lone = assess(ci, {}, judgement=judged, assessor=assessor + "\ud800")
+    assert lone.to_json() == lone.to_json_python()
