@@ -163,8 +163,12 @@ class Lean:
         answers_now = way.plan.apply(answers)
         new = way.scorer.outcome(answers_now, None, {})
         # Equal to a key whose outcome was read before: its level and status are texts (or no level),
-        # the lists hold texts only; `complete` is checked above (True == 1 in a key).
-        key = (raw["level"], raw["status"], complete, tuple(critical), tuple(referrals), new)
+        # the lists hold texts only; `complete` is checked above (True == 1 in a key). The new outcome
+        # by its compared fields: plain tuples hash and compare in C, the dataclass's methods in Python.
+        key = (
+            raw["level"], raw["status"], complete, tuple(critical), tuple(referrals),
+            new.level, new.status, new.complete, new.critical, new.referrals,
+        )
         known = way.known.get(key)
         if known is None:
             known = self._known(way, Outcome.from_json(raw), new)
