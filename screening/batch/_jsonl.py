@@ -76,7 +76,7 @@ def read_range(path: Path, start: int, end: int, first: int) -> Iterator[tuple[i
                 if len(raw) > MAX_LINE:
                     yield number, ValueError("the line is too long")
                     at += len(fh.readline())  # skip the rest
-                elif raw.strip():
+                elif raw[:1] == b"{" or raw.strip():  # the usual line, without copying it to strip it
                     try:
                         yield number, _loads(raw)
                     except ValueError:
