@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from ..errors import JudgementError
 from ._fast import Summary
-from ._status import level_bounds, undecided_status
+from ._status import settle
 from .expr import UNKNOWN, Interval
 from .instrument import JudgementInput, Text
 from .phrases import phrase, unknowns
@@ -61,14 +61,16 @@ def decide(ci: CompiledInstrument, ev: Evaluation, judgement: JudgementInput | N
     raise_to = ci.raise_to
     floor = max(map(raise_to.__getitem__, ev.fired)) if ev.fired else None
     possible = max(map(raise_to.__getitem__, ev.possible)) if ev.possible else None
-    lo = hi = None
-    if ev.computed is not None or floor is not None or possible is not None:
-        clo, chi = ev.computed if ev.computed is not None else (0, 0)
-        lo, hi = level_bounds(clo, chi, floor, possible)
+    if ev.computed is not None:
+        clo, chi = ev.computed
+    else:
+        clo = chi = -1 if floor is None and possible is None else 0
     complete = len(ev.unknown_items) <= inst.missing.max_unknown
     policy = inst.judgement.policy
+    needs_judgement = policy == "required" or inst.bands is None
+    lo, hi, status_now, final_now = settle(clo, chi, floor, possible, policy == "none", needs_judgement, complete)
     if judgement is None:
-        d = _undecided(ci, lo, hi, floor, complete)
+        d = Decision(lo, hi, floor, None, None, final_now, status_now, complete)
         blocked = _blocking_unmet(ci, ev, d.final)
         if not blocked:
             return d
@@ -190,13 +192,6 @@ def _blocking_unmet(ci: CompiledInstrument, ev: Evaluation, final: int | None) -
     env = dict(ev.env, final_level=UNKNOWN if final is None else final)
     return tuple(req.id for req, check in ci.requirements if req.blocking and check.fn(env) is not True)
 
-
-
-def _undecided(ci: CompiledInstrument, lo: int | None, hi: int | None, floor: int | None, complete: bool) -> Decision:
-    policy = ci.instrument.judgement.policy
-    needs_judgement = policy == "required" or ci.instrument.bands is None
-    status, final = undecided_status(policy == "none", needs_judgement, lo, hi, complete)
-    return Decision(lo, hi, floor, None, None, final, status, complete)
 
 
 def summarize(ci: CompiledInstrument, answers: Mapping[str, object]) -> Summary:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import AnswerError
 from ._plans import Detail, build_gated
-from ._status import level_bounds, undecided_status
+from ._status import settle
 from .expr import UNKNOWN
 
 if TYPE_CHECKING:
@@ -347,9 +347,8 @@ class FastPath:
                     clo = chi = -1
                 else:
                     clo = chi = 0
-                lo, hi = level_bounds(clo, chi, floor, possible)
                 complete = unknown <= max_unknown
-                status, final = undecided_status(no_level, needs_judgement, lo, hi, complete)
+                _, hi, status, final = settle(clo, chi, floor, possible, no_level, needs_judgement, complete)
                 if single:
                     totals: tuple[int, ...] = (slo if slo == shi else -1,)
                 else:

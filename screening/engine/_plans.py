@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import AnswerError
-from ._status import level_bounds, undecided_status
+from ._status import settle
 from .expr import UNKNOWN
 
 if TYPE_CHECKING:
@@ -294,9 +294,8 @@ def build_gated(fp: FastPath, keep_read: bool = False) -> tuple[QuickFn, Summary
                 clo = chi = -1
             else:
                 clo = chi = 0
-            lo, hi = level_bounds(clo, chi, floor, possible)
             complete = unknown <= max_unknown
-            status, final = undecided_status(no_level, needs_judgement, lo, hi, complete)
+            _, hi, status, final = settle(clo, chi, floor, possible, no_level, needs_judgement, complete)
             totals = tuple([a if a == b else -1 for a, b in ranges])
             rng = tuple(ranges)
             if full == 2:
