@@ -453,7 +453,10 @@ def test_strategies_produce_what_the_properties_need() -> None:
     """Guard against vacuous properties: the generators reach the interesting cases."""
     seen: dict[str, int] = {"critical": 0, "indeterminate": 0, "incomplete": 0, "skipped": 0, "multi_level": 0}
 
-    @settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    # derandomize: a count over random draws may fall short once in a while (seen once
+    # while working on issue 19); the same 200 examples every run cannot flake.
+    @settings(max_examples=200, deadline=None, database=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
     @given(st.data())
     def sample(data: st.DataObject) -> None:
         spec, ci, given_answers = data.draw(scored(show_if=True, policies=("raise_only",)))
