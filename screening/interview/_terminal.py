@@ -54,12 +54,19 @@ class TerminalClosed(EOFError):
 
 @contextlib.contextmanager
 def hangup_guard() -> Iterator[None]:
-    """Turn SIGHUP and SIGTERM into ``TerminalClosed`` so the store closes cleanly."""
+    """Turn SIGHUP and SIGTERM into ``TerminalClosed`` so the store closes cleanly; Ctrl-C stops.
+
+    Ctrl-C is how a caseworker stops an interview (saved, exit 130). A process started
+    with SIGINT ignored — a job from a non-interactive shell — gets no KeyboardInterrupt
+    from Python, so Ctrl-C did nothing and the interview sat waiting for a key: SIGINT
+    gets Python's own handler for the interview's duration.
+    """
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise TerminalClosed(signum)
 
     old = {sig: signal.signal(sig, handler) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    old[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
