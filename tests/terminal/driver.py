@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -44,8 +45,20 @@ def spawn_cli(
     cwd: Path | None = None,
     timeout: float = 20,
     umask: int | None = None,
+    sigint_ignored: bool = False,
 ) -> pexpect.spawn:
-    """Start ``python -m screening ARGS`` in a 40x120 pseudo-terminal (optionally under ``umask``)."""
+    """Start ``python -m screening ARGS`` in a 40x120 pseudo-terminal.
+
+    ``umask``: the child's; ``sigint_ignored``: start it with SIGINT ignored, as a job from a
+    non-interactive shell is.
+    """
+
+    def preexec() -> None:
+        if umask is not None:
+            os.umask(umask)
+        if sigint_ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     child = pexpect.spawn(
         sys.executable,
         ["-m", "screening", *args],
@@ -55,7 +68,7 @@ def spawn_cli(
         codec_errors="replace",
         timeout=timeout,
         dimensions=(40, 120),
-        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
+        preexec_fn=preexec,
     )
     child.delaybeforesend = None  # we wait for prompts ourselves
     return child
