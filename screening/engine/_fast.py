@@ -94,6 +94,13 @@ class FastPath:
             if policy == "required" or inst.bands is None
             else "concluded"
         )
+        # What the unknown-aware closures (here and in _plans) decide with, for their locals: the
+        # band score's index, its level by total (else the top band's), the top band's level, no
+        # level at all, a judgement always needed, the most unknowns a complete set may have.
+        self.undecided: tuple[int | None, Callable[[int, int], int], int, bool, bool, int] = (
+            self.band_score, self.band_level.get, ci.bands[-1][2] if ci.bands else 0,
+            policy == "none", policy == "required" or inst.bands is None, inst.missing.max_unknown,
+        )
         # Number items a critical rule reads: their values are checked on every call (a
         # memo key (1,) must not answer for (True,), which hashes the same).
         self.numbers = tuple(
@@ -267,19 +274,11 @@ class FastPath:
     def _build_closures(  # noqa: C901 - the closures' locals, set up once
         self, extra: tuple[str, ...], extra_tables: tuple[dict[object, int], ...]
     ) -> None:
-        ci = self.ci
-        inst = ci.instrument
         groups = self.interval_groups
         read, n_read = self.read, len(self.read)
         crit_names, crit_memo, crit_miss = self.crit_names, self.crit_memo, self._crit_miss
         numbers, extras_ok = self.numbers, self._extras_ok
-        band_index = self.band_score
-        band_get = self.band_level.get
-        top = ci.bands[-1][2] if ci.bands else 0
-        policy = inst.judgement.policy
-        no_level = policy == "none"
-        needs_judgement = policy == "required" or inst.bands is None
-        max_unknown = inst.missing.max_unknown
+        band_index, band_get, top, no_level, needs_judgement, max_unknown = self.undecided
         getitem = dict.__getitem__
         single = len(groups) == 1 and not extra and not numbers
         keys0, tables0, base0 = groups[0] if groups else ((), (), 0)

@@ -193,7 +193,6 @@ def build_gated(fp: FastPath, keep_read: bool = False) -> tuple[QuickFn, Summary
     ``None`` when the tables cannot capture what ``evaluate`` counts (the slow path decides).
     """
     ci = fp.ci
-    inst = ci.instrument
     crit_names = fp.crit_names
     scored = {key for _, rows in ci.scores for key, *_ in rows}
     extra = tuple(n for n in crit_names if ci.items[n].type == "choice" and n not in scored)
@@ -240,13 +239,7 @@ def build_gated(fp: FastPath, keep_read: bool = False) -> tuple[QuickFn, Summary
         crit_memo[key] = crit
         return crit
 
-    band_index = fp.band_score
-    band_get = fp.band_level.get
-    top = ci.bands[-1][2] if ci.bands else 0
-    policy = inst.judgement.policy
-    no_level = policy == "none"
-    needs_judgement = policy == "required" or inst.bands is None
-    max_unknown = inst.missing.max_unknown
+    band_index, band_get, top, no_level, needs_judgement, max_unknown = fp.undecided
     getitem = dict.__getitem__
     shift2 = 2 * WIDTH
     extras_ok = fp._extras_ok
