@@ -167,16 +167,7 @@ class Scorer:
         if fast is not None and answers.keys() <= self.items and self._free_ok(answers):
             quick = fast.summarize(answers)
             if quick is not None:
-                key = (
-                    quick[2],
-                    fast.crit_getter(answers),
-                    # which rules are acknowledged decides a refusal (an id the instrument lacks)
-                    None
-                    if judgement is None
-                    else (judgement.level, not judgement.rationale.strip(), tuple(sorted(judgement.acknowledged))),
-                    tuple(map(_freeze, map(answers.get, self.read))),
-                    tuple(_freeze(facts.get(f)) for f in self.fact_names) if facts else self.no_facts,
-                )
+                key = (quick[2], fast.crit_getter(answers), *self._inputs(answers, judgement, facts))
                 hit = self.outcomes.get(key)
                 if hit is None:
                     hit = self._fast(answers, judgement, facts, quick[2])
@@ -193,6 +184,20 @@ class Scorer:
                 return self._gated(answers, judgement, facts, got)
         return self._slow(answers, judgement, facts)
 
+    def _inputs(
+        self, answers: Mapping[str, object], judgement: JudgementInput | None, facts: Mapping[str, object] | None
+    ) -> tuple[object, object, object]:
+        """The part of a memo key the caller's inputs give: the judgement (which rules it
+        acknowledges decides a refusal: an id the instrument lacks), the answers the rules
+        read and the case facts."""
+        return (
+            None
+            if judgement is None
+            else (judgement.level, not judgement.rationale.strip(), tuple(sorted(judgement.acknowledged))),
+            tuple(map(_freeze, map(answers.get, self.read))),
+            tuple(_freeze(facts.get(f)) for f in self.fact_names) if facts else self.no_facts,
+        )
+
     def _gated(
         self,
         answers: Mapping[str, object],
@@ -208,15 +213,7 @@ class Scorer:
         rules read (what they are follows from the raw answer and its item's state), the
         judgement and the case facts. A miss is scored by ``evaluate`` + ``decide``.
         """
-        key = (
-            "gated",
-            detail,
-            None
-            if judgement is None
-            else (judgement.level, not judgement.rationale.strip(), tuple(sorted(judgement.acknowledged))),
-            tuple(map(_freeze, map(answers.get, self.read))),
-            tuple(_freeze(facts.get(f)) for f in self.fact_names) if facts else self.no_facts,
-        )
+        key = ("gated", detail, *self._inputs(answers, judgement, facts))
         hit = self.outcomes.get(key)
         self.gated_calls += 1
         if hit is None:
